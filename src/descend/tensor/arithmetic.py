@@ -1,0 +1,149 @@
+"""Arithmetic: + - * / ** @ and negation, each with its backward beside it.
+
+Binary ops broadcast as NumPy does; their backward sums the gradient over the
+broadcast axes (``unbroadcast``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from descend.tensor.autograd import unbroadcast
+from descend.tensor.tensor import Tensor, make, operands
+
+
+def _broadcast(ufunc, a: Tensor, b: Tensor, name: str) -> np.ndarray:
+    try:
+        return ufunc(a.data, b.data)
+    except ValueError:
+        raise ValueError(
+            f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together"
+        ) from None
+
+
+def add(a, b) -> Tensor:
+    a, b = operands(a, b)
+
+    def backward(g):
+        return (
+            unbroadcast(g, a.data.shape) if a.requires_grad else None,
+            unbroadcast(g, b.data.shape) if b.requires_grad else None,
+        )
+
+    return make(_broadcast(np.add, a, b, "add"), (a, b), backward)
+
+
+def sub(a, b) -> Tensor:
+    a, b = operands(a, b)
+
+    def backward(g):
+        return (
+            unbroadcast(g, a.data.shape) if a.requires_grad else None,
+            unbroadcast(-g, b.data.shape) if b.requires_grad else None,
+        )
+
+    return make(_broadcast(np.subtract, a, b, "sub"), (a, b), backward)
+
+
+def mul(a, b) -> Tensor:
+    a, b = operands(a, b)
+
+    def backward(g):
+        return (
+            unbroadcast(g * b.data, a.data.shape) if a.requires_grad else None,
+            unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None,
+        )
+
+    return make(_broadcast(np.multiply, a, b, "mul"), (a, b), backward)
+
+
+def div(a, b) -> Tensor:
+    a, b = operands(a, b)
+    out = _broadcast(np.divide, a, b, "div")
+
+    def backward(g):
+        ga = g / b.data
+        return (
+            unbroadcast(ga, a.data.shape) if a.requires_grad else None,
+            unbroadcast(-ga * out, b.data.shape) if b.requires_grad else None,
+        )
+
+    return make(out, (a, b), backward)
+
+
+def neg(a: Tensor) -> Tensor:
+    return make(-a.data, (a,), lambda g: (-g,))
+
+
+def pow(a, b) -> Tensor:  # noqa: A001 - the name of the operator
+    """``a ** b``; a Python number as exponent stays a constant."""
+    if isinstance(a, Tensor) and isinstance(b, int | float):
+        out = a.data**b
+
+        def backward_const(g):
+            return (g * b * a.data ** (b - 1),)
+
+        return make(out, (a,), backward_const)
+
+    a, b = operands(a, b)
+    out = _broadcast(np.power, a, b, "pow")
+
+    def backward(g):
+        ga = gb = None
+        if a.requires_grad:
+            ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.data.shape)
+        if b.requires_grad:
+            # d(a**b)/db = a**b * log(a); where a == 0 the limit is 0 (as PyTorch).
+            with np.errstate(divide="ignore", invalid="ignore"):
+                log_a = np.where(a.data == 0, 0, np.log(a.data))
+            gb = unbroadcast(g * out * log_a, b.data.shape)
+        return ga, gb
+
+    return make(out, (a, b), backward)
+
+
+def matmul(a, b) -> Tensor:
+    """Matrix product with NumPy's rules for 1-D and batched operands."""
+    a, b = operands(a, b)
+    try:
+        out = a.data @ b.data
+    except ValueError:
+        raise ValueError(_matmul_mismatch(a.shape, b.shape)) from None
+
+    def backward(g):
+        ad, bd = a.data, b.data
+        if ad.ndim == 2 and bd.ndim == 2:
+            return (
+                g @ bd.T if a.requires_grad else None,
+                ad.T @ g if b.requires_grad else None,
+            )
+        if ad.ndim == 1 and bd.ndim == 1:
+            return (g * bd if a.requires_grad else None, g * ad if b.requires_grad else None)
+        # Lift 1-D operands to matrices, as NumPy does, then undo it.
+        a2 = ad[None, :] if ad.ndim == 1 else ad
+        b2 = bd[:, None] if bd.ndim == 1 else bd
+        g2 = g
+        if ad.ndim == 1:
+            g2 = np.expand_dims(g2, -2)
+        if bd.ndim == 1:
+            g2 = np.expand_dims(g2, -1)
+        ga = gb = None
+        if a.requires_grad:
+            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(ad.shape)
+        if b.requires_grad:
+            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(bd.shape)
+        return ga, gb
+
+    return make(out, (a, b), backward)
+
+
+def _matmul_mismatch(sa: tuple, sb: tuple) -> str:
+    if not sa or not sb:
+        return f"matmul: operands must have at least 1 dimension, got shapes {sa} and {sb}"
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != inner_b:
+        return (
+            f"matmul: shapes {sa} and {sb} do not align: the first has {sa[-1]} columns, "
+            f"the second {inner_b} rows"
+        )
+    return f"matmul: batch dimensions of shapes {sa} and {sb} cannot be broadcast together"

@@ -1,0 +1,75 @@
+"""Elementwise functions, each with its derivative beside it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from descend.tensor.tensor import Tensor, make
+
+
+def exp(x: Tensor) -> Tensor:
+    out = np.exp(x.data)
+    return make(out, (x,), lambda g: (g * out,))
+
+
+def log(x: Tensor) -> Tensor:
+    return make(np.log(x.data), (x,), lambda g: (g / x.data,))
+
+
+def sqrt(x: Tensor) -> Tensor:
+    out = np.sqrt(x.data)
+    return make(out, (x,), lambda g: (g / (2 * out),))
+
+
+def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors the method name
+    # The derivative at 0 is taken as 0, as PyTorch does.
+    return make(np.abs(x.data), (x,), lambda g: (g * np.sign(x.data),))
+
+
+def tanh(x: Tensor) -> Tensor:
+    out = np.tanh(x.data)
+    return make(out, (x,), lambda g: (g * (1 - out * out),))
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    out = stable_sigmoid(x.data)
+    return make(out, (x,), lambda g: (g * out * (1 - out),))
+
+
+def stable_sigmoid(z: np.ndarray) -> np.ndarray:
+    """1 / (1 + exp(-z)) without overflow: exp only ever sees -|z|."""
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1, e) / (1 + e)
+
+
+def relu(x: Tensor) -> Tensor:
+    out = np.maximum(x.data, 0)
+    return make(out, (x,), lambda g: (g * (x.data > 0),))
+
+
+def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
+    """Clamp into [min, max]; the gradient passes where min <= x <= max."""
+    if min is None and max is None:
+        raise ValueError("clip: give min, max or both")
+    out = np.clip(x.data, min, max)
+
+    def backward(g):
+        inside = np.ones(x.data.shape, dtype=bool)
+        if min is not None:
+            inside &= x.data >= min
+        if max is not None:
+            inside &= x.data <= max
+        return (g * inside,)
+
+    return make(out, (x,), backward)
+
+
+def to(x: Tensor, dtype) -> Tensor:
+    """The same values in another dtype; the gradient comes back in the original one."""
+    dtype = np.dtype(dtype)
+    if dtype == x.data.dtype:
+        return x
+    if dtype.kind != "f":
+        return Tensor._wrap(x.data.astype(dtype))
+    source = x.data.dtype
+    return make(x.data.astype(dtype), (x,), lambda g: (g.astype(source),))

@@ -1,0 +1,348 @@
+"""The Tensor: an ndarray, its gradient, and the op that made it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from descend.tensor import autograd
+
+_default_dtype = np.dtype(np.float32)
+
+
+def set_default_dtype(dtype) -> None:
+    """Set the floating dtype of new tensors made from Python numbers (float32 at start)."""
+    global _default_dtype
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise TypeError(f"default dtype must be float32 or float64, got {dtype}")
+    _default_dtype = dtype
+
+
+def get_default_dtype() -> np.dtype:
+    """The floating dtype of new tensors made from Python numbers."""
+    return _default_dtype
+
+
+def as_array(data, dtype=None) -> np.ndarray:
+    """A numeric ndarray from ``data``, or a TypeError that says what came instead.
+
+    Python numbers and lists of floats take the default dtype; ndarrays keep theirs.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    try:
+        array = np.array(data, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"expected numbers or a rectangular nested list of numbers, got "
+            f"{type(data).__name__} ({error})"
+        ) from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(
+            f"expected numbers, got {type(data).__name__} holding dtype {array.dtype}"
+            + (f": {data!r}" if isinstance(data, str) else "")
+        )
+    if dtype is None and array.dtype.kind == "f" and not isinstance(data, np.ndarray | np.generic):
+        array = array.astype(_default_dtype, copy=False)
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    Parameters
+    ----------
+    data : array_like
+        Numbers; a Python float or list of floats takes the default dtype
+        (float32 unless changed by ``set_default_dtype``), an ndarray keeps its own.
+    requires_grad : bool
+        Record operations on this tensor so ``backward()`` can fill ``.grad``.
+    dtype : numpy dtype, optional
+
+    Examples
+    --------
+    >>> w = ds.tensor([1.0, 2.0], requires_grad=True)
+    >>> (w * w).sum().backward()
+    >>> w.grad
+    array([2., 4.], dtype=float32)
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_parents", "_backward", "__weakref__")
+    # Let ``ndarray <op> Tensor`` fall through to the Tensor's reflected operator.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad: bool = False, dtype=None):
+        self.data = as_array(data, dtype)
+        self.grad = None
+        self.requires_grad = False
+        self._parents = ()
+        self._backward = None
+        if requires_grad:
+            self.requires_grad_()
+
+    # -- properties ---------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    @property
+    def T(self) -> Tensor:
+        return shape_ops.transpose(self)
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._backward is None
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extra = "" if self.dtype == _default_dtype else f", dtype={self.dtype}"
+        if self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __bool__(self) -> bool:
+        return bool(self.data)
+
+    __hash__ = object.__hash__
+
+    # -- autograd -----------------------------------------------------------
+    def backward(self, grad=None, retain_graph: bool = False) -> None:
+        """Fill ``.grad`` of every leaf this tensor depends on (accumulating, as PyTorch).
+
+        A non-scalar tensor needs ``grad``, the gradient of some scalar with respect
+        to it. The graph is freed afterwards unless ``retain_graph`` is True.
+        """
+        autograd.backward(self, grad, retain_graph)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating tensors can require grad, this one is {self.dtype}")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self) -> Tensor:
+        """A tensor sharing this one's data, outside the graph."""
+        return Tensor._wrap(self.data)
+
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> float | int:
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    @staticmethod
+    def _wrap(data: np.ndarray) -> Tensor:
+        """A constant tensor around ``data`` (no checks, no copy)."""
+        out = Tensor.__new__(Tensor)
+        out.data = data
+        out.grad = None
+        out.requires_grad = False
+        out._parents = ()
+        out._backward = None
+        return out
+
+    # -- operators: each one line, calling its op ---------------------------
+    def __add__(self, other):
+        return arithmetic.add(self, other)
+
+    def __radd__(self, other):
+        return arithmetic.add(other, self)
+
+    def __sub__(self, other):
+        return arithmetic.sub(self, other)
+
+    def __rsub__(self, other):
+        return arithmetic.sub(other, self)
+
+    def __mul__(self, other):
+        return arithmetic.mul(self, other)
+
+    def __rmul__(self, other):
+        return arithmetic.mul(other, self)
+
+    def __truediv__(self, other):
+        return arithmetic.div(self, other)
+
+    def __rtruediv__(self, other):
+        return arithmetic.div(other, self)
+
+    def __pow__(self, other):
+        return arithmetic.pow(self, other)
+
+    def __rpow__(self, other):
+        return arithmetic.pow(other, self)
+
+    def __matmul__(self, other):
+        return arithmetic.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return arithmetic.matmul(other, self)
+
+    def __neg__(self):
+        return arithmetic.neg(self)
+
+    def __getitem__(self, key):
+        return shape_ops.getitem(self, key)
+
+
+    # Comparisons give boolean tensors outside the graph (masks, counts).
+    def __lt__(self, other):
+        return Tensor._wrap(self.data < _raw(other))
+
+    def __le__(self, other):
+        return Tensor._wrap(self.data <= _raw(other))
+
+    def __gt__(self, other):
+        return Tensor._wrap(self.data > _raw(other))
+
+    def __ge__(self, other):
+        return Tensor._wrap(self.data >= _raw(other))
+
+    def __eq__(self, other):
+        return Tensor._wrap(self.data == _raw(other))
+
+    def __ne__(self, other):
+        return Tensor._wrap(self.data != _raw(other))
+
+
+    # -- methods ------------------------------------------------------------
+    def exp(self):
+        return elementwise.exp(self)
+
+    def log(self):
+        return elementwise.log(self)
+
+    def sqrt(self):
+        return elementwise.sqrt(self)
+
+    def abs(self):
+        return elementwise.abs(self)
+
+    def tanh(self):
+        return elementwise.tanh(self)
+
+    def sigmoid(self):
+        return elementwise.sigmoid(self)
+
+    def relu(self):
+        return elementwise.relu(self)
+
+
+    def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
+        return elementwise.clip(self, min, max)
+
+    def to(self, dtype):
+        return elementwise.to(self, dtype)
+
+    def sum(self, axis=None, keepdims=False):
+        return reductions.sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return reductions.mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return reductions.max(self, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        return reductions.min(self, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, correction=1):
+        return reductions.var(self, axis, keepdims, correction)
+
+    def reshape(self, *shape):
+        return shape_ops.reshape(self, *shape)
+
+    def transpose(self, *axes):
+        return shape_ops.transpose(self, *axes)
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        return shape_ops.flatten(self, start_dim, end_dim)
+
+
+def _raw(value):
+    return value.data if isinstance(value, Tensor) else value
+
+
+def make(data: np.ndarray, parents: tuple, backward) -> Tensor:
+    """The output tensor of an op; it joins the graph if any parent requires grad.
+
+    ``backward(g)`` must return one gradient (or None) per parent, in order.
+    """
+    out = Tensor.__new__(Tensor)
+    out.data = data
+    out.grad = None
+    out._parents = ()
+    out._backward = None
+    out.requires_grad = False
+    if autograd._grad_enabled:
+        for parent in parents:
+            if parent.requires_grad:
+                out.requires_grad = True
+                out._parents = parents
+                out._backward = backward
+                break
+    return out
+
+
+def operands(a, b) -> tuple[Tensor, Tensor]:
+    """Both operands of a binary op as tensors of one dtype, never upcasting a float tensor.
+
+    A Python number or array next to a tensor takes that tensor's dtype. Two float
+    tensors of different precision are an error, so float32 never turns into float64
+    unnoticed.
+    """
+    if not isinstance(a, Tensor):
+        a = _constant_like(a, b)
+    elif not isinstance(b, Tensor):
+        b = _constant_like(b, a)
+    if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
+        a, b = _promote(a, b)
+    return a, b
+
+
+def _constant_like(value, like: Tensor) -> Tensor:
+    dtype = like.data.dtype
+    if dtype.kind != "f" and isinstance(value, float):
+        dtype = _default_dtype
+    return Tensor._wrap(as_array(value, dtype=dtype))
+
+
+def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    ka, kb = a.data.dtype.kind, b.data.dtype.kind
+    if ka == "f" and kb == "f":
+        raise TypeError(
+            f"dtype mismatch: {a.dtype} and {b.dtype}; descend never upcasts silently, "
+            f"convert one explicitly with .to(...)"
+        )
+    if ka == "f":
+        return a, Tensor._wrap(b.data.astype(a.data.dtype))
+    if kb == "f":
+        return Tensor._wrap(a.data.astype(b.data.dtype)), b
+    return a, b
+
+
+# The ops import Tensor from this module, so they are imported after it exists.
+from descend.tensor import arithmetic, elementwise, reductions, shape_ops  # noqa: E402
