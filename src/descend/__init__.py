@@ -27,7 +27,20 @@ from descend.tensor import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor", "arange", "concat", "get_default_dtype", "gradcheck", "is_grad_enabled",
-    "manual_seed", "no_grad", "ones", "rand", "randn", "set_default_dtype", "stack",
-    "tensor", "where", "zeros",
+    "Tensor",
+    "arange",
+    "concat",
+    "get_default_dtype",
+    "gradcheck",
+    "is_grad_enabled",
+    "manual_seed",
+    "no_grad",
+    "ones",
+    "rand",
+    "randn",
+    "set_default_dtype",
+    "stack",
+    "tensor",
+    "where",
+    "zeros",
 ]

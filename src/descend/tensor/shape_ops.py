@@ -18,8 +18,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
         out = x.data.reshape(shape)
     except ValueError:
         raise ValueError(
-            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} values) "
-            f"into {shape}"
+            f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} values) into {shape}"
         ) from None
     source = x.data.shape
     return make(out, (x,), lambda g: (g.reshape(source),))

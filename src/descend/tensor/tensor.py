@@ -207,7 +207,6 @@ class Tensor:
     def __getitem__(self, key):
         return shape_ops.getitem(self, key)
 
-
     # Comparisons give boolean tensors outside the graph (masks, counts).
     def __lt__(self, other):
         return Tensor._wrap(self.data < _raw(other))
@@ -226,7 +225,6 @@ class Tensor:
 
     def __ne__(self, other):
         return Tensor._wrap(self.data != _raw(other))
-
 
     # -- methods ------------------------------------------------------------
     def exp(self):
@@ -249,7 +247,6 @@ class Tensor:
 
     def relu(self):
         return elementwise.relu(self)
-
 
     def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         return elementwise.clip(self, min, max)
