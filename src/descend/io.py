@@ -1,0 +1,170 @@
+"""Keeping models: weights and checkpoints in files that cannot execute code on load.
+
+Two formats, chosen by the file's suffix:
+
+- ``.safetensors`` (default): a JSON header and raw little-endian arrays;
+- ``.npz``: NumPy's zip of ``.npy`` arrays, always read with ``allow_pickle=False``.
+
+Nested state (an optimizer's ``state_dict``, a scheduler's, RNG states, a history)
+is split into its arrays, stored as named tensors, and a JSON skeleton that says
+where they go. Every file is written atomically: a temporary file, then a rename.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from safetensors import SafetensorError
+from safetensors.numpy import load as load_safetensors_bytes
+from safetensors.numpy import save as save_safetensors_bytes
+
+from descend.files import atomic_write
+
+_SKELETON_KEY = "descend"
+_FORMAT_VERSION = 1
+
+
+class ModelFileError(ValueError):
+    """A file that is missing, truncated, corrupted or not a descend file."""
+
+
+def save(obj, path: str | os.PathLike, metadata: dict | None = None) -> Path:
+    """Save a Module's weights, a state dict, or any nested state with arrays, atomically.
+
+    Parameters
+    ----------
+    obj : Module, dict
+        A Module (its ``state_dict()`` is saved) or a dict whose leaves are arrays,
+        numbers, strings, booleans or None (lists and nested dicts allowed).
+    path : path
+        Ends in ``.safetensors`` or ``.npz``.
+    metadata : dict, optional
+        JSON-serialisable information kept beside the arrays (``load_metadata`` reads it).
+
+    Examples
+    --------
+    >>> ds.io.save(model, "runs/mlp/model.safetensors")
+    >>> model.load_state_dict(ds.io.load("runs/mlp/model.safetensors"))
+    """
+    path = Path(path)
+    state = obj.state_dict() if hasattr(obj, "state_dict") else obj
+    if not isinstance(state, dict):
+        raise TypeError(f"save: expected a Module or a dict, got {type(obj).__name__}")
+    arrays: dict[str, np.ndarray] = {}
+    skeleton = _split(state, "", arrays)
+    header = json.dumps({"version": _FORMAT_VERSION, "state": skeleton, "metadata": metadata or {}})
+    suffix = path.suffix
+    if suffix == ".safetensors":
+        data = save_safetensors_bytes(arrays, metadata={_SKELETON_KEY: header})
+        with atomic_write(path, "wb") as handle:
+            handle.write(data)
+    elif suffix == ".npz":
+        arrays[f"__{_SKELETON_KEY}__"] = np.frombuffer(header.encode(), dtype=np.uint8)
+        with atomic_write(path, "wb") as handle:
+            np.savez(handle, **arrays)
+    else:
+        raise ValueError(f"save: {path} must end in .safetensors or .npz, not {suffix!r}")
+    return path
+
+
+def load(path: str | os.PathLike):
+    """Read what ``save`` wrote: a state dict (name -> array) or the nested state.
+
+    Raises ``ModelFileError`` naming the file for a missing, truncated, corrupted or
+    foreign file. Never executes code from the file.
+    """
+    state, _ = _read(Path(path))
+    return state
+
+
+def load_metadata(path: str | os.PathLike) -> dict:
+    """The ``metadata`` dict saved with the file."""
+    _, metadata = _read(Path(path))
+    return metadata
+
+
+def _read(path: Path) -> tuple[dict, dict]:
+    if not path.is_file():
+        raise ModelFileError(f"{path}: no such file")
+    raw = path.read_bytes()
+    if path.suffix == ".safetensors":
+        arrays, header = _read_safetensors(path, raw)
+    elif path.suffix == ".npz":
+        arrays, header = _read_npz(path)
+    else:
+        raise ModelFileError(f"{path}: expected a .safetensors or .npz file")
+    try:
+        parsed = json.loads(header)
+        state = _join(parsed["state"], arrays)
+        return state, parsed.get("metadata", {})
+    except (ValueError, KeyError, TypeError) as error:
+        raise ModelFileError(f"{path}: corrupted descend header ({error})") from None
+
+
+def _read_safetensors(path: Path, raw: bytes) -> tuple[dict, str]:
+    try:
+        arrays = load_safetensors_bytes(raw)
+    except (SafetensorError, ValueError, OverflowError) as error:
+        raise ModelFileError(
+            f"{path}: not a readable safetensors file, truncated or corrupted ({error})"
+        ) from None
+    # The header is JSON after an 8-byte little-endian length; its __metadata__ holds ours.
+    length = int.from_bytes(raw[:8], "little")
+    metadata = json.loads(raw[8 : 8 + length]).get("__metadata__") or {}
+    if _SKELETON_KEY not in metadata:
+        raise ModelFileError(f"{path}: a safetensors file, but not one written by descend")
+    return arrays, metadata[_SKELETON_KEY]
+
+
+def _read_npz(path: Path) -> tuple[dict, str]:
+    key = f"__{_SKELETON_KEY}__"
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        raise ModelFileError(
+            f"{path}: not a readable .npz file, truncated or corrupted ({error})"
+        ) from None
+    if key not in arrays:
+        raise ModelFileError(f"{path}: an .npz file, but not one written by descend")
+    return arrays, arrays.pop(key).tobytes().decode()
+
+
+def _split(value, prefix: str, arrays: dict):
+    """Replace every array in ``value`` by ``{"__array__": name}``, collecting the arrays."""
+    if isinstance(value, np.ndarray):
+        arrays[prefix] = np.ascontiguousarray(value)
+        return {"__array__": prefix}
+    if hasattr(value, "data") and isinstance(value.data, np.ndarray):  # a Tensor
+        return _split(value.data, prefix, arrays)
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str | int):
+                raise TypeError(f"save: dict keys must be str or int, got {key!r} at {prefix!r}")
+        return {
+            "__dict__": [
+                [key, _split(item, f"{prefix}/{key}" if prefix else str(key), arrays)]
+                for key, item in value.items()
+            ]
+        }
+    if isinstance(value, list | tuple):
+        return [_split(item, f"{prefix}/{i}", arrays) for i, item in enumerate(value)]
+    if isinstance(value, np.generic):
+        return value.item()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise TypeError(f"save: cannot store {type(value).__name__} at {prefix!r}")
+
+
+def _join(skeleton, arrays: dict):
+    if isinstance(skeleton, dict):
+        if "__array__" in skeleton:
+            return arrays[skeleton["__array__"]]
+        return {key: _join(item, arrays) for key, item in skeleton["__dict__"]}
+    if isinstance(skeleton, list):
+        return [_join(item, arrays) for item in skeleton]
+    return skeleton

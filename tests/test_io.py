@@ -1,0 +1,100 @@
+import numpy as np
+import pytest
+
+import descend as ds
+from descend import io
+
+
+@pytest.fixture(params=[".safetensors", ".npz"])
+def suffix(request):
+    return request.param
+
+
+def _state():
+    return {
+        "0.weight": np.arange(6, dtype=np.float32).reshape(2, 3),
+        "0.bias": np.zeros(2, dtype=np.float32),
+        "bn.num_batches_tracked": np.array(3, dtype=np.int64),
+    }
+
+
+def test_round_trip_state_dict(tmp_path, suffix):
+    path = io.save(_state(), tmp_path / f"model{suffix}", metadata={"layers": [784, 10]})
+    loaded = io.load(path)
+    assert list(loaded) == list(_state())
+    for key, value in _state().items():
+        np.testing.assert_array_equal(loaded[key], value)
+        assert loaded[key].dtype == value.dtype
+    assert io.load_metadata(path) == {"layers": [784, 10]}
+
+
+def test_round_trip_nested_checkpoint(tmp_path, suffix):
+    rng_state = np.random.default_rng(5).bit_generator.state
+    checkpoint = {
+        "model": _state(),
+        "optimizer": {
+            "state": {0: {"step": 3, "exp_avg": np.ones(3)}, 1: {}},
+            "param_groups": [{"lr": 0.1, "betas": (0.9, 0.999), "params": [0, 1], "name": None}],
+        },
+        "rng": rng_state,
+        "epoch": 7,
+        "losses": [1.0, float("nan"), 0.5],
+        "flag": True,
+    }
+    loaded = io.load(io.save(checkpoint, tmp_path / f"ckpt{suffix}"))
+    assert loaded["epoch"] == 7 and loaded["flag"] is True
+    assert list(loaded["optimizer"]["state"]) == [0, 1]
+    np.testing.assert_array_equal(loaded["optimizer"]["state"][0]["exp_avg"], np.ones(3))
+    assert loaded["optimizer"]["param_groups"][0]["betas"] == [0.9, 0.999]
+    assert loaded["rng"] == rng_state
+    assert np.isnan(loaded["losses"][1])
+
+
+def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, suffix):
+    path = tmp_path / f"model{suffix}"
+    io.save(_state(), path)
+    before = path.read_bytes()
+    with pytest.raises(TypeError, match="cannot store object"):
+        io.save({"a": np.zeros(2), "b": object()}, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]  # no temporary left behind
+
+
+def test_truncated_corrupted_and_foreign_files_give_clear_errors(tmp_path, suffix):
+    path = io.save(_state(), tmp_path / f"model{suffix}")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(io.ModelFileError, match=f"model{suffix}.*(truncated|corrupted)"):
+        io.load(path)
+    path.write_bytes(b"\x00garbage" * 10)
+    with pytest.raises(io.ModelFileError, match=f"model{suffix}"):
+        io.load(path)
+    with pytest.raises(io.ModelFileError, match="no such file"):
+        io.load(tmp_path / f"missing{suffix}")
+
+
+def test_foreign_but_valid_files_are_refused(tmp_path):
+    from safetensors.numpy import save_file
+
+    save_file({"w": np.zeros(2)}, str(tmp_path / "other.safetensors"))
+    with pytest.raises(io.ModelFileError, match="not one written by descend"):
+        io.load(tmp_path / "other.safetensors")
+    np.savez(tmp_path / "other.npz", w=np.zeros(2))
+    with pytest.raises(io.ModelFileError, match="not one written by descend"):
+        io.load(tmp_path / "other.npz")
+
+
+def test_npz_with_pickled_objects_is_never_unpickled(tmp_path):
+    np.savez(tmp_path / "evil.npz", w=np.array([{"x": 1}], dtype=object))
+    with pytest.raises(io.ModelFileError):
+        io.load(tmp_path / "evil.npz")
+
+
+def test_unknown_suffix(tmp_path):
+    with pytest.raises(ValueError, match=r"\.safetensors or \.npz"):
+        io.save(_state(), tmp_path / "model.pt")
+
+
+def test_tensors_are_saved_by_their_data(tmp_path):
+    path = io.save({"w": ds.tensor([1.0, 2.0])}, tmp_path / "t.safetensors")
+    np.testing.assert_array_equal(io.load(path)["w"], [1.0, 2.0])
