@@ -1,0 +1,52 @@
+"""Data: datasets, batching (the gradient-descent strategy), files, built-in sets, preprocessing.
+
+>>> import descend as ds
+>>> X, y = ds.data.load_digits()
+>>> X_train, X_test, y_train, y_test = ds.data.train_test_split(X, y, stratify=y, random_state=0)
+>>> scaler = ds.data.StandardScaler().fit(X_train)
+>>> train = ds.data.DataLoader(
+...     ds.data.TensorDataset(scaler.transform(X_train), y_train), batch_size=64, shuffle=True)
+"""
+
+from descend.data.builtin import (
+    load_breast_cancer,
+    load_diabetes,
+    load_digits,
+    load_iris,
+    load_wine,
+)
+from descend.data.csv_file import load_csv
+from descend.data.dataset import Dataset, TensorDataset
+from descend.data.loader import DataLoader
+from descend.data.mnist import load_mnist, read_idx
+from descend.data.preprocessing import StandardScaler, one_hot
+from descend.data.split import train_test_split
+from descend.data.validation import (
+    check_batch_size,
+    check_finite,
+    check_labels,
+    check_not_empty,
+    check_same_length,
+)
+
+__all__ = [
+    "DataLoader",
+    "Dataset",
+    "StandardScaler",
+    "TensorDataset",
+    "check_batch_size",
+    "check_finite",
+    "check_labels",
+    "check_not_empty",
+    "check_same_length",
+    "load_breast_cancer",
+    "load_csv",
+    "load_diabetes",
+    "load_digits",
+    "load_iris",
+    "load_mnist",
+    "load_wine",
+    "one_hot",
+    "read_idx",
+    "train_test_split",
+]
