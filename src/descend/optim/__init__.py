@@ -1,0 +1,14 @@
+"""Optimizers (the update rule of step 6 of the training loop) and learning-rate schedules.
+
+>>> opt = ds.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+>>> scheduler = ds.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+"""
+
+from descend.optim import lr_scheduler
+from descend.optim.adagrad import Adagrad
+from descend.optim.adam import Adam, AdamW
+from descend.optim.optimizer import Optimizer
+from descend.optim.rmsprop import RMSprop
+from descend.optim.sgd import SGD
+
+__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]

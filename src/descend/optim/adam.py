@@ -1,0 +1,161 @@
+"""Adam and AdamW: momentum and RMSProp together, with bias correction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from descend.optim.optimizer import Optimizer, check_range, decayed_grad, lerp_
+from descend.tensor.tensor import Tensor
+
+
+class Adam(Optimizer):
+    r"""Adam (Kingma and Ba, 2015): steps scaled by running moments of the gradient.
+
+    With gradient :math:`g_t` at step :math:`t = 1, 2, \dots` (negated when
+    ``maximize``), moments starting at zero and ``beta1, beta2 = betas``, one step is::
+
+        g     = g_t + weight_decay * theta               # Adam, if weight_decay != 0
+        theta = theta * (1 - lr * weight_decay)          # AdamW instead (decoupled)
+        m     = beta1 * m + (1 - beta1) * g
+        v     = beta2 * v + (1 - beta2) * g * g
+        v_max = max(v_max, v)                            # if amsgrad; then v := v_max
+        m_hat = m / (1 - beta1 ** t)                     # bias corrections: the moments
+        v_hat = v / (1 - beta2 ** t)                     # start at zero
+        theta = theta - lr * m_hat / (sqrt(v_hat) + eps)
+
+    which is PyTorch's rule, evaluated as PyTorch does:
+    ``theta -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)``.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+    lr : float
+        Learning rate (default 1e-3).
+    betas : (float, float)
+        Decay rates of the first and second moment averages.
+    eps : float
+        Added to the denominator for numerical stability.
+    weight_decay : float
+        L2 penalty added to the gradient (Adam) or decoupled decay (AdamW).
+    amsgrad : bool
+        Normalise by the largest second moment seen so far (Reddi et al., 2018).
+    maximize : bool
+        Ascend instead of descend.
+    decoupled_weight_decay : bool
+        Shrink the weights directly instead of adding the penalty to the gradient
+        (what AdamW does).
+
+    Examples
+    --------
+    >>> w = ds.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = ds.optim.Adam([w], lr=0.1)
+    >>> (w * w).sum().backward()
+    >>> opt.step()                # the first step moves each weight by about lr
+    >>> w.data.round(4)
+    array([ 0.9, -1.9], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+        decoupled_weight_decay: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "betas": tuple(betas),
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "amsgrad": amsgrad,
+            "maximize": maximize,
+            "decoupled_weight_decay": decoupled_weight_decay,
+        }
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict) -> None:
+        check_range(group, "lr", "learning rate")
+        check_range(group, "eps", "epsilon value")
+        betas = group["betas"]
+        if not isinstance(betas, tuple | list) or len(betas) != 2:
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        for i, beta in enumerate(betas):
+            check_range({"beta": beta}, "beta", f"beta parameter at index {i}", 0.0, 1.0)
+        check_range(group, "weight_decay", "weight_decay value")
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(param)
+            state["exp_avg_sq"] = np.zeros_like(param)
+            if group["amsgrad"]:
+                state["max_exp_avg_sq"] = np.zeros_like(param)
+        state["step"] += 1
+        step = state["step"]
+        lr, weight_decay = group["lr"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
+        work, work2 = self._work(param)
+        if group["decoupled_weight_decay"]:
+            grad = decayed_grad(param, grad, 0.0, group["maximize"], work)
+            if weight_decay != 0:
+                np.multiply(param, 1 - lr * weight_decay, out=param)
+        else:
+            grad = decayed_grad(param, grad, weight_decay, group["maximize"], work)
+
+        exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+        lerp_(exp_avg, grad, 1 - beta1, work2)
+        np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
+        np.multiply(grad, 1 - beta2, out=work2)
+        np.add(exp_avg_sq, np.multiply(work2, grad, out=work2), out=exp_avg_sq)
+        if group["amsgrad"]:
+            exp_avg_sq = np.maximum(
+                state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"]
+            )
+
+        step_size = lr / (1 - beta1**step)
+        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
+        denom = np.sqrt(exp_avg_sq, out=work2)
+        np.divide(denom, bias_correction2_sqrt, out=denom)
+        np.add(denom, group["eps"], out=denom)
+        update = np.divide(exp_avg, denom, out=work2)
+        np.multiply(update, step_size, out=update)
+        np.subtract(param, update, out=param)
+
+
+class AdamW(Adam):
+    r"""Adam with decoupled weight decay (Loshchilov and Hutter, 2019).
+
+    Instead of adding ``weight_decay * theta`` to the gradient, where Adam's scaling
+    would weaken the penalty for weights with large gradients, every step first
+    shrinks the weights: ``theta *= 1 - lr * weight_decay``; the rest is Adam's rule
+    (see :class:`Adam`). Default ``weight_decay`` is 0.01, as in PyTorch.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )

@@ -1,0 +1,114 @@
+"""RMSProp: divide the gradient by a running root mean square of recent gradients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from descend.optim.optimizer import Optimizer, check_range, decayed_grad, lerp_
+from descend.tensor.tensor import Tensor
+
+
+class RMSprop(Optimizer):
+    r"""RMSProp (Hinton's lecture notes, 2012): AdaGrad with a forgetting average.
+
+    With gradient :math:`g_t` (negated when ``maximize``) and every buffer starting at
+    zero, one step is::
+
+        g     = g_t + weight_decay * theta               # if weight_decay != 0
+        v     = alpha * v + (1 - alpha) * g * g
+        if centered:                                     # divide by a variance estimate
+            m = alpha * m + (1 - alpha) * g
+            d = sqrt(v - m * m) + eps
+        else:
+            d = sqrt(v) + eps
+        if momentum > 0:
+            b     = momentum * b + g / d
+            theta = theta - lr * b
+        else:
+            theta = theta - lr * g / d
+
+    as PyTorch computes it (``eps`` outside the square root; the momentum buffer
+    starts at zero).
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+    lr : float
+        Learning rate (default 0.01).
+    alpha : float
+        Smoothing constant of the squared-gradient average.
+    eps : float
+        Added to the denominator for numerical stability.
+    weight_decay : float
+        L2 penalty added to the gradient.
+    momentum : float
+        Momentum factor.
+    centered : bool
+        Normalise by an estimate of the gradient's variance instead of its second moment.
+    maximize : bool
+        Ascend instead of descend.
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0.0,
+        momentum: float = 0.0,
+        centered: bool = False,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "weight_decay": weight_decay,
+            "momentum": momentum,
+            "centered": centered,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict) -> None:
+        check_range(group, "lr", "learning rate")
+        check_range(group, "eps", "epsilon value")
+        check_range(group, "momentum", "momentum value")
+        check_range(group, "weight_decay", "weight_decay value")
+        check_range(group, "alpha", "alpha value")
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(param)
+            if group["momentum"] > 0:
+                state["momentum_buffer"] = np.zeros_like(param)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(param)
+        state["step"] += 1
+        work, work2 = self._work(param)
+        grad = decayed_grad(param, grad, group["weight_decay"], group["maximize"], work)
+        alpha = group["alpha"]
+        square_avg = state["square_avg"]
+        np.multiply(square_avg, alpha, out=square_avg)
+        np.multiply(grad, 1 - alpha, out=work2)
+        np.add(square_avg, np.multiply(work2, grad, out=work2), out=square_avg)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            lerp_(grad_avg, grad, 1 - alpha, work2)
+            np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=work2), out=work2)
+            avg = np.sqrt(work2, out=work2)
+        else:
+            avg = np.sqrt(square_avg, out=work2)
+        np.add(avg, group["eps"], out=avg)
+        step = np.divide(grad, avg, out=work2)
+        if group["momentum"] > 0:
+            buf = state["momentum_buffer"]
+            np.multiply(buf, group["momentum"], out=buf)
+            step = np.add(buf, step, out=buf)
+        np.multiply(step, group["lr"], out=work2)
+        np.subtract(param, work2, out=param)

@@ -1,0 +1,108 @@
+"""Stochastic gradient descent, with optional (Nesterov) momentum and weight decay."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from descend.optim.optimizer import Optimizer, check_range, decayed_grad
+from descend.tensor.tensor import Tensor
+
+
+class SGD(Optimizer):
+    r"""Gradient descent: every parameter moves against its gradient, scaled by ``lr``.
+
+    With gradient :math:`g_t` of parameter :math:`\theta_{t-1}` at step :math:`t`
+    (negated when ``maximize``), one step is::
+
+        g = g_t + weight_decay * theta                    # if weight_decay != 0
+        if momentum != 0:
+            b = g                                         # at t = 1
+            b = momentum * b + (1 - dampening) * g        # at t > 1
+            g = g + momentum * b   if nesterov  else  b
+        theta = theta - lr * g
+
+    This is PyTorch's rule: the momentum buffer starts as the first gradient, without
+    dampening, and ``lr`` multiplies the buffer (not the gradient inside it), so a
+    learning-rate change takes effect at once.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters, or parameter groups (dicts with ``"params"`` and overrides).
+    lr : float
+        Learning rate (default 1e-3, as PyTorch).
+    momentum : float
+        Momentum factor (default 0: plain gradient descent).
+    dampening : float
+        Dampening of the gradient's share in the momentum buffer.
+    nesterov : bool
+        Nesterov momentum: look ahead along the buffer (needs momentum > 0 and no dampening).
+    weight_decay : float
+        L2 penalty: ``weight_decay * theta`` is added to the gradient.
+    maximize : bool
+        Ascend instead of descend.
+
+    Examples
+    --------
+    >>> w = ds.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = ds.optim.SGD([w], lr=0.1, momentum=0.9)
+    >>> (w * w).sum().backward()
+    >>> opt.step()
+    >>> w.data
+    array([ 0.8, -1.6], dtype=float32)
+    """
+
+    def __init__(
+        self,
+        params: Iterable[Tensor] | Iterable[dict],
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "dampening": dampening,
+            "nesterov": nesterov,
+            "weight_decay": weight_decay,
+            "maximize": maximize,
+        }
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict) -> None:
+        check_range(group, "lr", "learning rate")
+        check_range(group, "momentum", "momentum value")
+        check_range(group, "weight_decay", "weight_decay value")
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"Nesterov momentum requires a momentum > 0 and zero dampening, got "
+                f"momentum={group['momentum']}, dampening={group['dampening']}"
+            )
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        work, work2 = self._work(param)
+        grad = decayed_grad(param, grad, group["weight_decay"], group["maximize"], work)
+        momentum = group["momentum"]
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = grad.copy()
+            else:
+                np.multiply(buf, momentum, out=buf)
+                if group["dampening"] == 0:
+                    np.add(buf, grad, out=buf)
+                else:
+                    np.add(buf, np.multiply(grad, 1 - group["dampening"], out=work2), out=buf)
+            if group["nesterov"]:
+                np.multiply(buf, momentum, out=work2)
+                grad = np.add(grad, work2, out=work)
+            else:
+                grad = buf
+        np.multiply(grad, group["lr"], out=work)
+        np.subtract(param, work, out=param)
