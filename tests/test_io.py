@@ -24,7 +24,7 @@ def test_round_trip_state_dict(tmp_path, suffix):
     assert list(loaded) == list(_state())
     for key, value in _state().items():
         np.testing.assert_array_equal(loaded[key], value)
-        assert loaded[key].dtype == value.dtype
+        assert loaded[key].dtype == value.dtype and loaded[key].shape == value.shape
     assert io.load_metadata(path) == {"layers": [784, 10]}
 
 

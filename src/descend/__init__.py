@@ -3,9 +3,13 @@
 >>> import descend as ds
 >>> w = ds.tensor([2.0], requires_grad=True)
 >>> ((w * 3 - 1) ** 2).sum().backward()
+>>> w.grad
+array([30.], dtype=float32)
 """
 
+from descend import data, io, metrics, models, nn, optim, train
 from descend.gradcheck import gradcheck
+from descend.io import load, save
 from descend.tensor import (
     Tensor,
     arange,
@@ -23,24 +27,32 @@ from descend.tensor import (
     where,
     zeros,
 )
+from descend.train import (
+    Convergence,
+    CSVLogger,
+    DivergenceGuard,
+    EarlyStopping,
+    History,
+    ModelCheckpoint,
+    ProgressBar,
+    Trainer,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Tensor",
-    "arange",
-    "concat",
-    "get_default_dtype",
-    "gradcheck",
-    "is_grad_enabled",
-    "manual_seed",
-    "no_grad",
-    "ones",
-    "rand",
-    "randn",
-    "set_default_dtype",
-    "stack",
-    "tensor",
-    "where",
-    "zeros",
-]
+    "CSVLogger", "Convergence", "DivergenceGuard", "EarlyStopping", "History",
+    "ModelCheckpoint", "ProgressBar", "Tensor", "Trainer", "arange", "concat", "data",
+    "get_default_dtype", "gradcheck", "io", "is_grad_enabled", "load", "manual_seed",
+    "metrics", "models", "nn", "no_grad", "ones", "optim", "plot", "rand", "randn", "save",
+    "set_default_dtype", "stack", "tensor", "train", "where", "zeros",
+]  # fmt: skip
+
+
+def __getattr__(name: str):
+    # matplotlib takes a while to import: ds.plot is loaded when first used.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module("descend.plot")
+    raise AttributeError(f"module 'descend' has no attribute {name!r}")

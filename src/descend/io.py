@@ -137,7 +137,8 @@ def _read_npz(path: Path) -> tuple[dict, str]:
 def _split(value, prefix: str, arrays: dict):
     """Replace every array in ``value`` by ``{"__array__": name}``, collecting the arrays."""
     if isinstance(value, np.ndarray):
-        arrays[prefix] = np.ascontiguousarray(value)
+        # (np.ascontiguousarray would turn a 0-d array into 1-d)
+        arrays[prefix] = value if value.flags.c_contiguous else value.copy(order="C")
         return {"__array__": prefix}
     if hasattr(value, "data") and isinstance(value.data, np.ndarray):  # a Tensor
         return _split(value.data, prefix, arrays)

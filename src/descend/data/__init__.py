@@ -15,7 +15,7 @@ from descend.data.builtin import (
     load_iris,
     load_wine,
 )
-from descend.data.csv_file import load_csv
+from descend.data.csv_file import load_csv, load_csv_features
 from descend.data.dataset import Dataset, TensorDataset
 from descend.data.loader import DataLoader
 from descend.data.mnist import load_mnist, read_idx
@@ -41,6 +41,7 @@ __all__ = [
     "check_same_length",
     "load_breast_cancer",
     "load_csv",
+    "load_csv_features",
     "load_diabetes",
     "load_digits",
     "load_iris",

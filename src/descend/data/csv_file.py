@@ -74,6 +74,29 @@ def load_csv(
     return (X, y, names, classes) if return_classes else (X, y, names)
 
 
+def load_csv_features(path: str | Path, delimiter: str = ","):
+    """Every column of a CSV file as numbers, no target: new rows to predict on.
+
+    Returns
+    -------
+    X : ndarray of float64, shape (N, F)
+    names : list of str
+        The header's column names.
+
+    Raises
+    ------
+    ValueError
+        As :func:`load_csv`, naming file, line and column of a bad cell.
+    """
+    path = Path(path)
+    lines, header, rows = _read_rows(path, delimiter)
+    cells = np.array(rows, dtype=object).reshape(len(rows), len(header))
+    X = np.empty((len(rows), len(header)), dtype=np.float64)
+    for j, name in enumerate(header):
+        X[:, j] = _numbers(cells[:, j], path, lines, name)
+    return X, header
+
+
 def _read_rows(path: Path, delimiter: str) -> tuple[list[int], list[str], list[list[str]]]:
     """The header, the data rows (stripped cells) and the line number of each row."""
     lines, rows = [], []

@@ -1,0 +1,193 @@
+"""``descend compare``: the same model on the same data, trained with several settings."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import time
+from pathlib import Path
+
+from descend.cli import common
+from descend.cli.common import UsageError
+
+EXAMPLES = """\
+examples:
+  descend compare --optimizer sgd,momentum,adam          three optimizers, one picture
+  descend compare --batch-size 1,32,full --optimizer sgd  SGD, mini-batch and batch GD
+  descend compare --lr 0.001,0.01,0.1 --optimizer sgd     three learning rates
+  descend compare --optimizer sgd,adam --lr 0.01,0.1      every pair: four runs
+  descend compare --data diabetes --model linear --optimizer sgd,adam --epochs 100
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "compare",
+        help="train one model with several settings and overlay the curves",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train the same model (same initial weights) on the same data with "
+        "every combination of the listed optimizers, learning rates and batch sizes. "
+        "Overlays their learning curves in one PNG and prints a table of the final "
+        "validation loss and metric, epochs to convergence, updates and wall time.",
+    )
+    parser.add_argument(
+        "--optimizer", type=_names, help=f"comma-separated, from {', '.join(common.OPTIMIZERS)}"
+    )
+    parser.add_argument("--lr", type=_numbers, help="comma-separated learning rates")
+    parser.add_argument(
+        "--batch-size",
+        type=_batch_sizes,
+        help="comma-separated batch sizes: N, 1 (SGD) or full (batch GD)",
+    )
+    parser.add_argument("--data", help="built-in set, MNIST folder or .csv (default digits)")
+    parser.add_argument("--target", help="CSV target column (default: the last column)")
+    parser.add_argument("--task", help="classify or regress (default: inferred)")
+    parser.add_argument("--model", help=f"{', '.join(common.MODELS)} (default mlp)")
+    parser.add_argument("--hidden", type=common.int_list, help="MLP hidden sizes, e.g. 64,32")
+    parser.add_argument("--epochs", type=int, help="at most this many epochs per run (default 30)")
+    parser.add_argument("--val-fraction", type=float, help="validation share (default 0.2)")
+    parser.add_argument("--seed", type=int, help="random seed, the same for every run (default 0)")
+    parser.add_argument(
+        "--tol",
+        type=float,
+        default=1e-4,
+        help="converged when the training loss changes by less than this "
+        "fraction for 3 epochs (default 1e-4)",
+    )
+    parser.add_argument(
+        "--out", type=Path, help="PNG to write (default compare-<data>-<model>.png)"
+    )
+    parser.set_defaults(run=run)
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _numbers(text: str) -> list[float]:
+    try:
+        return [float(part) for part in _names(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers like 0.001,0.01, got {text!r}"
+        ) from None
+
+
+def _batch_sizes(text: str) -> list[int | str]:
+    return [common.positive_int_or_full(part) for part in _names(text)]
+
+
+def run(args: argparse.Namespace) -> int:
+    from descend import plot
+
+    base = common.RunConfig(test_fraction=0.0).updated(
+        data=args.data,
+        target=args.target,
+        task=args.task,
+        model=args.model,
+        hidden=args.hidden,
+        epochs=args.epochs,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+    )
+    settings = _settings(args, base)
+    found = common.load_dataset(base.data, base.target, base.task)
+    print(
+        f"{base.model} on {found.name} ({found.X.shape[0]} samples), {len(settings)} runs of "
+        f"at most {base.epochs} epochs, same initial weights (seed {base.seed})"
+    )
+    histories, rows = {}, []
+    for label, config in settings:
+        history, row = _train(label, config, found, args.tol)
+        histories[label] = history
+        rows.append(row)
+        print(f"  {label}: done in {row['time']:.2f}s")
+    print(format_rows(rows))
+    path = args.out or Path(f"compare-{Path(base.data).stem}-{base.model}.png")
+    title = f"{base.model} on {found.name}: " + ", ".join(histories)
+    plot.compare_curves(histories, path, title=title if len(title) < 110 else None)
+    print(f"wrote {path}")
+    return 0
+
+
+def _settings(args, base: common.RunConfig) -> list[tuple[str, common.RunConfig]]:
+    """Every combination of the listed values, each labelled by what varies."""
+    if args.tol < 0:
+        raise UsageError(f"--tol must be >= 0, got {args.tol}")
+    optimizers = args.optimizer or [base.optimizer]
+    lrs = args.lr or [None]
+    batch_sizes = args.batch_size or [base.batch_size]
+    combos = list(itertools.product(optimizers, lrs, batch_sizes))
+    if len(combos) < 2:
+        raise UsageError(
+            "compare needs at least two settings: list several values, e.g. "
+            "--optimizer sgd,adam or --lr 0.01,0.1"
+        )
+    settings = []
+    for optimizer, lr, batch_size in combos:
+        config = base.updated(optimizer=optimizer, lr=lr, batch_size=batch_size).validate()
+        parts = []
+        if len(optimizers) > 1 or len(lrs) == 1 and len(batch_sizes) == 1:
+            parts.append(optimizer)
+        if len(lrs) > 1 or len(optimizers) > 1:
+            parts.append(f"lr={common.learning_rate(config):g}")
+        if len(batch_sizes) > 1:
+            parts.append("full batch" if batch_size == "full" else f"batch {batch_size}")
+        settings.append((" ".join(parts), config))
+    return settings
+
+
+def _train(label: str, config: common.RunConfig, found, tol: float):
+    from descend.train import Convergence, DivergenceGuard, Trainer
+
+    run_ = common.prepare_run(config, found)
+    trainer = Trainer(
+        run_.model,
+        run_.loss,
+        run_.optimizer,
+        run_.scheduler,
+        metrics=common.metric_names(found.task),
+        callbacks=[Convergence(tol=tol), DivergenceGuard()],
+        verbose=0,
+    )
+    start = time.perf_counter()
+    history = trainer.fit(run_.loader, config.epochs, val=run_.val)
+    elapsed = time.perf_counter() - start
+    judged = run_.val if run_.val is not None else (run_.loader.dataset.X, run_.loader.dataset.y)
+    scores = trainer.evaluate(judged)
+    events = history.events
+    return history, {
+        "setting": label,
+        "split": "val" if run_.val is not None else "train",
+        "scores": scores,
+        "epochs": len(history),
+        "converged": events.get("converged_epoch"),
+        "diverged": events.get("diverged_step"),
+        "updates": trainer.step,
+        "time": elapsed,
+    }
+
+
+def format_rows(rows: list[dict]) -> str:
+    """One line per run: final loss and metrics, epochs, convergence, updates, time."""
+    names = list(rows[0]["scores"])
+    split = rows[0]["split"]
+    width = max(12, *(len(r["setting"]) for r in rows)) + 2
+    head = f"{'setting':{width}s}" + "".join(f"{f'{split} {n}':>14s}" for n in names)
+    head += f"{'epochs':>8s}{'converged':>14s}{'updates':>9s}{'time':>9s}"
+    lines = [head]
+    for r in rows:
+        converged = (
+            f"epoch {r['converged']}"
+            if r["converged"] is not None
+            else f"DIVERGED@{r['diverged']}"
+            if r["diverged"] is not None
+            else "-"
+        )
+        lines.append(
+            f"{r['setting']:{width}s}"
+            + "".join(f"{r['scores'][n]:>14.4f}" for n in names)
+            + f"{r['epochs']:>8d}{converged:>14s}{r['updates']:>9d}{r['time']:>8.2f}s"
+        )
+    return "\n".join(lines)

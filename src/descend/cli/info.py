@@ -1,0 +1,58 @@
+"""``descend info``: what a run folder holds: model, parameters, settings, results."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from descend.cli import common
+
+EXAMPLES = """\
+example:
+  descend info runs/digits-mlp
+"""
+
+
+def add_parser(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "info",
+        help="layers, parameter counts, settings and final metrics of a run",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Describe a trained run: its layers and parameter counts, the resolved "
+        "training settings, and the final metrics.",
+    )
+    parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    saved = common.load_run(args.run_dir)
+    n_parameters = sum(p.size for p in saved.model.parameters())
+    print(f"run {saved.folder}")
+    print(f"\nmodel ({n_parameters:,} parameters)\n{saved.model!r}")
+    task = f"classify into {', '.join(saved.class_names)}" if saved.class_names else "regress"
+    print(f"\ntask: {task}; inputs: {_shape(saved.input_shape)}")
+    print(f"\nsettings (config.toml)\n{saved.config.to_toml().rstrip()}")
+    history_path = saved.folder / "history.json"
+    if history_path.is_file():
+        history = json.loads(history_path.read_text())
+        epochs = history.get("epoch", [])
+        events = ", ".join(
+            f"{k} {v}" for k, v in history.get("events", {}).items() if k != "diverged"
+        )
+        print(
+            f"\ntrained {len(epochs)} epochs, {history.get('updates', [0])[-1]} updates"
+            + (f"; {events}" if events else "")
+        )
+    metrics_path = saved.folder / "metrics.json"
+    if metrics_path.is_file():
+        from descend.cli.train import format_table
+
+        print(f"\nfinal metrics\n{format_table(json.loads(metrics_path.read_text()))}")
+    return 0
+
+
+def _shape(shape: tuple) -> str:
+    return " x ".join(map(str, shape)) + (" features" if len(shape) == 1 else " images")

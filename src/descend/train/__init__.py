@@ -1,0 +1,23 @@
+"""The training loop, its record, and the callbacks that watch it."""
+
+from descend.train.callback import Callback, Monitor
+from descend.train.divergence import DivergenceGuard
+from descend.train.history import History
+from descend.train.loggers import CSVLogger, ModelCheckpoint
+from descend.train.progress import ProgressBar, describe_plan
+from descend.train.stopping import Convergence, EarlyStopping
+from descend.train.trainer import Trainer
+
+__all__ = [
+    "CSVLogger",
+    "Callback",
+    "Convergence",
+    "DivergenceGuard",
+    "EarlyStopping",
+    "History",
+    "ModelCheckpoint",
+    "Monitor",
+    "ProgressBar",
+    "Trainer",
+    "describe_plan",
+]

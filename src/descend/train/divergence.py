@@ -1,0 +1,77 @@
+"""DivergenceGuard: notice a loss that blows up, stop, restore, and say what to change."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+from descend.train.callback import Callback
+
+
+class DivergenceGuard(Callback):
+    """Stop when the loss becomes NaN or infinite, or explodes past ``factor`` times its start.
+
+    The weights are restored to those at the start of the epoch in which the loss
+    diverged (the last ones known to give a finite loss), and a message says which
+    setting to lower and to what, e.g. ``loss became inf at step 37 (epoch 4) with
+    lr=10; try lr=1 or lower``. The message is kept in ``message`` and in the
+    history's events, and printed unless the Trainer is silent.
+    """
+
+    def __init__(self, factor: float = 100.0):
+        super().__init__()
+        if factor <= 1:
+            raise ValueError(f"factor must be > 1, got {factor}")
+        self.factor = factor
+
+    def on_train_begin(self, logs):
+        self.first_loss = None
+        self.message = None
+        self.diverged_step = None
+        self._epoch = None
+        self._snapshot = self.trainer.model.state_dict()
+
+    def state_dict(self):
+        return {"first_loss": self.first_loss}
+
+    def load_state_dict(self, state):
+        self.first_loss = state["first_loss"]
+
+    def on_epoch_begin(self, epoch, logs):
+        self._epoch = epoch
+        self._snapshot = self.trainer.model.state_dict()
+
+    def on_batch_end(self, step, logs):
+        loss = logs["loss"]
+        if self.first_loss is None and math.isfinite(loss):
+            self.first_loss = loss
+        exploded = self.first_loss is not None and loss > self.factor * max(self.first_loss, 1e-12)
+        if math.isfinite(loss) and not exploded:
+            return
+        lr = logs["lr"]
+        what = (
+            f"became {loss}"
+            if not math.isfinite(loss)
+            else (
+                f"exploded to {loss:.4g} (more than {self.factor:g}x its first value "
+                f"{self.first_loss:.4g})"
+            )
+        )
+        self.message = (
+            f"loss {what} at step {step} (epoch {self._epoch}) with lr={lr:g}; "
+            f"try lr={_lower(lr):g} or lower. Weights restored to the start of epoch {self._epoch}."
+        )
+        self.diverged_step = step
+        self.trainer.model.load_state_dict(self._snapshot)
+        self.trainer.stop_training = True
+        events = self.trainer.history.events
+        events.update(diverged_step=step, diverged_epoch=self._epoch, diverged=self.message)
+        if self.trainer.verbose:
+            print(f"DivergenceGuard: {self.message}", file=sys.stderr)
+
+
+def _lower(lr: float) -> float:
+    """A tenth of ``lr``, rounded to one significant digit (10 -> 1, 0.35 -> 0.03)."""
+    tenth = lr / 10
+    exponent = math.floor(math.log10(tenth))
+    return round(tenth, -exponent)

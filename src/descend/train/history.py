@@ -1,0 +1,162 @@
+"""History: what happened in each epoch and each step of a training run."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+
+from descend.files import write_text
+from descend.train.callback import Callback
+
+
+class History(Callback):
+    """Records each epoch's logs (loss, metrics, learning rate, updates, time) and each step's loss.
+
+    The Trainer adds one to every run; ``fit`` returns it.
+
+    Attributes
+    ----------
+    epochs : list of int
+        The epoch numbers recorded (1-based).
+    records : dict of str to list
+        One list per quantity, aligned with ``epochs``: ``loss``, ``val_loss``,
+        ``accuracy``, ``val_accuracy``, ..., ``lr``, ``updates`` (cumulative), ``time``
+        (wall seconds for the epoch).
+    step_loss : list of float
+        The cost of every update, in order: mini-batch noise made visible.
+    events : dict
+        Epochs of notable moments: ``best_epoch``, ``stopped_epoch``, ``converged_epoch``,
+        ``diverged_step``, set by the callbacks that detect them.
+
+    Examples
+    --------
+    >>> history = trainer.fit((X, y), epochs=10)
+    >>> history["loss"][-1], history.best("val_loss")
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.epochs: list[int] = []
+        self.records: dict[str, list] = {}
+        self.step_loss: list[float] = []
+        self.events: dict[str, int | float] = {}
+        self.plan: dict = {}
+
+    def on_train_begin(self, logs):
+        self.plan = {
+            k: logs[k]
+            for k in ("n_samples", "batch_size", "updates_per_epoch", "epochs")
+            if k in logs
+        }
+
+    def on_batch_end(self, step, logs):
+        self.step_loss.append(logs["loss"])
+
+    def on_epoch_end(self, epoch, logs):
+        self.epochs.append(epoch)
+        for key, value in logs.items():
+            column = self.records.setdefault(key, [math.nan] * (len(self.epochs) - 1))
+            column.append(value)
+        for column in self.records.values():
+            if len(column) < len(self.epochs):
+                column.append(math.nan)
+
+    def __getitem__(self, key: str) -> list:
+        return self.records[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.records
+
+    def __len__(self) -> int:
+        return len(self.epochs)
+
+    def best(self, key: str = "val_loss", mode: str = "min") -> tuple[int, float]:
+        """The epoch with the best value of ``key`` and that value."""
+        values = self.records[key]
+        finite = [(v, e) for v, e in zip(values, self.epochs) if math.isfinite(v)]
+        if not finite:
+            raise ValueError(f"history has no finite value of {key!r}")
+        value, epoch = (min if mode == "min" else max)(finite)
+        return epoch, value
+
+    def to_dict(self) -> dict:
+        return {
+            "epoch": list(self.epochs),
+            **{k: list(v) for k, v in self.records.items()},
+            "step_loss": list(self.step_loss),
+            "events": dict(self.events),
+            "plan": dict(self.plan),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> History:
+        history = cls()
+        history.epochs = list(data["epoch"])
+        reserved = {"epoch", "step_loss", "events", "plan"}
+        history.records = {k: list(v) for k, v in data.items() if k not in reserved}
+        history.step_loss = list(data.get("step_loss", []))
+        history.events = dict(data.get("events", {}))
+        history.plan = dict(data.get("plan", {}))
+        return history
+
+    def restore(self, state: dict) -> None:
+        """Take over the records of ``to_dict()`` output (when resuming a run)."""
+        restored = History.from_dict(state)
+        self.epochs, self.records = restored.epochs, restored.records
+        self.step_loss, self.events, self.plan = restored.step_loss, restored.events, restored.plan
+
+    def to_json(self) -> str:
+        """The whole history as JSON (NaN written as null)."""
+        return json.dumps(_nan_to_none(self.to_dict()), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> History:
+        return cls.from_dict(_none_to_nan(json.loads(text)))
+
+    def write_json(self, path) -> None:
+        """Write ``to_json()`` to ``path`` atomically."""
+        write_text(path, self.to_json())
+
+    def write_csv(self, path) -> None:
+        """Write ``to_csv()`` to ``path`` atomically."""
+        write_text(path, self.to_csv())
+
+    def to_csv(self) -> str:
+        """One row per epoch, one column per recorded quantity."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        keys = list(self.records)
+        writer.writerow(["epoch", *keys])
+        for row, epoch in enumerate(self.epochs):
+            writer.writerow([epoch, *(_format(self.records[k][row]) for k in keys)])
+        return buffer.getvalue()
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return "" if math.isnan(value) else repr(value)
+    return str(value)
+
+
+def _nan_to_none(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else str(value)
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_nan_to_none(v) for v in value]
+    return value
+
+
+def _none_to_nan(value):
+    if value is None:
+        return math.nan
+    if value in ("inf", "-inf"):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _none_to_nan(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_none_to_nan(v) for v in value]
+    return value

@@ -1,0 +1,86 @@
+"""ProgressBar: the plan before training, then a bar per epoch (or a line, off a terminal)."""
+
+from __future__ import annotations
+
+import sys
+
+from tqdm.auto import tqdm
+
+from descend.train.callback import Callback
+
+
+def describe_plan(logs: dict) -> str:
+    """``"1000 samples, batch 100: 10 updates per epoch, 20 epochs: 200 updates"``."""
+    n, batch, per_epoch, epochs = (
+        logs["n_samples"],
+        logs["batch_size"],
+        logs["updates_per_epoch"],
+        logs["epochs"],
+    )
+    strategy = "full batch" if batch >= n else f"batch {batch}"
+    return (
+        f"{n} samples, {strategy}: {per_epoch} update{'s' * (per_epoch != 1)} per epoch, "
+        f"{epochs} epoch{'s' * (epochs != 1)}: {per_epoch * epochs} updates"
+    )
+
+
+def format_logs(logs: dict) -> str:
+    """The epoch's numbers, losses and metrics first, e.g. ``loss 0.1234  val_loss 0.2``."""
+    skip = {"lr", "updates", "time", "epoch"}
+    parts = [
+        f"{k} {v:.4g}" if "loss" in k else f"{k} {v:.4f}" for k, v in logs.items() if k not in skip
+    ]
+    parts.append(f"lr {logs['lr']:.3g}")
+    parts.append(f"{logs['time']:.2f}s")
+    return "  ".join(parts)
+
+
+class ProgressBar(Callback):
+    """Shows training as it happens.
+
+    On a terminal: a tqdm bar per epoch that advances with every batch and shows the
+    running loss. Otherwise (a log file, CI): one line per epoch.
+    """
+
+    def __init__(self, file=None):
+        super().__init__()
+        self.file = file
+
+    def on_train_begin(self, logs):
+        self._out = self.file or sys.stderr
+        self._interactive = hasattr(self._out, "isatty") and self._out.isatty()
+        self._epochs = logs["epochs"]
+        self._per_epoch = logs["updates_per_epoch"]
+        self._bar = None
+        print(describe_plan(logs), file=self._out)
+
+    def on_epoch_begin(self, epoch, logs):
+        if self._interactive:
+            self._bar = tqdm(
+                total=self._per_epoch,
+                desc=f"epoch {epoch}/{self._epochs}",
+                file=self._out,
+                leave=True,
+                dynamic_ncols=True,
+                unit="batch",
+            )
+
+    def on_batch_end(self, step, logs):
+        if self._bar is not None:
+            self._bar.update(1)
+            self._bar.set_postfix(loss=f"{logs['loss']:.4g}", refresh=False)
+
+    def on_epoch_end(self, epoch, logs):
+        summary = format_logs(logs)
+        if self._bar is not None:
+            self._bar.set_postfix_str(summary, refresh=False)
+            self._bar.close()
+            self._bar = None
+        else:
+            width = len(str(self._epochs))
+            print(f"epoch {epoch:{width}d}/{self._epochs}  {summary}", file=self._out, flush=True)
+
+    def on_train_end(self, logs):
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
