@@ -16,7 +16,7 @@ examples:
   descend landscape --compare lr                     too small, good and too large learning rates
   descend landscape --compare lr --model logistic    logistic regression on two features
   descend landscape --compare lr --lrs 0.01,0.1,0.4 --epochs 60 --out lr.png
-  descend landscape --start -4,5 --batch-size 4
+  descend landscape --start=-4,5 --batch-size 4          (write = before a negative number)
 """
 COMPARISONS = ("strategies", "optimizers", "lr")
 
@@ -58,7 +58,10 @@ def add_parser(subparsers) -> None:
         help="the mini-batch size of --compare strategies (default 8)",
     )
     parser.add_argument(
-        "--start", type=_floats(2), metavar="W0,W1", help="the common starting weights, e.g. -4,5"
+        "--start",
+        type=_floats(2),
+        metavar="W0,W1",
+        help="the common starting weights, e.g. --start=-4,5",
     )
     parser.add_argument("--samples", type=int, default=40, help="generated samples (default 40)")
     parser.add_argument("--seed", type=int, default=0, help="data and shuffling seed (default 0)")

@@ -1,0 +1,34 @@
+"""Pictures of the descent (matplotlib, PNG files, no display needed).
+
+- :func:`learning_curves`: loss and the main metric against epoch, events marked;
+- :func:`compare_curves`: several runs' learning curves in one picture;
+- :func:`compute_landscape` and :func:`loss_landscape`: the cost of a two-weight model
+  and the real paths of several optimizers, batch strategies or learning rates;
+- :func:`lr_find`: the loss against the learning rate of a range test (``ds.lr_find``);
+- :func:`decision_regions` and :func:`confusion_matrix` for classifiers.
+
+Every function writes a PNG atomically and returns its path.
+
+>>> history = trainer.fit((X, y), epochs=20, val=(X_val, y_val))
+>>> ds.plot.learning_curves(history, "runs/curves.png")
+"""
+
+from descend.plot.classifier import confusion_matrix, decision_regions
+from descend.plot.curves import compare_curves, learning_curves
+from descend.plot.landscape import Landscape, Run, compute_landscape
+from descend.plot.landscape_figure import loss_landscape
+from descend.plot.lr_range import lr_find
+from descend.plot.problems import make_data
+
+__all__ = [
+    "Landscape",
+    "Run",
+    "compare_curves",
+    "compute_landscape",
+    "confusion_matrix",
+    "decision_regions",
+    "learning_curves",
+    "loss_landscape",
+    "lr_find",
+    "make_data",
+]
