@@ -78,7 +78,7 @@ class Adagrad(Optimizer):
         grad = decayed_grad(param, grad, group["weight_decay"], group["maximize"], work)
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         total = state["sum"]
-        np.add(total, np.multiply(grad, grad, out=work2), out=total)
+        np.add(total, np.square(grad, out=work2), out=total)
         std = np.add(np.sqrt(total, out=work2), group["eps"], out=work2)
         step = np.divide(grad, std, out=work2)
         np.multiply(step, clr, out=step)

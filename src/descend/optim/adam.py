@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from descend.optim.optimizer import Optimizer, check_range, decayed_grad, lerp_
+from descend.optim.optimizer import Optimizer, check_range, decayed_grad, ema_
 from descend.tensor.tensor import Tensor
 
 
@@ -25,8 +25,9 @@ class Adam(Optimizer):
         v_hat = v / (1 - beta2 ** t)                     # start at zero
         theta = theta - lr * m_hat / (sqrt(v_hat) + eps)
 
-    which is PyTorch's rule, evaluated as PyTorch does:
-    ``theta -= lr / (1 - beta1**t) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)``.
+    which is PyTorch's rule (the last line is evaluated as
+    ``theta -= lr * c2 / c1 * m / (sqrt(v) + c2 * eps)`` with ``c1 = 1 - beta1**t`` and
+    ``c2 = sqrt(1 - beta2**t)``, the same number in one pass over the weights less).
 
     Parameters
     ----------
@@ -110,22 +111,19 @@ class Adam(Optimizer):
             grad = decayed_grad(param, grad, weight_decay, group["maximize"], work)
 
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
-        lerp_(exp_avg, grad, 1 - beta1, work2)
-        np.multiply(exp_avg_sq, beta2, out=exp_avg_sq)
-        np.multiply(grad, 1 - beta2, out=work2)
-        np.add(exp_avg_sq, np.multiply(work2, grad, out=work2), out=exp_avg_sq)
+        ema_(exp_avg, grad, beta1, work2)
+        ema_(exp_avg_sq, np.square(grad, out=work2), beta2, work2)
         if group["amsgrad"]:
             exp_avg_sq = np.maximum(
                 state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"]
             )
 
-        step_size = lr / (1 - beta1**step)
-        bias_correction2_sqrt = (1 - beta2**step) ** 0.5
-        denom = np.sqrt(exp_avg_sq, out=work2)
-        np.divide(denom, bias_correction2_sqrt, out=denom)
-        np.add(denom, group["eps"], out=denom)
+        # m_hat / (sqrt(v_hat) + eps) = (c2 / c1) * m / (sqrt(v) + c2 * eps) with the bias
+        # corrections c1 = 1 - beta1**t and c2 = sqrt(1 - beta2**t): one pass less.
+        c1, c2 = 1 - beta1**step, (1 - beta2**step) ** 0.5
+        denom = np.add(np.sqrt(exp_avg_sq, out=work2), c2 * group["eps"], out=work2)
         update = np.divide(exp_avg, denom, out=work2)
-        np.multiply(update, step_size, out=update)
+        np.multiply(update, lr * c2 / c1, out=update)
         np.subtract(param, update, out=param)
 
 

@@ -285,16 +285,11 @@ def decayed_grad(
     return np.subtract(out, grad, out=out) if maximize else np.add(grad, out, out=out)
 
 
-def lerp_(start: np.ndarray, end: np.ndarray, weight: float, work: np.ndarray) -> None:
-    """``start += weight * (end - start)`` in place, in the form ``torch.lerp_`` uses.
+def ema_(average: np.ndarray, value: np.ndarray, decay: float, work: np.ndarray) -> None:
+    """``average = decay * average + (1 - decay) * value``, in place.
 
-    Like PyTorch, the formula turns around for weights of 0.5 and more, where
-    ``end - (end - start) * (1 - weight)`` rounds better.
+    ``value`` may be ``work`` itself (say a squared gradient just computed there).
     """
-    np.subtract(end, start, out=work)
-    if abs(weight) < 0.5:
-        np.multiply(work, weight, out=work)
-        np.add(start, work, out=start)
-    else:
-        np.multiply(work, 1 - weight, out=work)
-        np.subtract(end, work, out=start)
+    np.multiply(average, decay, out=average)
+    np.multiply(value, 1 - decay, out=work)
+    np.add(average, work, out=average)

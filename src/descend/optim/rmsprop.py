@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from descend.optim.optimizer import Optimizer, check_range, decayed_grad, lerp_
+from descend.optim.optimizer import Optimizer, check_range, decayed_grad, ema_
 from descend.tensor.tensor import Tensor
 
 
@@ -94,12 +94,10 @@ class RMSprop(Optimizer):
         grad = decayed_grad(param, grad, group["weight_decay"], group["maximize"], work)
         alpha = group["alpha"]
         square_avg = state["square_avg"]
-        np.multiply(square_avg, alpha, out=square_avg)
-        np.multiply(grad, 1 - alpha, out=work2)
-        np.add(square_avg, np.multiply(work2, grad, out=work2), out=square_avg)
+        ema_(square_avg, np.square(grad, out=work2), alpha, work2)
         if group["centered"]:
             grad_avg = state["grad_avg"]
-            lerp_(grad_avg, grad, 1 - alpha, work2)
+            ema_(grad_avg, grad, alpha, work2)
             np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=work2), out=work2)
             avg = np.sqrt(work2, out=work2)
         else:
