@@ -8,8 +8,10 @@ array([30.], dtype=float32)
 """
 
 from descend import data, io, metrics, models, nn, optim, train
+from descend.explain import explain
 from descend.gradcheck import gradcheck
 from descend.io import load, save
+from descend.lr_finder import lr_find
 from descend.tensor import (
     Tensor,
     arange,
@@ -42,8 +44,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CSVLogger", "Convergence", "DivergenceGuard", "EarlyStopping", "History",
-    "ModelCheckpoint", "ProgressBar", "Tensor", "Trainer", "arange", "concat", "data",
-    "get_default_dtype", "gradcheck", "io", "is_grad_enabled", "load", "manual_seed",
+    "ModelCheckpoint", "ProgressBar", "Tensor", "Trainer", "arange", "concat", "data", "explain",
+    "get_default_dtype", "gradcheck", "io", "is_grad_enabled", "load", "lr_find", "manual_seed",
     "metrics", "models", "nn", "no_grad", "ones", "optim", "plot", "rand", "randn", "save",
     "set_default_dtype", "stack", "tensor", "train", "where", "zeros",
 ]  # fmt: skip

@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 
-from descend.cli import evaluate, info, predict, train
+from descend.cli import compare, evaluate, explain, info, landscape, lr_find, predict, train
 from descend.cli.common import UsageError
 from descend.io import ModelFileError
 
-COMMANDS = (train, evaluate, predict, info)
+COMMANDS = (train, evaluate, predict, info, landscape, compare, lr_find, explain)
 
 EXAMPLES = """\
 examples:
@@ -23,6 +23,10 @@ examples:
   descend evaluate runs/digits-mlp           metrics and confusion matrix on the test split
   descend predict runs/digits-mlp new.csv    predictions for new rows
   descend info runs/digits-mlp               layers, parameters, settings, final metrics
+  descend landscape --compare optimizers     paths of 6 optimizers on a two-weight bowl
+  descend compare --optimizer sgd,momentum,adam
+  descend lr-find                            learning-rate range test
+  descend explain --steps 20                 one step of gradient descent, every number
   descend COMMAND --help                     the options of one command
 """
 
