@@ -1,0 +1,48 @@
+"""The function forms of the layers and losses: ``import descend.nn.functional as F``.
+
+Every function here is a differentiable op (or a composition of them); the layers in
+``descend.nn`` hold parameters and call these.
+"""
+
+from descend.nn.functional.activation import (
+    leaky_relu,
+    log_softmax,
+    relu,
+    sigmoid,
+    softmax,
+    tanh,
+)
+from descend.nn.functional.cross_entropy import cross_entropy, nll_loss
+from descend.nn.functional.dropout import dropout
+from descend.nn.functional.linear import linear
+from descend.nn.functional.loss import (
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    huber_loss,
+    l1_loss,
+    mse_loss,
+)
+from descend.nn.functional.normalization import batch_norm
+from descend.tensor.conv import avg_pool2d, conv2d, max_pool2d
+
+__all__ = [
+    "avg_pool2d",
+    "batch_norm",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "conv2d",
+    "cross_entropy",
+    "dropout",
+    "huber_loss",
+    "l1_loss",
+    "leaky_relu",
+    "linear",
+    "log_softmax",
+    "max_pool2d",
+    "mse_loss",
+    "nll_loss",
+    "relu",
+    "sigmoid",
+    "softmax",
+    "tanh",
+]

@@ -1,0 +1,74 @@
+"""Linear: the affine layer ``y = x @ W.T + b``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from descend.nn import functional as F
+from descend.nn import init
+from descend.nn.module import Module, Parameter
+from descend.tensor.tensor import Tensor
+
+
+class Linear(Module):
+    """Fully connected layer: ``y = x @ weight.T + bias``, as ``torch.nn.Linear``.
+
+    Parameters
+    ----------
+    in_features, out_features : int
+    bias : bool
+        Learn an additive bias (default True).
+
+    Attributes
+    ----------
+    weight : Parameter of shape (out_features, in_features)
+    bias : Parameter of shape (out_features,) or None
+        Both start as U(-1/sqrt(in_features), 1/sqrt(in_features)), PyTorch's default.
+
+    Shape
+    -----
+    Input (*, in_features), output (*, out_features).
+
+    Examples
+    --------
+    >>> layer = nn.Linear(784, 10)
+    >>> layer(ds.randn(32, 784)).shape
+    (32, 10)
+    """
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
+        super().__init__()
+        for name, value in (("in_features", in_features), ("out_features", out_features)):
+            if not isinstance(value, int | np.integer) or value < 1:
+                raise ValueError(f"Linear: {name} must be a positive int, got {value!r}")
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.weight = Parameter(np.zeros((self.out_features, self.in_features)))
+        if bias:
+            self.bias = Parameter(np.zeros(self.out_features))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Draw weight and bias from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            bound = 1 / math.sqrt(self.in_features)
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, x) -> Tensor:
+        shape = x.shape if isinstance(x, Tensor | np.ndarray) else np.shape(x)
+        if not shape or shape[-1] != self.in_features:
+            got = shape[-1] if shape else "a scalar"
+            raise ValueError(
+                f"{self.label()} expected input with {self.in_features} features, got {got}"
+            )
+        return F.linear(x, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return f"{self.in_features}, {self.out_features}" + (
+            "" if self.bias is not None else ", bias=False"
+        )

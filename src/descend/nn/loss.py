@@ -1,0 +1,150 @@
+"""Loss modules: ``loss(input, target)`` gives the cost of a batch as a scalar Tensor.
+
+Each wraps the function of the same name in ``descend.nn.functional`` and takes
+``reduction``: ``'mean'`` (the default, the cost), ``'sum'`` or ``'none'`` (one loss
+per element). Class weights are buffers, so they travel with ``state_dict()``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from descend.nn import functional as F
+from descend.nn.functional.reduction import check_reduction
+from descend.nn.module import Module
+from descend.tensor.tensor import Tensor
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        check_reduction(reduction, type(self).__name__)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+def _constant(value) -> np.ndarray | None:
+    if value is None:
+        return None
+    return np.array(value.data if isinstance(value, Tensor) else value)
+
+
+class MSELoss(_Loss):
+    """Mean squared error: ``mean((input - target) ** 2)``.
+
+    Examples
+    --------
+    >>> nn.MSELoss()(ds.tensor([1.0, 2.0]), ds.tensor([1.0, 4.0]))
+    tensor(2.)
+    """
+
+    def forward(self, input, target) -> Tensor:
+        return F.mse_loss(input, target, self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error: ``mean(|input - target|)``."""
+
+    def forward(self, input, target) -> Tensor:
+        return F.l1_loss(input, target, self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Squared error within ``delta`` of the target, absolute error beyond: robust to outliers."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        if not delta > 0:
+            raise ValueError(f"HuberLoss: delta must be positive, got {delta}")
+        self.delta = delta
+
+    def forward(self, input, target) -> Tensor:
+        return F.huber_loss(input, target, self.reduction, self.delta)
+
+    def extra_repr(self) -> str:
+        return ", ".join(p for p in (super().extra_repr(), f"delta={self.delta}") if p)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities in [0, 1] (logs clamped at -100, as PyTorch).
+
+    Prefer ``BCEWithLogitsLoss`` on logits: it is stable for any logit.
+    """
+
+    def __init__(self, weight=None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", _constant(weight))
+
+    def forward(self, input, target) -> Tensor:
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Binary cross-entropy of logits, sigmoid fused in; finite for logits of any size.
+
+    Parameters
+    ----------
+    weight : array_like, optional
+        Rescales each element's loss.
+    reduction : {'mean', 'sum', 'none'}
+    pos_weight : array_like, optional
+        Weight of positive examples, one per class (last axis).
+
+    Examples
+    --------
+    >>> nn.BCEWithLogitsLoss()(ds.tensor([0.0]), ds.tensor([1.0]))  # log 2
+    tensor(0.6931472)
+    """
+
+    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None) -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", _constant(weight))
+        self.register_buffer("pos_weight", _constant(pos_weight))
+
+    def forward(self, input, target) -> Tensor:
+        return F.binary_cross_entropy_with_logits(
+            input, target, self.weight, self.reduction, self.pos_weight
+        )
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy of logits (N, C) against integer class targets (N,).
+
+    Log-softmax and the negative log-likelihood in one stable op; the gradient with
+    respect to the logits is ``(softmax - onehot) / N``. Targets outside [0, C) raise
+    a ValueError naming C and the bad value.
+
+    Parameters
+    ----------
+    weight : array_like of shape (C,), optional
+        Weight of each class.
+    reduction : {'mean', 'sum', 'none'}
+    label_smoothing : float in [0, 1]
+
+    Examples
+    --------
+    >>> loss = nn.CrossEntropyLoss()
+    >>> loss(ds.tensor([[2.0, 0.5, -1.0]]), np.array([0]))
+    tensor(0.2414)
+    """
+
+    def __init__(self, weight=None, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        self.register_buffer("weight", _constant(weight))
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input, target) -> Tensor:
+        return F.cross_entropy(input, target, self.weight, self.reduction, self.label_smoothing)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of log-probabilities (N, C), e.g. after ``LogSoftmax``."""
+
+    def __init__(self, weight=None, reduction: str = "mean") -> None:
+        super().__init__(reduction)
+        self.register_buffer("weight", _constant(weight))
+
+    def forward(self, input, target) -> Tensor:
+        return F.nll_loss(input, target, self.weight, self.reduction)

@@ -1,0 +1,182 @@
+"""conv2d, max_pool2d, avg_pool2d: values against direct loops, finite-difference gradients."""
+
+import numpy as np
+import pytest
+
+import descend as ds
+from descend.tensor.conv import avg_pool2d, conv2d, max_pool2d
+
+RNG = np.random.default_rng(7)
+
+
+def reference_conv(x, w, b, stride, padding):
+    """The definition, one output value at a time."""
+    n, c, h, wd = x.shape
+    o, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    ho = (h + 2 * padding - kh) // stride + 1
+    wo = (wd + 2 * padding - kw) // stride + 1
+    out = np.zeros((n, o, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            patch = xp[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+            out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
+    return out + (0 if b is None else b[None, :, None, None])
+
+
+def reference_pool(x, k, stride, padding, reduce, fill):
+    n, c, h, w = x.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=fill)
+    ho = (h + 2 * padding - k) // stride + 1
+    wo = (w + 2 * padding - k) // stride + 1
+    out = np.zeros((n, c, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            window = xp[:, :, i * stride : i * stride + k, j * stride : j * stride + k]
+            out[:, :, i, j] = reduce(window, axis=(2, 3))
+    return out
+
+
+CONV_CASES = [
+    # (N, C, H, W, O, kh, kw, stride, padding)
+    (2, 3, 6, 5, 4, 3, 3, 1, 0),
+    (2, 2, 7, 7, 3, 3, 3, 2, 1),
+    (1, 1, 8, 8, 2, 5, 5, 1, 2),
+    (2, 2, 6, 7, 2, 2, 3, 3, 1),
+    (1, 3, 4, 4, 2, 1, 1, 1, 0),
+    (2, 1, 5, 5, 1, 5, 5, 1, 0),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv2d_matches_definition(case, float64):
+    n, c, h, w, o, kh, kw, s, p = case
+    x = RNG.standard_normal((n, c, h, w))
+    weight = RNG.standard_normal((o, c, kh, kw))
+    bias = RNG.standard_normal(o)
+    expected = reference_conv(x, weight, bias, s, p)
+    out = conv2d(ds.tensor(x), ds.tensor(weight), ds.tensor(bias), s, p)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("case", CONV_CASES)
+def test_conv2d_gradients(case):
+    n, c, h, w, o, kh, kw, s, p = case
+    x = ds.tensor(RNG.standard_normal((n, c, h, w)))
+    weight = ds.tensor(RNG.standard_normal((o, c, kh, kw)))
+    bias = ds.tensor(RNG.standard_normal(o))
+    assert ds.gradcheck(lambda a, b, c_: conv2d(a, b, c_, s, p), x, weight, bias)
+
+
+def test_conv2d_without_bias_and_anisotropic_settings():
+    x = ds.tensor(RNG.standard_normal((2, 2, 7, 6)))
+    weight = ds.tensor(RNG.standard_normal((3, 2, 3, 2)))
+    assert ds.gradcheck(lambda a, b: conv2d(a, b, None, (2, 1), (1, 0)), x, weight)
+    out = conv2d(x, weight, stride=(2, 1), padding=(1, 0))
+    assert out.shape == (2, 3, 4, 5)
+
+
+def test_conv2d_keeps_float32_and_skips_unneeded_gradients():
+    x = ds.randn(4, 1, 12, 12)
+    weight = ds.randn(6, 1, 5, 5, requires_grad=True)
+    bias = ds.zeros(6, requires_grad=True)
+    out = conv2d(x, weight, bias, padding=2)
+    assert out.dtype == np.float32 and out.shape == (4, 6, 12, 12)
+    out.sum().backward()
+    assert x.grad is None
+    assert weight.grad.dtype == np.float32 and weight.grad.shape == (6, 1, 5, 5)
+    # d(sum)/d(bias) counts the output positions of each channel.
+    np.testing.assert_allclose(bias.grad, np.full(6, 4 * 12 * 12))
+
+
+def test_conv2d_accepts_non_contiguous_input(float64):
+    x = RNG.standard_normal((2, 5, 5, 3)).transpose(0, 3, 1, 2)
+    w = RNG.standard_normal((2, 3, 3, 3))
+    out = conv2d(ds.tensor(np.ascontiguousarray(x)), ds.tensor(w))
+    np.testing.assert_allclose(conv2d(x, ds.tensor(w)).data, out.data)
+
+
+def test_conv2d_no_graph_without_grad():
+    w = ds.randn(2, 1, 3, 3, requires_grad=True)
+    with ds.no_grad():
+        out = conv2d(ds.randn(1, 1, 5, 5), w)
+    assert not out.requires_grad
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "kwargs", "message"),
+    [
+        ((1, 3, 8, 8), (6, 1, 5, 5), {}, "weight expects 1 input channels, input has 3"),
+        ((1, 1, 4, 4), (2, 1, 5, 5), {}, "kernel 5x5 is larger than the padded input 4x4"),
+        ((1, 1, 2, 2), (2, 1, 5, 5), {"padding": 1}, "padded input 4x4 (input 2x2, padding 1x1)"),
+        ((1, 8, 8), (2, 1, 3, 3), {}, "expected input (N, C, H, W)"),
+        ((1, 1, 8, 8), (2, 1, 3, 3), {"stride": 0}, "stride must be an int >= 1"),
+        ((1, 1, 8, 8), (2, 1, 3, 3), {"padding": -1}, "padding must be an int >= 0"),
+    ],
+)
+def test_conv2d_errors(x_shape, w_shape, kwargs, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        conv2d(ds.zeros(*x_shape), ds.zeros(*w_shape), **kwargs)
+
+
+def test_conv2d_bias_shape_error():
+    with pytest.raises(ValueError, match=r"bias must have shape \(2,\)"):
+        conv2d(ds.zeros(1, 1, 4, 4), ds.zeros(2, 1, 3, 3), ds.zeros(3))
+
+
+POOL_CASES = [(2, None, 0), (3, 1, 1), (3, 2, 1), (2, 1, 0), (3, 3, 0), ((2, 3), (1, 2), (1, 0))]
+
+
+@pytest.mark.parametrize("case", POOL_CASES[:5])
+def test_pools_match_definition(case, float64):
+    k, s, p = case
+    x = RNG.standard_normal((2, 3, 7, 8))
+    stride = k if s is None else s
+    np.testing.assert_allclose(
+        max_pool2d(ds.tensor(x), k, s, p).data, reference_pool(x, k, stride, p, np.max, -np.inf)
+    )
+    np.testing.assert_allclose(
+        avg_pool2d(ds.tensor(x), k, s, p).data,
+        reference_pool(x, k, stride, p, np.mean, 0.0),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("case", POOL_CASES)
+@pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d])
+def test_pool_gradients(case, pool):
+    k, s, p = case
+    # Distinct values, so no window holds a tie within the finite-difference step.
+    x = ds.tensor(RNG.permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8) / 10.0)
+    assert ds.gradcheck(lambda a: pool(a, k, s, p), x)
+
+
+def test_max_pool_gradient_goes_to_the_first_maximum_of_a_tie():
+    x = ds.tensor(np.array([[[[1.0, 3.0], [3.0, 3.0]]]]), requires_grad=True)
+    max_pool2d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[[[0.0, 1.0], [0.0, 0.0]]]])
+
+
+def test_max_pool_overlapping_windows_add_their_gradients():
+    x = ds.tensor(np.array([[[[0.0, 5.0, 0.0, 0.0]]]]), requires_grad=True)
+    max_pool2d(x, (1, 2), stride=1).sum().backward()
+    # Windows [0, 5], [5, 0], [0, 0]: the last is a tie, won by its first element.
+    np.testing.assert_array_equal(x.grad, [[[[0.0, 2.0, 1.0, 0.0]]]])
+
+
+def test_pool_drops_rows_that_do_not_fill_a_window():
+    x = ds.tensor(RNG.standard_normal((1, 1, 5, 5)), requires_grad=True)
+    out = max_pool2d(x, 2)
+    assert out.shape == (1, 1, 2, 2)
+    out.sum().backward()
+    assert not x.grad[:, :, 4, :].any() and not x.grad[:, :, :, 4].any()
+
+
+@pytest.mark.parametrize("pool", [max_pool2d, avg_pool2d])
+def test_pool_errors(pool):
+    with pytest.raises(ValueError, match="kernel 3x3 is larger than the padded input 2x2"):
+        pool(ds.zeros(1, 1, 2, 2), 3)
+    with pytest.raises(ValueError, match="padding 2x2 must be at most half the kernel 3x3"):
+        pool(ds.zeros(1, 1, 8, 8), 3, padding=2)
+    with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\)"):
+        pool(ds.zeros(8, 8), 2)
