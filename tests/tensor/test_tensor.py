@@ -66,7 +66,7 @@ def test_accessors():
     t = ds.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
     assert t.shape == (1, 3) and t.ndim == 2 and t.size == 3 and len(t) == 1
     assert isinstance(t.numpy(), np.ndarray)
-    assert ds.tensor([4.0]).item() == 4.0
+    assert ds.tensor([4.0]).item() == 4.0 == float(ds.tensor(4.0))
     with pytest.raises(ValueError, match="one element"):
         t.item()
     assert t.tolist() == [[1.0, 2.0, 3.0]]

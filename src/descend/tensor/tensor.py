@@ -121,6 +121,9 @@ class Tensor:
     def __bool__(self) -> bool:
         return bool(self.data)
 
+    def __float__(self) -> float:
+        return float(self.item())
+
     __hash__ = object.__hash__
 
     # -- autograd -----------------------------------------------------------
