@@ -45,6 +45,9 @@ CONV_CASES = [
     (2, 2, 6, 7, 2, 2, 3, 3, 1),
     (1, 3, 4, 4, 2, 1, 1, 1, 0),
     (2, 1, 5, 5, 1, 5, 5, 1, 0),
+    # Wide outputs: im2col and col2im copy row by row instead of in two steps.
+    (1, 2, 4, 20, 2, 2, 2, 1, 0),
+    (1, 2, 5, 36, 2, 3, 3, 1, 1),
 ]
 
 
@@ -94,6 +97,16 @@ def test_conv2d_accepts_non_contiguous_input(float64):
     w = RNG.standard_normal((2, 3, 3, 3))
     out = conv2d(ds.tensor(np.ascontiguousarray(x)), ds.tensor(w))
     np.testing.assert_allclose(conv2d(x, ds.tensor(w)).data, out.data)
+
+
+def test_conv2d_output_is_a_channel_major_view_with_usual_values(float64):
+    x = RNG.standard_normal((3, 2, 6, 6))
+    w = RNG.standard_normal((4, 2, 3, 3))
+    out = conv2d(ds.tensor(x), ds.tensor(w))
+    assert out.shape == (3, 4, 4, 4)
+    # (O, N, Ho, Wo) in memory, as the GEMM left it: no copy to transpose it.
+    assert out.data.transpose(1, 0, 2, 3).flags.c_contiguous
+    np.testing.assert_allclose(np.ascontiguousarray(out.data), reference_conv(x, w, None, 1, 0))
 
 
 def test_conv2d_no_graph_without_grad():
@@ -180,3 +193,13 @@ def test_pool_errors(pool):
         pool(ds.zeros(1, 1, 8, 8), 3, padding=2)
     with pytest.raises(ValueError, match=r"expected input of shape \(N, C, H, W\)"):
         pool(ds.zeros(8, 8), 2)
+
+
+def test_conv2d_frozen_weight_still_gives_bias_and_input_gradients():
+    x = ds.randn(2, 2, 5, 5, requires_grad=True)
+    weight = ds.randn(3, 2, 3, 3)
+    bias = ds.zeros(3, requires_grad=True)
+    conv2d(x, weight, bias).sum().backward()
+    assert weight.grad is None
+    np.testing.assert_allclose(bias.grad, np.full(3, 2 * 3 * 3))
+    assert x.grad.shape == x.shape
