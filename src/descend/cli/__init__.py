@@ -11,7 +11,7 @@ import os
 import sys
 
 from descend.cli import compare, evaluate, explain, info, landscape, lr_find, predict, train
-from descend.cli.common import UsageError
+from descend.cli.settings import UsageError
 from descend.io import ModelFileError
 
 COMMANDS = (train, evaluate, predict, info, landscape, compare, lr_find, explain)

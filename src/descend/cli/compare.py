@@ -7,8 +7,8 @@ import itertools
 import time
 from pathlib import Path
 
-from descend.cli import common
-from descend.cli.common import UsageError
+from descend.cli import datasets, runs, settings
+from descend.cli.settings import UsageError
 
 EXAMPLES = """\
 examples:
@@ -32,7 +32,7 @@ def add_parser(subparsers) -> None:
         "validation loss and metric, epochs to convergence, updates and wall time.",
     )
     parser.add_argument(
-        "--optimizer", type=_names, help=f"comma-separated, from {', '.join(common.OPTIMIZERS)}"
+        "--optimizer", type=_names, help=f"comma-separated, from {', '.join(settings.OPTIMIZERS)}"
     )
     parser.add_argument("--lr", type=_numbers, help="comma-separated learning rates")
     parser.add_argument(
@@ -43,8 +43,8 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--data", help="built-in set, MNIST folder or .csv (default digits)")
     parser.add_argument("--target", help="CSV target column (default: the last column)")
     parser.add_argument("--task", help="classify or regress (default: inferred)")
-    parser.add_argument("--model", help=f"{', '.join(common.MODELS)} (default mlp)")
-    parser.add_argument("--hidden", type=common.int_list, help="MLP hidden sizes, e.g. 64,32")
+    parser.add_argument("--model", help=f"{', '.join(settings.MODELS)} (default mlp)")
+    parser.add_argument("--hidden", type=settings.int_list, help="MLP hidden sizes, e.g. 64,32")
     parser.add_argument("--epochs", type=int, help="at most this many epochs per run (default 30)")
     parser.add_argument("--val-fraction", type=float, help="validation share (default 0.2)")
     parser.add_argument("--seed", type=int, help="random seed, the same for every run (default 0)")
@@ -75,13 +75,13 @@ def _numbers(text: str) -> list[float]:
 
 
 def _batch_sizes(text: str) -> list[int | str]:
-    return [common.positive_int_or_full(part) for part in _names(text)]
+    return [settings.positive_int_or_full(part) for part in _names(text)]
 
 
 def run(args: argparse.Namespace) -> int:
     from descend import plot
 
-    base = common.RunConfig(test_fraction=0.0).updated(
+    base = settings.RunConfig(test_fraction=0.0).updated(
         data=args.data,
         target=args.target,
         task=args.task,
@@ -91,14 +91,14 @@ def run(args: argparse.Namespace) -> int:
         val_fraction=args.val_fraction,
         seed=args.seed,
     )
-    settings = _settings(args, base)
-    found = common.load_dataset(base.data, base.target, base.task)
+    variants = _variants(args, base)
+    found = datasets.load_dataset(base.data, base.target, base.task)
     print(
-        f"{base.model} on {found.name} ({found.X.shape[0]} samples), {len(settings)} runs of "
+        f"{base.model} on {found.name} ({found.X.shape[0]} samples), {len(variants)} runs of "
         f"at most {base.epochs} epochs, same initial weights (seed {base.seed})"
     )
     histories, rows = {}, []
-    for label, config in settings:
+    for label, config in variants:
         history, row = _train(label, config, found, args.tol)
         histories[label] = history
         rows.append(row)
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _settings(args, base: common.RunConfig) -> list[tuple[str, common.RunConfig]]:
+def _variants(args, base: settings.RunConfig) -> list[tuple[str, settings.RunConfig]]:
     """Every combination of the listed values, each labelled by what varies."""
     if args.tol < 0:
         raise UsageError(f"--tol must be >= 0, got {args.tol}")
@@ -124,30 +124,30 @@ def _settings(args, base: common.RunConfig) -> list[tuple[str, common.RunConfig]
             "compare needs at least two settings: list several values, e.g. "
             "--optimizer sgd,adam or --lr 0.01,0.1"
         )
-    settings = []
+    variants = []
     for optimizer, lr, batch_size in combos:
         config = base.updated(optimizer=optimizer, lr=lr, batch_size=batch_size).validate()
         parts = []
         if len(optimizers) > 1 or len(lrs) == 1 and len(batch_sizes) == 1:
             parts.append(optimizer)
         if len(lrs) > 1 or len(optimizers) > 1:
-            parts.append(f"lr={common.learning_rate(config):g}")
+            parts.append(f"lr={runs.learning_rate(config):g}")
         if len(batch_sizes) > 1:
             parts.append("full batch" if batch_size == "full" else f"batch {batch_size}")
-        settings.append((" ".join(parts), config))
-    return settings
+        variants.append((" ".join(parts), config))
+    return variants
 
 
-def _train(label: str, config: common.RunConfig, found, tol: float):
+def _train(label: str, config: settings.RunConfig, found, tol: float):
     from descend.train import Convergence, DivergenceGuard, Trainer
 
-    run_ = common.prepare_run(config, found)
+    run_ = runs.prepare_run(config, found)
     trainer = Trainer(
         run_.model,
         run_.loss,
         run_.optimizer,
         run_.scheduler,
-        metrics=common.metric_names(found.task),
+        metrics=runs.metric_names(found.task),
         callbacks=[Convergence(tol=tol), DivergenceGuard()],
         verbose=0,
     )

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from descend import metrics
-from descend.cli import common
-from descend.cli.common import UsageError
+from descend.cli import datasets, runs
+from descend.cli.settings import UsageError
 from descend.cli.train import format_table
 
 EXAMPLES = """\
@@ -42,7 +42,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = common.load_run(args.run_dir)
+    saved = runs.load_run(args.run_dir)
     X, y, source = _data(saved, args)
     trainer = saved.trainer()
     X = saved.inputs(X)
@@ -68,16 +68,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _data(saved: common.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
+def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
     if args.data is None:
-        found = common.load_dataset(saved.config.data, saved.config.target, saved.config.task)
-        splits = common.split_data(found, saved.config)
+        found = datasets.load_dataset(saved.config.data, saved.config.target, saved.config.task)
+        splits = datasets.split_data(found, saved.config)
         if splits.X_test is None:
             raise UsageError(
                 f"{saved.folder} was trained with --test-fraction 0: no test split; pass --data"
             )
         return splits.X_test, splits.y_test, f"the test split of {found.name}"
-    found = common.load_dataset(args.data, args.target, saved.task)
+    found = datasets.load_dataset(args.data, args.target, saved.task)
     if saved.task == "classify" and found.y.max() >= len(saved.class_names):
         raise UsageError(
             f"{args.data} has class {found.y.max()}, the run knows {len(saved.class_names)} classes"

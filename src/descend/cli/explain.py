@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from descend.cli.common import UsageError, closest
+from descend.cli.settings import UsageError, closest
 
 EXAMPLES = """\
 examples:

@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from descend.cli import common
+from descend.cli import runs
 
 EXAMPLES = """\
 example:
@@ -28,7 +28,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = common.load_run(args.run_dir)
+    saved = runs.load_run(args.run_dir)
     n_parameters = sum(p.size for p in saved.model.parameters())
     print(f"run {saved.folder}")
     print(f"\nmodel ({n_parameters:,} parameters)\n{saved.model!r}")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from descend.cli.common import UsageError, closest
+from descend.cli.settings import UsageError, closest
 
 EXAMPLES = """\
 examples:

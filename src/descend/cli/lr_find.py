@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from descend.cli import common
-from descend.cli.common import UsageError
+from descend.cli import runs, settings
+from descend.cli.settings import UsageError
 
 EXAMPLES = """\
 examples:
@@ -31,7 +31,7 @@ def add_parser(subparsers) -> None:
         "loss against the learning rate on a log axis. Suggests the learning rate where the "
         "loss falls fastest. The model is not kept: the test only looks.",
     )
-    common.add_run_options(parser)
+    settings.add_run_options(parser)
     parser.add_argument("--start-lr", type=float, default=1e-7, help="first lr (default 1e-7)")
     parser.add_argument("--end-lr", type=float, default=10.0, help="last lr (default 10)")
     parser.add_argument("--steps", type=int, default=100, help="updates (default 100)")
@@ -49,8 +49,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"need 0 < --start-lr < --end-lr, got {args.start_lr} and {args.end_lr}")
     if args.steps < 2:
         raise UsageError(f"--steps must be at least 2, got {args.steps}")
-    config = common.config_from_args(args)
-    run_ = common.prepare_run(config)
+    config = settings.config_from_args(args)
+    run_ = runs.prepare_run(config)
     found = run_.dataset
     print(
         f"{config.model} on {found.name}, {config.optimizer}, batch {config.batch_size}: "

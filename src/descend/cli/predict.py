@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from descend import data
-from descend.cli import common
-from descend.cli.common import UsageError
+from descend.cli import runs
+from descend.cli.settings import UsageError
 from descend.files import write_text
 
 EXAMPLES = """\
@@ -46,7 +46,7 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = common.load_run(args.run_dir)
+    saved = runs.load_run(args.run_dir)
     if not args.input.is_file():
         raise UsageError(f"{args.input}: no such file")
     X, names = data.load_csv_features(args.input)
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _feature_columns(X: np.ndarray, names: list[str], saved: common.SavedRun) -> np.ndarray:
+def _feature_columns(X: np.ndarray, names: list[str], saved: runs.SavedRun) -> np.ndarray:
     """The training features, by name when the header has them all, else by position."""
     expected = saved.feature_names
     if set(expected) <= set(names) and names != expected:

@@ -11,8 +11,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from descend import io
-from descend.cli import common
-from descend.cli.common import UsageError
+from descend.cli import runs, settings
+from descend.cli.settings import UsageError
 from descend.files import write_text
 from descend.tensor import generator
 from descend.train import Callback, DivergenceGuard, EarlyStopping, Trainer
@@ -44,7 +44,7 @@ def add_parser(subparsers) -> None:
         "a progress bar and a table of train/validation/test metrics, and writes the run "
         "folder (weights, config, history, metrics, learning curves, checkpoint).",
     )
-    common.add_run_options(parser)
+    settings.add_run_options(parser)
     parser.add_argument("--out", type=Path, help="run folder (default runs/<data>-<model>)")
     parser.add_argument("--force", action="store_true", help="replace a run already in --out")
     parser.add_argument(
@@ -61,13 +61,13 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         config, folder = _resume_config(args), args.resume
     else:
-        config = common.config_from_args(args)
-        folder = args.out if args.out is not None else common.new_run_folder(config)
-        if common.holds_run(folder) and not args.force:
+        config = settings.config_from_args(args)
+        folder = args.out if args.out is not None else runs.new_run_folder(config)
+        if runs.holds_run(folder) and not args.force:
             raise UsageError(
                 f"{folder} already holds a run; choose another --out, or pass --force to replace it"
             )
-    run_ = common.prepare_run(config)
+    run_ = runs.prepare_run(config)
     trainer = _trainer(run_, folder, args.quiet)
     epochs = config.epochs
     if args.resume is not None:
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     task = f"{found.n_classes} classes" if found.task == "classify" else "regression"
     say(
         f"{config.model} on {found.name} ({task}, {found.X.shape[0]} samples), "
-        f"{config.optimizer} lr={common.learning_rate(config):g}; run folder {folder}"
+        f"{config.optimizer} lr={runs.learning_rate(config):g}; run folder {folder}"
     )
 
     with _interruptible(trainer, say):
@@ -105,11 +105,11 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _resume_config(args) -> common.RunConfig:
-    config = common.open_run(args.resume)
+def _resume_config(args) -> settings.RunConfig:
+    config = runs.open_run(args.resume)
     changed = [
         f"--{k.replace('_', '-')}"
-        for k in common.RUN_OPTIONS
+        for k in settings.RUN_OPTIONS
         if k != "epochs" and getattr(args, k, None) is not None
     ]
     if changed or args.out is not None or args.config is not None:
@@ -123,14 +123,14 @@ def _resume_config(args) -> common.RunConfig:
     return config.updated(epochs=args.epochs).validate()
 
 
-def _trainer(run_: common.Run, folder: Path, quiet: bool) -> Trainer:
+def _trainer(run_: runs.Run, folder: Path, quiet: bool) -> Trainer:
     callbacks = [DivergenceGuard()]
     if run_.config.early_stopping:
         if run_.val is None:
             raise UsageError("--early-stopping needs validation data: set --val-fraction > 0")
         callbacks.append(EarlyStopping(patience=run_.config.early_stopping))
     callbacks.append(_EpochCheckpoint(run_, folder))  # last: after the others' states change
-    metrics = common.metric_names(run_.dataset.task)
+    metrics = runs.metric_names(run_.dataset.task)
     return Trainer(
         run_.model,
         run_.loss,
@@ -153,7 +153,7 @@ class _EpochCheckpoint(Callback):
         _save_checkpoint(self.trainer, self.run, self.folder)
 
 
-def _save_checkpoint(trainer: Trainer, run_: common.Run, folder: Path) -> None:
+def _save_checkpoint(trainer: Trainer, run_: runs.Run, folder: Path) -> None:
     state = {
         "model": trainer.model.state_dict(),
         "trainer": trainer.state_dict(),
@@ -163,7 +163,7 @@ def _save_checkpoint(trainer: Trainer, run_: common.Run, folder: Path) -> None:
     io.save(state, folder / "checkpoint.safetensors")
 
 
-def _restore(trainer: Trainer, run_: common.Run, folder: Path) -> None:
+def _restore(trainer: Trainer, run_: runs.Run, folder: Path) -> None:
     state = io.load(folder / "checkpoint.safetensors")
     trainer.model.load_state_dict(state["model"])
     trainer.load_state_dict(state["trainer"])
@@ -193,7 +193,7 @@ def _interruptible(trainer: Trainer, say):
         signal.signal(signal.SIGINT, previous)
 
 
-def _scores(trainer: Trainer, run_: common.Run) -> dict:
+def _scores(trainer: Trainer, run_: runs.Run) -> dict:
     parts = {
         "train": (run_.loader.dataset.X, run_.loader.dataset.y),
         "val": run_.val,
@@ -211,7 +211,7 @@ def format_table(scores: dict) -> str:
     return "\n".join(lines)
 
 
-def _save_outputs(trainer: Trainer, run_: common.Run, folder: Path, scores: dict) -> None:
+def _save_outputs(trainer: Trainer, run_: runs.Run, folder: Path, scores: dict) -> None:
     from descend import plot
 
     found = run_.dataset
