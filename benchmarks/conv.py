@@ -78,6 +78,9 @@ def torch_trainer(X: np.ndarray, y: np.ndarray):
     return epoch
 
 
+PAUSE = 1.0  # seconds between timed runs
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -117,6 +120,8 @@ def main() -> None:
     names = list(runners)
     for r in range(args.rounds):
         for name in names if r % 2 == 0 else names[::-1]:
+            # Let the other library's worker threads stop spinning before timing.
+            time.sleep(PAUSE)
             times[name].append(runners[name]() * per_10k)
 
     print(f"LeNet-5, batch {BATCH}, Adam; median of {args.rounds} rounds, seconds per 10k samples")
