@@ -38,8 +38,10 @@ def format_logs(logs: dict) -> str:
 class ProgressBar(Callback):
     """Shows training as it happens.
 
-    On a terminal: a tqdm bar per epoch that advances with every batch and shows the
-    running loss. Otherwise (a log file, CI): one line per epoch.
+    First the plan (samples, batch size, updates per epoch and in all). Then, on a
+    terminal, a tqdm bar that advances with every batch and shows the running loss;
+    after each epoch, a line with its loss, metrics, learning rate and time (the only
+    output when not on a terminal: a log file, CI).
     """
 
     def __init__(self, file=None):
@@ -60,7 +62,7 @@ class ProgressBar(Callback):
                 total=self._per_epoch,
                 desc=f"epoch {epoch}/{self._epochs}",
                 file=self._out,
-                leave=True,
+                leave=False,
                 dynamic_ncols=True,
                 unit="batch",
             )
@@ -71,14 +73,16 @@ class ProgressBar(Callback):
             self._bar.set_postfix(loss=f"{logs['loss']:.4g}", refresh=False)
 
     def on_epoch_end(self, epoch, logs):
-        summary = format_logs(logs)
+        # The bar goes; a line with the epoch's numbers stays.
         if self._bar is not None:
-            self._bar.set_postfix_str(summary, refresh=False)
             self._bar.close()
             self._bar = None
-        else:
-            width = len(str(self._epochs))
-            print(f"epoch {epoch:{width}d}/{self._epochs}  {summary}", file=self._out, flush=True)
+        width = len(str(self._epochs))
+        print(
+            f"epoch {epoch:{width}d}/{self._epochs}  {format_logs(logs)}",
+            file=self._out,
+            flush=True,
+        )
 
     def on_train_end(self, logs):
         if self._bar is not None:
