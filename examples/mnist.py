@@ -21,11 +21,11 @@ DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnis
 
 
 def train(model, X_train, y_train, X_test, y_test, epochs, lr):
-    trainer = ds.Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=lr),
-                         metrics=["accuracy"])
+    trainer = ds.Trainer(
+        model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=lr), metrics=["accuracy"]
+    )
     start = time.perf_counter()
-    trainer.fit((X_train, y_train), epochs=epochs, batch_size=64, seed=0,
-                val=(X_test, y_test))
+    trainer.fit((X_train, y_train), epochs=epochs, batch_size=64, seed=0, val=(X_test, y_test))
     score = accuracy(y_test, trainer.predict(X_test))
     return score, time.perf_counter() - start
 
@@ -43,12 +43,12 @@ def main():
     if args.model in ("mlp", "both"):
         ds.manual_seed(0)
         flat = (X_train.reshape(8000, -1), X_test.reshape(2000, -1))
-        results["MLP 784-256-128-10"] = train(MLP([784, 256, 128, 10]), flat[0], y_train,
-                                              flat[1], y_test, args.epochs, 1e-3)
+        results["MLP 784-256-128-10"] = train(
+            MLP([784, 256, 128, 10]), flat[0], y_train, flat[1], y_test, args.epochs, 1e-3
+        )
     if args.model in ("lenet", "both"):
         ds.manual_seed(0)
-        results["LeNet-5"] = train(LeNet5(), X_train, y_train, X_test, y_test, args.epochs,
-                                   2e-3)
+        results["LeNet-5"] = train(LeNet5(), X_train, y_train, X_test, y_test, args.epochs, 2e-3)
     for name, (score, seconds) in results.items():
         print(f"{name}: test accuracy {score:.4f} after {args.epochs} epochs ({seconds:.1f} s)")
 
