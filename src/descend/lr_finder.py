@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from descend.data import DataLoader, TensorDataset
+from descend.data import as_loader
 from descend.train import Callback, Trainer
 
 
@@ -161,7 +161,7 @@ def lr_find(
         raise ValueError(f"smoothing must be in [0, 1), got {smoothing}")
     if not diverge_factor > 1:
         raise ValueError(f"diverge_factor must be > 1, got {diverge_factor}")
-    loader = _as_loader(train, batch_size, seed)
+    loader = as_loader(train, batch_size, shuffle=True, seed=seed, name="train")
     ratio = (end_lr / start_lr) ** (1 / (num_steps - 1))
     test = _RangeTest(start_lr, ratio, num_steps, smoothing, diverge_factor)
     # Everything the test changes, kept to be put back: weights (and buffers), the
@@ -200,13 +200,3 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, skip_start: int = 5) -> float |
     slopes = np.gradient(losses[begin : lowest + 1], np.log10(lrs[begin : lowest + 1]))
     steepest = int(np.argmin(slopes))
     return float(lrs[begin + steepest]) if slopes[steepest] < 0 else None
-
-
-def _as_loader(train, batch_size, seed) -> DataLoader:
-    if isinstance(train, DataLoader):
-        return train
-    if isinstance(train, tuple | list) and len(train) == 2:
-        return DataLoader(TensorDataset(*train), batch_size=batch_size, shuffle=True, seed=seed)
-    raise TypeError(
-        f"train must be a DataLoader or an (X, y) pair of arrays, got {type(train).__name__}"
-    )

@@ -17,7 +17,7 @@ from descend.data.builtin import (
 )
 from descend.data.csv_file import load_csv, load_csv_features
 from descend.data.dataset import Dataset, TensorDataset
-from descend.data.loader import DataLoader
+from descend.data.loader import DataLoader, as_loader
 from descend.data.mnist import load_mnist, read_idx
 from descend.data.preprocessing import StandardScaler, one_hot
 from descend.data.split import train_test_split
@@ -34,6 +34,7 @@ __all__ = [
     "Dataset",
     "StandardScaler",
     "TensorDataset",
+    "as_loader",
     "check_batch_size",
     "check_finite",
     "check_labels",

@@ -127,6 +127,20 @@ class DataLoader:
         )
 
 
+def as_loader(data, batch_size=32, shuffle=False, seed=None, name="data") -> DataLoader:
+    """``data`` itself if it is a DataLoader, else a DataLoader over an ``(X, y)`` pair.
+
+    ``name`` says which argument it was, for the error when it is neither.
+    """
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, tuple | list) and len(data) == 2:
+        return DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=shuffle, seed=seed)
+    raise TypeError(
+        f"{name} must be a DataLoader or an (X, y) pair of arrays, got {type(data).__name__}"
+    )
+
+
 def _read_only(array):
     if array is not None:
         array = array.view()

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from descend import metrics as metric_functions
-from descend.data import DataLoader, TensorDataset
+from descend.data import as_loader
 from descend.nn import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
 from descend.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 from descend.tensor import Tensor, no_grad
@@ -94,8 +94,8 @@ class Trainer:
         """
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        loader = _loader(train, batch_size, shuffle, seed, "train")
-        val_loader = None if val is None else _loader(val, 1024, False, None, "val")
+        loader = as_loader(train, batch_size, shuffle, seed, "train")
+        val_loader = None if val is None else as_loader(val, 1024, False, None, "val")
         plan = {
             "n_samples": loader.n_samples,
             "batch_size": loader.batch_size,
@@ -230,7 +230,7 @@ class Trainer:
     # -- judging ---------------------------------------------------------------
     def evaluate(self, data, batch_size=1024) -> dict:
         """Mean loss and every metric on ``data`` (a DataLoader or ``(X, y)``), in eval mode."""
-        loader = _loader(data, batch_size, False, None, "data")
+        loader = as_loader(data, batch_size, False, None, "data")
         outputs, targets = self._outputs(loader)
         with no_grad():
             loss = self.loss(Tensor(outputs), Tensor(targets)).item()
@@ -280,7 +280,7 @@ class Trainer:
 
     def _forward(self, X, batch_size) -> np.ndarray:
         X = X.data if isinstance(X, Tensor) else X
-        outputs, _ = self._outputs(_loader((X, None), batch_size, False, None, "X"))
+        outputs, _ = self._outputs(as_loader((X, None), batch_size, False, None, "X"))
         return outputs
 
     def _outputs(self, loader) -> tuple[np.ndarray, np.ndarray | None]:
@@ -316,16 +316,6 @@ class Trainer:
     def _call(self, hook: str, *args) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
-
-
-def _loader(data, batch_size, shuffle, seed, name) -> DataLoader:
-    if isinstance(data, DataLoader):
-        return data
-    if isinstance(data, tuple | list) and len(data) == 2:
-        return DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=shuffle, seed=seed)
-    raise TypeError(
-        f"{name} must be a DataLoader or an (X, y) pair of arrays, got {type(data).__name__}"
-    )
 
 
 def _metric_name(metric) -> str:
