@@ -52,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
+    except BrokenPipeError:
+        # The reader went away (`descend info RUN | head`): stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (UsageError, ModelFileError, ValueError, TypeError, OSError) as error:
         if os.environ.get("DESCEND_DEBUG"):
             raise
