@@ -40,10 +40,10 @@ def test_default_train_is_an_mlp_on_digits_with_the_whole_run_folder(tmp_path):
     assert (tmp_path / "runs" / "digits-mlp-2" / "model.safetensors").is_file()
 
 
-def test_csv_regression_with_config_file(tmp_path):
+def test_csv_regression_with_config_file_in_the_targets_own_units(tmp_path):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 3))
-    y = X @ [1.5, -2.0, 0.5] + 3
+    y = X @ [150.0, -200.0, 50.0] + 3000  # far from standardised: the run must cope
     lines = ["a,b,c,price"] + [",".join(f"{v:.5f}" for v in [*x, t]) for x, t in zip(X, y)]
     write_csv(tmp_path / "houses.csv", "\n".join(lines) + "\n")
     (tmp_path / "run.toml").write_text(
@@ -65,10 +65,13 @@ def test_csv_regression_with_config_file(tmp_path):
     assert result.stdout == ""
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["test"]["r2"] > 0.999
+    assert metrics["test"]["mae"] < 5  # in the target's units: dollars, not standard deviations
     config = (tmp_path / "r" / "config.toml").read_text()
-    assert (
-        'target = "price"' in config and "lr = 0.1" in config and 'task = "regress"' not in config
-    )
+    assert 'target = "price"' in config and "lr = 0.1" in config
+    write_csv(tmp_path / "new.csv", "a,b,c\n" + ",".join(f"{v:.5f}" for v in X[0]) + "\n")
+    result = descend("predict", "r", "new.csv", cwd=tmp_path, check=True)
+    predicted = float(result.stdout.splitlines()[1])
+    assert abs(predicted - y[0]) < 5
 
 
 def _weights(path):

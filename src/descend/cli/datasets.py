@@ -118,6 +118,7 @@ class Splits:
     X_test: np.ndarray | None
     y_test: np.ndarray | None
     scaler: data.StandardScaler | None
+    target_scaler: data.StandardScaler | None = None
 
 
 def split_data(found: Dataset, config: RunConfig) -> Splits:
@@ -143,15 +144,39 @@ def split_data(found: Dataset, config: RunConfig) -> Splits:
 
 def scale(splits: Splits, found: Dataset) -> Splits:
     """Features standardised with statistics of the training set alone (pixels in [0, 1]
-    are left as they are)."""
-    if not found.standardize:
+    are left as they are); regression targets too, so that one learning rate suits any
+    target's units (predictions are turned back into those units)."""
+    if found.standardize:
+        scaler = data.StandardScaler().fit(splits.X_train)
+        splits = dataclasses.replace(
+            splits,
+            X_train=scaler.transform(splits.X_train),
+            X_val=None if splits.X_val is None else scaler.transform(splits.X_val),
+            X_test=None if splits.X_test is None else scaler.transform(splits.X_test),
+            scaler=scaler,
+        )
+    if found.task != "regress":
         return splits
-    scaler = data.StandardScaler().fit(splits.X_train)
-    X_train, X_val, X_test = (
-        None if part is None else scaler.transform(part)
-        for part in (splits.X_train, splits.X_val, splits.X_test)
+    target_scaler = data.StandardScaler().fit(splits.y_train.reshape(-1, 1))
+
+    def standard(y):
+        return None if y is None else target_scaler.transform(y.reshape(-1, 1))[:, 0]
+
+    return dataclasses.replace(
+        splits,
+        y_train=standard(splits.y_train),
+        y_val=standard(splits.y_val),
+        y_test=standard(splits.y_test),
+        target_scaler=target_scaler,
     )
-    return dataclasses.replace(splits, X_train=X_train, X_val=X_val, X_test=X_test, scaler=scaler)
+
+
+def unscale_targets(values: np.ndarray, target_scaler: data.StandardScaler | None) -> np.ndarray:
+    """Standardised predictions or targets back in the target's own units, shape (N,)."""
+    values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)[:, 0]
+    if target_scaler is None:
+        return values
+    return target_scaler.inverse_transform(values.reshape(-1, 1))[:, 0]
 
 
 def prepare_inputs(found: Dataset, model_name: str, X: np.ndarray) -> np.ndarray:

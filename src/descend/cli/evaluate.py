@@ -44,14 +44,11 @@ def add_parser(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     saved = runs.load_run(args.run_dir)
     X, y, source = _data(saved, args)
-    trainer = saved.trainer()
-    X = saved.inputs(X)
-    y = saved.targets(y)
-    scores = trainer.evaluate((X, y))
+    scores = saved.score(X, y)
     print(f"{saved.config.model} from {saved.folder} on {source} ({len(X)} samples)")
     print(format_table({"data": scores}))
     if saved.task == "classify":
-        predicted = trainer.predict(X)
+        predicted = saved.trainer().predict(saved.inputs(X))
         labels = np.arange(len(saved.class_names))
         matrix = metrics.confusion_matrix(y.astype(np.int64), predicted, labels=labels)
         print("\nconfusion matrix (rows: true class, columns: predicted class)")

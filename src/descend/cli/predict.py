@@ -51,19 +51,17 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.input}: no such file")
     X, names = data.load_csv_features(args.input)
     X = _feature_columns(X, names, saved)
-    trainer = saved.trainer()
-    inputs = saved.inputs(X)
     columns = ["prediction"]
     rows: list[list] = []
     if saved.task == "classify":
+        trainer, inputs = saved.trainer(), saved.inputs(X)
         labels = trainer.predict(inputs)
         proba = trainer.predict_proba(inputs)
         columns += [f"p_{name}" for name in saved.class_names]
         for label, p in zip(labels, proba):
             rows.append([saved.class_names[label], *(f"{v:.6f}" for v in p)])
     else:
-        values = trainer.predict(inputs).reshape(len(X), -1)[:, 0]
-        rows = [[f"{v:.6g}"] for v in values]
+        rows = [[f"{v:.6g}"] for v in saved.predict_values(X)]
     buffer = text_io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)

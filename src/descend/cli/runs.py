@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 import descend as ds
-from descend import data, models, nn, optim
+from descend import data, metrics, models, nn, optim
 from descend.cli.datasets import (
     Dataset,
     Splits,
@@ -17,6 +17,7 @@ from descend.cli.datasets import (
     prepare_targets,
     scale,
     split_data,
+    unscale_targets,
 )
 from descend.cli.settings import DEFAULT_LR, RunConfig, UsageError
 from descend.optim import lr_scheduler
@@ -198,6 +199,7 @@ class SavedRun:
     class_names: list[str] | None
     feature_names: list[str]
     input_shape: tuple
+    target_scaler: data.StandardScaler | None = None
 
     def trainer(self):
         from descend.train import Trainer
@@ -216,6 +218,31 @@ class SavedRun:
 
     def targets(self, y: np.ndarray) -> np.ndarray:
         return prepare_targets(self.task, self.config.model, y)
+
+    def predict_values(self, X: np.ndarray) -> np.ndarray:
+        """A regressor's predictions for raw features, in the target's own units."""
+        return unscale_targets(self.trainer().predict(self.inputs(X)), self.target_scaler)
+
+    def score(self, X: np.ndarray, y: np.ndarray) -> dict:
+        """Loss and metrics for raw features and targets (a regressor's in the target's units)."""
+        return score(self.trainer(), self.inputs(X), self.targets(y), self.target_scaler, y)
+
+
+def score(trainer, X, y, target_scaler=None, y_raw=None) -> dict:
+    """Loss and metrics of a trained model on prepared ``(X, y)``.
+
+    A regressor trained on standardised targets is judged in the target's own units:
+    loss (mean squared error), r2 and mae of its predictions turned back into them.
+    """
+    if target_scaler is None:
+        return trainer.evaluate((X, y))
+    predicted = unscale_targets(trainer.predict(X), target_scaler)
+    truth = unscale_targets(y, target_scaler) if y_raw is None else np.asarray(y_raw, float)
+    return {
+        "loss": metrics.mse(truth, predicted),
+        "r2": metrics.r2(truth, predicted),
+        "mae": metrics.mae(truth, predicted),
+    }
 
 
 def load_run(folder: Path) -> SavedRun:
@@ -243,9 +270,20 @@ def load_run(folder: Path) -> SavedRun:
             f"{path} does not fit the {config.model} of its config.toml: {error}"
         ) from None
     model.eval()
-    scaler = None
-    if (folder / "scaler.safetensors").is_file():
-        scaler = data.StandardScaler().load_state_dict(io.load(folder / "scaler.safetensors"))
+    scalers = {}
+    for name in ("scaler", "target_scaler"):
+        if (folder / f"{name}.safetensors").is_file():
+            state = io.load(folder / f"{name}.safetensors")
+            scalers[name] = data.StandardScaler().load_state_dict(state)
     return SavedRun(
-        folder, config, model, build_loss(config, task), scaler, task, classes, features, shape
+        folder,
+        config,
+        model,
+        build_loss(config, task),
+        scalers.get("scaler"),
+        task,
+        classes,
+        features,
+        shape,
+        scalers.get("target_scaler"),
     )

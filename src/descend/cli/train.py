@@ -29,8 +29,9 @@ examples:
 """
 
 RUN_FILES = (
-    "model.safetensors", "scaler.safetensors", "config.toml", "history.csv", "history.json",
-    "metrics.json", "learning_curves.png", "checkpoint.safetensors",
+    "model.safetensors", "scaler.safetensors", "target_scaler.safetensors", "config.toml",
+    "history.csv", "history.json", "metrics.json", "learning_curves.png",
+    "checkpoint.safetensors",
 )  # fmt: skip
 
 
@@ -199,7 +200,12 @@ def _scores(trainer: Trainer, run_: runs.Run) -> dict:
         "val": run_.val,
         "test": run_.test,
     }
-    return {name: trainer.evaluate(part) for name, part in parts.items() if part is not None}
+    target_scaler = run_.splits.target_scaler
+    return {
+        name: runs.score(trainer, *part, target_scaler)
+        for name, part in parts.items()
+        if part is not None
+    }
 
 
 def format_table(scores: dict) -> str:
@@ -223,8 +229,10 @@ def _save_outputs(trainer: Trainer, run_: runs.Run, folder: Path, scores: dict) 
         "input_shape": list(found.X.shape[1:]),
     }
     io.save(trainer.model, folder / "model.safetensors", metadata=metadata)
-    if run_.splits.scaler is not None:
-        io.save(run_.splits.scaler.state_dict(), folder / "scaler.safetensors")
+    for name in ("scaler", "target_scaler"):
+        scaler = getattr(run_.splits, name)
+        if scaler is not None:
+            io.save(scaler.state_dict(), folder / f"{name}.safetensors")
     trainer.history.write_csv(folder / "history.csv")
     trainer.history.write_json(folder / "history.json")
     write_text(folder / "metrics.json", json.dumps(scores, indent=2) + "\n")
