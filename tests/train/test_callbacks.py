@@ -78,6 +78,24 @@ def test_early_stopping_restores_the_best_even_without_stopping():
         np.testing.assert_array_equal(value, snapshots.by_epoch[2][key])
 
 
+def test_early_stopping_leaves_the_weights_alone_when_training_is_interrupted():
+    class InterruptAtStep(Callback):
+        def on_batch_end(self, step, logs):
+            if step == 25:
+                self.trainer.interrupt()
+
+    script = ScriptedValLoss([5.0, 1.0, 2.0, 3.0, 4.0])
+    trainer = _trainer([script, EarlyStopping(patience=10), InterruptAtStep()])
+    X, y = _regression()
+    trainer.fit((X, y), epochs=5, batch_size=10, val=(X, y))
+    assert trainer.interrupted and trainer.epoch == 2 and trainer.step == 25
+    current = trainer.model.state_dict()
+    trainer.fit((X, y), epochs=3, batch_size=10, val=(X, y))  # finishes epochs 3-5
+    assert trainer.epoch == 5 and trainer.step == 50
+    assert "restored_epoch" in trainer.history.events  # the best (epoch 2) comes back at the end
+    assert any(not np.array_equal(current[k], v) for k, v in trainer.model.state_dict().items())
+
+
 def test_early_stopping_min_delta_and_missing_monitor():
     script = ScriptedValLoss([5.0, 4.95, 4.9, 4.85])
     stopper = EarlyStopping(patience=2, min_delta=0.1)

@@ -74,6 +74,8 @@ class EarlyStopping(Callback):
         self._last_epoch = state["last_epoch"]
 
     def on_train_end(self, logs):
+        if self.trainer.interrupted:
+            return  # training will go on from here: nothing to restore yet
         events = self.trainer.history.events
         if self.best_epoch is not None:
             events["best_epoch"] = self.best_epoch
