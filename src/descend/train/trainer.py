@@ -11,8 +11,10 @@ import numpy as np
 from descend import metrics as metric_functions
 from descend.data import as_loader
 from descend.nn import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
+from descend.nn import functional as F
 from descend.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
 from descend.tensor import Tensor, no_grad
+from descend.tensor.elementwise import stable_sigmoid
 from descend.train.callback import Callback
 from descend.train.history import History
 from descend.train.progress import ProgressBar
@@ -244,14 +246,14 @@ class Trainer:
         """Class probabilities, shape (N, C); a binary classifier gives (N, 2)."""
         output = self._forward(X, batch_size)
         if isinstance(self.loss, CrossEntropyLoss):
-            shifted = np.exp(output - output.max(axis=1, keepdims=True))
-            return shifted / shifted.sum(axis=1, keepdims=True)
+            with no_grad():
+                return F.softmax(Tensor(output), dim=1).data
         if isinstance(self.loss, NLLLoss):
             return np.exp(output)
         if isinstance(self.loss, _BINARY_LOSSES):
             p = output.reshape(-1)
             if isinstance(self.loss, BCEWithLogitsLoss):
-                p = np.exp(-np.logaddexp(0, -p))
+                p = stable_sigmoid(p)
             return np.stack([1 - p, p], axis=1)
         raise TypeError(
             f"predict_proba needs a classification loss, not {type(self.loss).__name__}"
