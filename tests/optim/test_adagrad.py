@@ -7,17 +7,11 @@ import pytest
 
 import descend as ds
 from descend import optim
+from tests.optim.helpers import path
 
 
 def run(grads, p0=(1.0, -2.0), **kwargs):
-    p = ds.tensor(np.array(p0), requires_grad=True)
-    opt = optim.Adagrad([p], **kwargs)
-    path = []
-    for g in grads:
-        p.grad = np.array(g, dtype=float)
-        opt.step()
-        path.append(p.data.copy())
-    return path
+    return path(optim.Adagrad, grads, p0, **kwargs)
 
 
 def test_first_step_moves_each_weight_by_about_lr():

@@ -7,17 +7,11 @@ import pytest
 
 import descend as ds
 from descend import optim
+from tests.optim.helpers import path
 
 
 def run(grads, **kwargs):
-    p = ds.tensor(np.array([1.0, -2.0]), requires_grad=True)
-    opt = optim.RMSprop([p], **kwargs)
-    path = []
-    for g in grads:
-        p.grad = np.array(g, dtype=float)
-        opt.step()
-        path.append(p.data.copy())
-    return path
+    return path(optim.RMSprop, grads, **kwargs)
 
 
 def test_first_step():

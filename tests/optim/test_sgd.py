@@ -5,6 +5,7 @@ import pytest
 
 import descend as ds
 from descend import optim
+from tests.optim.helpers import path
 
 P0 = np.array([1.0, -2.0])
 G1 = np.array([0.5, 1.0])
@@ -13,14 +14,7 @@ G2 = np.array([-1.0, 2.0])
 
 def run(grads, **kwargs):
     """Parameter values after one step per gradient, starting from P0."""
-    p = ds.tensor(P0.copy(), requires_grad=True)
-    opt = optim.SGD([p], **kwargs)
-    path = []
-    for g in grads:
-        p.grad = g.copy()
-        opt.step()
-        path.append(p.data.copy())
-    return path
+    return path(optim.SGD, grads, P0, **kwargs)
 
 
 def test_plain_step():
