@@ -29,7 +29,7 @@ class DivergenceGuard(Callback):
         self.message = None
         self.diverged_step = None
         self._epoch = None
-        self._snapshot = self.trainer.model.state_dict()
+        self._snapshot = None  # taken at the start of every epoch
 
     def state_dict(self):
         return {"first_loss": self.first_loss}
@@ -49,14 +49,13 @@ class DivergenceGuard(Callback):
         if math.isfinite(loss) and not exploded:
             return
         lr = logs["lr"]
-        what = (
-            f"became {loss}"
-            if not math.isfinite(loss)
-            else (
+        if math.isfinite(loss):
+            what = (
                 f"exploded to {loss:.4g} (more than {self.factor:g}x its first value "
                 f"{self.first_loss:.4g})"
             )
-        )
+        else:
+            what = f"became {loss}"
         self.message = (
             f"loss {what} at step {step} (epoch {self._epoch}) with lr={lr:g}; "
             f"try lr={_lower(lr):g} or lower. Weights restored to the start of epoch {self._epoch}."
