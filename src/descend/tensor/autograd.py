@@ -68,10 +68,11 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
         if grad.shape != root.shape:
             raise ValueError(f"backward(): grad has shape {grad.shape}, expected {root.shape}")
 
-    grads = {id(root): grad}
+    # Tensors hash by identity, so they key the walk's dicts and sets directly.
+    grads = {root: grad}
     delivered = set()
     for node in _topological_order(root):
-        g = grads.pop(id(node), None)
+        g = grads.pop(node, None)
         if g is None:
             continue
         fn = node._backward
@@ -84,9 +85,8 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             node._parents = None
         for parent, pg in zip(parents, fn(g)):
             if pg is not None and parent.requires_grad:
-                key = id(parent)
-                previous = grads.get(key)
-                grads[key] = pg if previous is None else previous + pg
+                previous = grads.get(parent)
+                grads[parent] = pg if previous is None else previous + pg
 
 
 def _topological_order(root) -> list:
@@ -99,9 +99,9 @@ def _topological_order(root) -> list:
         if expanded:
             order.append(node)
             continue
-        if id(node) in visited:
+        if node in visited:
             continue
-        visited.add(id(node))
+        visited.add(node)
         parents = node._parents
         if parents is None:
             raise RuntimeError(
@@ -110,7 +110,7 @@ def _topological_order(root) -> list:
             )
         stack.append((node, True))
         for parent in parents:
-            if parent.requires_grad and id(parent) not in visited:
+            if parent.requires_grad and parent not in visited:
                 stack.append((parent, False))
     order.reverse()
     return order
