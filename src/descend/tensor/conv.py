@@ -268,7 +268,9 @@ def _route(g: np.ndarray, arg, targets: list) -> None:
         np.copyto(targets[0], g)
     elif arg.dtype == bool:
         np.multiply(g, arg, out=targets[1])
-        np.multiply(g, ~arg, out=targets[0])
+        # g - g*arg is g*(1 - arg) exactly (the product is g or 0), without a second
+        # bool-to-float multiply.
+        np.subtract(g, targets[1], out=targets[0])
     else:
         for i, target in enumerate(targets):
             np.multiply(g, arg == i, out=target)
