@@ -30,6 +30,15 @@ def test_tensor_copies_its_input():
     assert t.data[0] == 0
 
 
+def test_an_ndarray_operand_of_the_tensors_dtype_is_used_without_a_copy():
+    # A batch of inputs meets the first layer's weights this way once per step.
+    w = ds.randn(3, 4, requires_grad=True)
+    batch = np.ones((2, 3), dtype=np.float32)
+    assert (batch @ w)._parents[0].data is batch
+    # A float64 batch is converted to the weights' float32.
+    assert (batch.astype(np.float64) @ w)._parents[0].data.dtype == np.float32
+
+
 @pytest.mark.parametrize(
     ("bad", "message"),
     [

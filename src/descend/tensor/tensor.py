@@ -23,15 +23,16 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
-def as_array(data, dtype=None) -> np.ndarray:
+def as_array(data, dtype=None, copy: bool | None = True) -> np.ndarray:
     """A numeric ndarray from ``data``, or a TypeError that says what came instead.
 
     Python numbers and lists of floats take the default dtype; ndarrays keep theirs.
+    ``copy=None`` returns an ndarray of the right dtype as it is, instead of a copy.
     """
     if isinstance(data, Tensor):
         data = data.data
     try:
-        array = np.array(data, dtype=dtype)
+        array = np.array(data, dtype=dtype, copy=copy)
     except (TypeError, ValueError) as error:
         raise TypeError(
             f"expected numbers or a rectangular nested list of numbers, got "
@@ -327,7 +328,8 @@ def _constant_like(value, like: Tensor) -> Tensor:
     dtype = like.data.dtype
     if dtype.kind != "f" and isinstance(value, float):
         dtype = _default_dtype
-    return Tensor._wrap(as_array(value, dtype=dtype))
+    # No copy: ops never write into their inputs, and a batch can be megabytes.
+    return Tensor._wrap(as_array(value, dtype=dtype, copy=None))
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
