@@ -43,7 +43,7 @@ def descend_trainer(X: np.ndarray, y: np.ndarray):
     def epoch() -> float:
         start = time.perf_counter()
         for i in range(0, len(X), BATCH):
-            loss = loss_fn(model(ds.Tensor(X[i : i + BATCH])), y[i : i + BATCH])
+            loss = loss_fn(model(X[i : i + BATCH]), y[i : i + BATCH])
             opt.zero_grad()
             loss.backward()
             opt.step()
