@@ -121,10 +121,11 @@ class Adam(Optimizer):
         # m_hat / (sqrt(v_hat) + eps) = (c2 / c1) * m / (sqrt(v) + c2 * eps) with the bias
         # corrections c1 = 1 - beta1**t and c2 = sqrt(1 - beta2**t): one pass less.
         c1, c2 = 1 - beta1**step, (1 - beta2**step) ** 0.5
-        denom = np.add(np.sqrt(exp_avg_sq, out=work2), c2 * group["eps"], out=work2)
+        denom = np.sqrt(exp_avg_sq, out=work2)
+        denom += c2 * group["eps"]
         update = np.divide(exp_avg, denom, out=work2)
-        np.multiply(update, lr * c2 / c1, out=update)
-        np.subtract(param, update, out=param)
+        update *= lr * c2 / c1
+        param -= update
 
 
 class AdamW(Adam):

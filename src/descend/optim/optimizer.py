@@ -290,6 +290,5 @@ def ema_(average: np.ndarray, value: np.ndarray, decay: float, work: np.ndarray)
 
     ``value`` may be ``work`` itself (say a squared gradient just computed there).
     """
-    np.multiply(average, decay, out=average)
-    np.multiply(value, 1 - decay, out=work)
-    np.add(average, work, out=average)
+    average *= decay  # in-place operators: the same ufuncs, parsed faster than out=
+    average += np.multiply(value, 1 - decay, out=work)
