@@ -191,12 +191,15 @@ def main() -> None:
     )
 
     times = {(s, name): [] for s in settings for name in runners}
-    for _ in range(args.rounds):
+    names = list(runners)
+    for r in range(args.rounds):
         for setting in settings:
-            for name, fn in runners.items():
+            # A different runner goes first in each round, so none always runs in the
+            # wake of the same neighbour.
+            for name in names[r % len(names) :] + names[: r % len(names)]:
                 if name == "sklearn" and setting != (128, "adam"):
                     continue
-                times[(setting, name)].append(fn(X, y, *setting))
+                times[(setting, name)].append(runners[name](X, y, *setting))
 
     for setting in settings:
         batch, kind = setting
