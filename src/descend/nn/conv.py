@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from descend.nn import functional as F
@@ -107,10 +105,7 @@ class Conv2d(Module):
 
     def reset_parameters(self) -> None:
         """Draw weight and bias from U(-1/sqrt(fan_in), 1/sqrt(fan_in))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(init.fans(self.weight)[0])
-            init.uniform_(self.bias, -bound, bound)
+        init.layer_default_(self.weight, self.bias)
 
     def forward(self, x) -> Tensor:
         x, single = image_batch(self, x, self.in_channels)

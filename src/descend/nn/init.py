@@ -138,6 +138,15 @@ def kaiming_uniform_(
     return uniform_(tensor, -bound, bound, generator)
 
 
+def layer_default_(weight, bias=None) -> None:
+    """PyTorch's default for Linear and Conv2d: weight and bias from U(-b, b), ``b = 1 /
+    sqrt(fan_in)`` (the weight through ``kaiming_uniform_`` with ``a = sqrt(5)``)."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1 / math.sqrt(fans(weight)[0])
+        uniform_(bias, -bound, bound)
+
+
 def kaiming_normal_(
     tensor,
     a: float = 0.0,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from descend.nn import functional as F
@@ -54,10 +52,7 @@ class Linear(Module):
 
     def reset_parameters(self) -> None:
         """Draw weight and bias from U(-1/sqrt(in_features), 1/sqrt(in_features))."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
-            init.uniform_(self.bias, -bound, bound)
+        init.layer_default_(self.weight, self.bias)
 
     def forward(self, x) -> Tensor:
         shape = x.shape if isinstance(x, Tensor | np.ndarray) else np.shape(x)
