@@ -47,6 +47,13 @@ LAYERS = {
     "conv_stride_pad": (lambda m: m.Conv2d(2, 3, 3, stride=2, padding=1), (2, 2, 7, 6)),
     "conv_rect": (lambda m: m.Conv2d(2, 3, (2, 3), stride=(1, 2), padding=(1, 0)), (2, 2, 5, 7)),
     "conv_5x5_pad2": (lambda m: m.Conv2d(1, 6, 5, padding=2), (3, 1, 12, 12)),
+    "conv1d": (lambda m: m.Conv1d(3, 4, 3), (2, 3, 11)),
+    "conv1d_stride_pad": (lambda m: m.Conv1d(2, 5, 5, stride=2, padding=2), (3, 2, 16)),
+    "conv1d_nobias_k1": (lambda m: m.Conv1d(4, 2, 1, stride=3, bias=False), (2, 4, 10)),
+    "maxpool1d": (lambda m: m.MaxPool1d(2), (2, 3, 9)),
+    "maxpool1d_overlap": (lambda m: m.MaxPool1d(3, stride=2, padding=1), (2, 2, 10)),
+    "avgpool1d": (lambda m: m.AvgPool1d(4), (2, 3, 14)),
+    "avgpool1d_overlap": (lambda m: m.AvgPool1d(3, stride=1, padding=1), (2, 2, 7)),
     "maxpool": (lambda m: m.MaxPool2d(2), (2, 3, 6, 7)),
     "maxpool_overlap": (lambda m: m.MaxPool2d(3, stride=2, padding=1), (2, 2, 7, 7)),
     "avgpool": (lambda m: m.AvgPool2d(2), (2, 3, 6, 6)),
@@ -75,6 +82,32 @@ def test_max_pool_ties_route_like_pytorch(float64):
     x = np.maximum(RNG.standard_normal((2, 3, 6, 6)), 0)  # many all-zero windows
     x[0, 0, :2, :2] = 1.5
     compare(nn.MaxPool2d(2), tnn.MaxPool2d(2), x)
+
+
+def test_max_pool1d_ties_route_like_pytorch(float64):
+    x = np.maximum(RNG.standard_normal((2, 3, 12)), 0)  # many all-zero windows
+    x[0, 0, :3] = 1.5
+    compare(nn.MaxPool1d(3), tnn.MaxPool1d(3), x)
+    compare(nn.MaxPool1d(3, stride=2, padding=1), tnn.MaxPool1d(3, stride=2, padding=1), x)
+
+
+def _signal_net(m):
+    return m.Sequential(
+        m.Conv1d(1, 8, 5, stride=2, padding=2), m.ReLU(), m.MaxPool1d(2),
+        m.Conv1d(8, 8, 3, padding=1), m.Tanh(), m.AvgPool1d(2),
+        m.Flatten(), m.Linear(40, 10),
+    )  # fmt: skip
+
+
+def test_conv1d_network_cross_entropy_gradients_match_pytorch(float64):
+    ours, theirs = _signal_net(nn), _signal_net(tnn)
+    copy_weights(ours, theirs)
+    x, y = RNG.standard_normal((6, 1, 40)), RNG.integers(0, 10, 6)
+    nn.CrossEntropyLoss()(ours(ds.tensor(x)), y).backward()
+    tnn.CrossEntropyLoss()(theirs(to_torch(x, grad=False)), torch.tensor(y)).backward()
+    grads = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad, grads[name].grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_batchnorm_eval_after_training_matches_pytorch(float64):
@@ -200,7 +233,10 @@ def test_lenet_cross_entropy_gradients_match_pytorch(float64):
         np.testing.assert_allclose(p.grad, grads[name].grad.numpy(), rtol=1e-8, atol=1e-10)
 
 
-@pytest.mark.parametrize("build", [lambda m: m.Linear(50, 20), lambda m: m.Conv2d(3, 8, 3)])
+@pytest.mark.parametrize(
+    "build",
+    [lambda m: m.Linear(50, 20), lambda m: m.Conv2d(3, 8, 3), lambda m: m.Conv1d(4, 32, 5)],
+)
 def test_default_initialisation_has_pytorch_distribution(build):
     """Same shapes, same U(-1/sqrt(fan_in), 1/sqrt(fan_in)): equal bounds and spreads."""
     torch.manual_seed(0)

@@ -7,7 +7,7 @@ the weight initialisers.
 from descend.nn import functional, init
 from descend.nn.activation import LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from descend.nn.container import ModuleList, Sequential
-from descend.nn.conv import Conv2d
+from descend.nn.conv import Conv1d, Conv2d
 from descend.nn.dropout import Dropout
 from descend.nn.flatten import Flatten
 from descend.nn.linear import Linear
@@ -22,14 +22,16 @@ from descend.nn.loss import (
 )
 from descend.nn.module import Module, Parameter
 from descend.nn.normalization import BatchNorm1d, BatchNorm2d
-from descend.nn.pooling import AvgPool2d, MaxPool2d
+from descend.nn.pooling import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 
 __all__ = [
+    "AvgPool1d",
     "AvgPool2d",
     "BCELoss",
     "BCEWithLogitsLoss",
     "BatchNorm1d",
     "BatchNorm2d",
+    "Conv1d",
     "Conv2d",
     "CrossEntropyLoss",
     "Dropout",
@@ -40,6 +42,7 @@ __all__ = [
     "Linear",
     "LogSoftmax",
     "MSELoss",
+    "MaxPool1d",
     "MaxPool2d",
     "Module",
     "ModuleList",

@@ -12,6 +12,7 @@ from descend.nn.functional.activation import (
     softmax,
     tanh,
 )
+from descend.nn.functional.conv import conv1d, conv2d
 from descend.nn.functional.cross_entropy import cross_entropy, nll_loss
 from descend.nn.functional.dropout import dropout
 from descend.nn.functional.linear import linear
@@ -23,13 +24,15 @@ from descend.nn.functional.loss import (
     mse_loss,
 )
 from descend.nn.functional.normalization import batch_norm
-from descend.tensor.conv import avg_pool2d, conv2d, max_pool2d
+from descend.nn.functional.pooling import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 
 __all__ = [
+    "avg_pool1d",
     "avg_pool2d",
     "batch_norm",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "conv1d",
     "conv2d",
     "cross_entropy",
     "dropout",
@@ -38,6 +41,7 @@ __all__ = [
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
     "max_pool2d",
     "mse_loss",
     "nll_loss",

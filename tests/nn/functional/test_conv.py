@@ -1,10 +1,19 @@
-"""conv2d, max_pool2d, avg_pool2d: values against direct loops, finite-difference gradients."""
+"""conv1d, conv2d and the pools in 1-D and 2-D: values against loops, finite-difference grads."""
+
+import re
 
 import numpy as np
 import pytest
 
 import descend as ds
-from descend.tensor.conv import avg_pool2d, conv2d, max_pool2d
+from descend.nn.functional import (
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
 
 RNG = np.random.default_rng(7)
 
@@ -203,3 +212,138 @@ def test_conv2d_frozen_weight_still_gives_bias_and_input_gradients():
     assert weight.grad is None
     np.testing.assert_allclose(bias.grad, np.full(3, 2 * 3 * 3))
     assert x.grad.shape == x.shape
+
+
+# -- one spatial axis: signals (N, C, L) ---------------------------------------------
+
+
+def reference_conv1d(x, w, b, stride, padding):
+    """The definition, one output position at a time."""
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding)))
+    k = w.shape[2]
+    lo = (x.shape[2] + 2 * padding - k) // stride + 1
+    out = np.stack(
+        [
+            np.tensordot(xp[:, :, i * stride : i * stride + k], w, axes=([1, 2], [1, 2]))
+            for i in range(lo)
+        ],
+        axis=2,
+    )
+    return out + (0 if b is None else b[None, :, None])
+
+
+def reference_pool1d(x, k, stride, padding, reduce, fill):
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding)), constant_values=fill)
+    lo = (x.shape[2] + 2 * padding - k) // stride + 1
+    return np.stack([reduce(xp[:, :, i * stride : i * stride + k], axis=2) for i in range(lo)], 2)
+
+
+CONV1D_CASES = [
+    # (N, C, L, O, k, stride, padding)
+    (2, 3, 10, 4, 3, 1, 0),
+    (2, 2, 11, 3, 5, 2, 2),
+    (1, 1, 7, 2, 7, 1, 0),
+    (3, 2, 9, 2, 1, 3, 0),
+    (2, 4, 40, 3, 5, 2, 1),
+]
+
+
+@pytest.mark.parametrize("case", CONV1D_CASES)
+def test_conv1d_matches_definition(case, float64):
+    n, c, length, o, k, s, p = case
+    x = RNG.standard_normal((n, c, length))
+    weight = RNG.standard_normal((o, c, k))
+    bias = RNG.standard_normal(o)
+    out = conv1d(ds.tensor(x), ds.tensor(weight), ds.tensor(bias), s, p)
+    np.testing.assert_allclose(
+        out.data, reference_conv1d(x, weight, bias, s, p), rtol=1e-12, atol=1e-12
+    )
+    assert out.shape == (n, o, (length + 2 * p - k) // s + 1)
+
+
+@pytest.mark.parametrize("case", CONV1D_CASES)
+def test_conv1d_gradients(case):
+    n, c, length, o, k, s, p = case
+    x = ds.tensor(RNG.standard_normal((n, c, length)))
+    weight = ds.tensor(RNG.standard_normal((o, c, k)))
+    bias = ds.tensor(RNG.standard_normal(o))
+    assert ds.gradcheck(lambda a, b, c_: conv1d(a, b, c_, s, p), x, weight, bias)
+    assert ds.gradcheck(lambda a, b: conv1d(a, b, None, s, p), x, weight)
+
+
+def test_conv1d_is_conv2d_of_height_one(float64):
+    x = ds.tensor(RNG.standard_normal((2, 3, 12)), requires_grad=True)
+    w = ds.tensor(RNG.standard_normal((4, 3, 3)), requires_grad=True)
+    x2 = ds.tensor(x.data[:, :, None, :], requires_grad=True)
+    w2 = ds.tensor(w.data[:, :, None, :], requires_grad=True)
+    out, out2 = conv1d(x, w, stride=2, padding=1), conv2d(x2, w2, stride=(1, 2), padding=(0, 1))
+    np.testing.assert_array_equal(out.data, out2.data[:, :, 0])
+    g = RNG.standard_normal(out.shape)
+    out.backward(g)
+    out2.backward(g[:, :, None])
+    np.testing.assert_array_equal(x.grad, x2.grad[:, :, 0])
+    np.testing.assert_array_equal(w.grad, w2.grad[:, :, 0])
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "kwargs", "message"),
+    [
+        ((1, 3, 8), (6, 1, 5), {}, "conv1d: weight expects 1 input channels, input has 3"),
+        ((1, 1, 4), (2, 1, 5), {}, "conv1d: kernel 5 is larger than the padded input 4"),
+        ((1, 1, 2), (2, 1, 5), {"padding": 1}, "padded input 4 (input 2, padding 1)"),
+        ((1, 8, 8), (2, 1, 3, 3), {}, "expected input (N, C, L) and weight (O, C, k)"),
+        ((1, 1, 8), (2, 1, 3), {"stride": (1, 1)}, "stride must be an int >= 1, got (1, 1)"),
+        ((1, 1, 8), (2, 1, 3), {"padding": -1}, "padding must be an int >= 0"),
+    ],
+)
+def test_conv1d_errors(x_shape, w_shape, kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        conv1d(ds.zeros(*x_shape), ds.zeros(*w_shape), **kwargs)
+
+
+POOL1D_CASES = [(2, None, 0), (3, 1, 1), (3, 2, 1), (2, 1, 0), (4, None, 0), (5, 3, 2)]
+
+
+@pytest.mark.parametrize("case", POOL1D_CASES)
+def test_pools1d_match_definition(case, float64):
+    k, s, p = case
+    x = RNG.standard_normal((2, 3, 11))
+    stride = k if s is None else s
+    np.testing.assert_array_equal(
+        max_pool1d(ds.tensor(x), k, s, p).data,
+        reference_pool1d(x, k, stride, p, np.max, -np.inf),
+    )
+    np.testing.assert_allclose(
+        avg_pool1d(ds.tensor(x), k, s, p).data,
+        reference_pool1d(x, k, stride, p, np.mean, 0.0),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("case", POOL1D_CASES)
+@pytest.mark.parametrize("pool", [max_pool1d, avg_pool1d])
+def test_pool1d_gradients(case, pool):
+    k, s, p = case
+    x = ds.tensor(RNG.permutation(2 * 3 * 11).reshape(2, 3, 11) / 10.0)
+    assert ds.gradcheck(lambda a: pool(a, k, s, p), x)
+
+
+def test_max_pool1d_tie_goes_to_the_first_and_leftovers_get_nothing():
+    x = ds.tensor([[[2.0, 2.0, 1.0, 3.0, 9.0]]], requires_grad=True)
+    max_pool1d(x, 2).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[[1.0, 0.0, 0.0, 1.0, 0.0]]])
+
+
+@pytest.mark.parametrize("pool", [max_pool1d, avg_pool1d])
+def test_pool1d_errors(pool):
+    name = pool.__name__
+    with pytest.raises(ValueError, match=f"{name}: kernel 3 is larger than the padded input 2"):
+        pool(ds.zeros(1, 1, 2), 3)
+    with pytest.raises(ValueError, match="padding 2 must be at most half the kernel 3"):
+        pool(ds.zeros(1, 1, 8), 3, padding=2)
+    with pytest.raises(
+        ValueError, match=r"expected input of shape \(N, C, L\), got \(1, 1, 8, 8\)"
+    ):
+        pool(ds.zeros(1, 1, 8, 8), 2)
+    with pytest.raises(ValueError, match=r"kernel_size must be an int >= 1, got \(2, 2\)"):
+        pool(ds.zeros(1, 1, 8), (2, 2))
