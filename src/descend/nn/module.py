@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from descend.tensor import autograd
 from descend.tensor.tensor import Tensor, as_array, get_default_dtype
 
 
@@ -83,6 +84,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args, **kwargs):
+        if autograd.tracer is not None:  # exporting: the tracer notes which module runs
+            return autograd.tracer.call_module(self, args, kwargs)
         return self.forward(*args, **kwargs)
 
     # -- registration ---------------------------------------------------------------

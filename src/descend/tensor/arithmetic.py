@@ -30,7 +30,7 @@ def add(a, b) -> Tensor:
             unbroadcast(g, b.data.shape) if b.requires_grad else None,
         )
 
-    return make(_broadcast(np.add, a, b, "add"), (a, b), backward)
+    return make(_broadcast(np.add, a, b, "add"), (a, b), backward, "add")
 
 
 def sub(a, b) -> Tensor:
@@ -42,7 +42,7 @@ def sub(a, b) -> Tensor:
             unbroadcast(-g, b.data.shape) if b.requires_grad else None,
         )
 
-    return make(_broadcast(np.subtract, a, b, "sub"), (a, b), backward)
+    return make(_broadcast(np.subtract, a, b, "sub"), (a, b), backward, "sub")
 
 
 def mul(a, b) -> Tensor:
@@ -54,7 +54,7 @@ def mul(a, b) -> Tensor:
             unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None,
         )
 
-    return make(_broadcast(np.multiply, a, b, "mul"), (a, b), backward)
+    return make(_broadcast(np.multiply, a, b, "mul"), (a, b), backward, "mul")
 
 
 def div(a, b) -> Tensor:
@@ -68,11 +68,11 @@ def div(a, b) -> Tensor:
             unbroadcast(-ga * out, b.data.shape) if b.requires_grad else None,
         )
 
-    return make(out, (a, b), backward)
+    return make(out, (a, b), backward, "div")
 
 
 def neg(a: Tensor) -> Tensor:
-    return make(-a.data, (a,), lambda g: (-g,))
+    return make(-a.data, (a,), lambda g: (-g,), "neg")
 
 
 def pow(a, b) -> Tensor:  # noqa: A001 - the name of the operator
@@ -83,7 +83,7 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the name of the operator
         def backward_const(g):
             return (g * b * a.data ** (b - 1),)
 
-        return make(out, (a,), backward_const)
+        return make(out, (a,), backward_const, "pow", (b,))
 
     a, b = operands(a, b)
     out = _broadcast(np.power, a, b, "pow")
@@ -99,7 +99,7 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the name of the operator
             gb = unbroadcast(g * out * log_a, b.data.shape)
         return ga, gb
 
-    return make(out, (a, b), backward)
+    return make(out, (a, b), backward, "pow")
 
 
 def matmul(a, b) -> Tensor:
@@ -134,7 +134,7 @@ def matmul(a, b) -> Tensor:
             gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(bd.shape)
         return ga, gb
 
-    return make(out, (a, b), backward)
+    return make(out, (a, b), backward, "matmul")
 
 
 def _matmul_mismatch(sa: tuple, sb: tuple) -> str:

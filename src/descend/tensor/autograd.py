@@ -1,4 +1,4 @@
-"""Reverse-mode automatic differentiation: grad mode, broadcasting, the backward walk.
+"""Reverse-mode automatic differentiation: grad mode, tracing, broadcasting, the backward walk.
 
 Every op records, on the tensor it returns, its inputs (``_parents``) and a
 function (``_backward``) that maps the gradient of the output to one gradient
@@ -36,6 +36,26 @@ def no_grad():
         yield
     finally:
         _grad_enabled = previous
+
+
+# The recorder of every op made while a model is exported (descend.onnx), else None.
+tracer = None
+
+
+@contextmanager
+def tracing(recorder):
+    """Hand every op made inside to ``recorder.record(op, attrs, parents, out)``.
+
+    Modules also hand their calls to ``recorder.call_module(module, args, kwargs)``,
+    so the recorder knows which module each op ran in. ``descend.onnx`` exports a
+    model this way; outside ``tracing`` the ops pay one ``is None`` check.
+    """
+    global tracer
+    previous, tracer = tracer, recorder
+    try:
+        yield recorder
+    finally:
+        tracer = previous
 
 
 def unbroadcast(grad: np.ndarray, shape: tuple) -> np.ndarray:

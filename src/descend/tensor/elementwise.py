@@ -9,31 +9,31 @@ from descend.tensor.tensor import Tensor, make
 
 def exp(x: Tensor) -> Tensor:
     out = np.exp(x.data)
-    return make(out, (x,), lambda g: (g * out,))
+    return make(out, (x,), lambda g: (g * out,), "exp")
 
 
 def log(x: Tensor) -> Tensor:
-    return make(np.log(x.data), (x,), lambda g: (g / x.data,))
+    return make(np.log(x.data), (x,), lambda g: (g / x.data,), "log")
 
 
 def sqrt(x: Tensor) -> Tensor:
     out = np.sqrt(x.data)
-    return make(out, (x,), lambda g: (g / (2 * out),))
+    return make(out, (x,), lambda g: (g / (2 * out),), "sqrt")
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors the method name
     # The derivative at 0 is taken as 0, as PyTorch does.
-    return make(np.abs(x.data), (x,), lambda g: (g * np.sign(x.data),))
+    return make(np.abs(x.data), (x,), lambda g: (g * np.sign(x.data),), "abs")
 
 
 def tanh(x: Tensor) -> Tensor:
     out = np.tanh(x.data)
-    return make(out, (x,), lambda g: (g * (1 - out * out),))
+    return make(out, (x,), lambda g: (g * (1 - out * out),), "tanh")
 
 
 def sigmoid(x: Tensor) -> Tensor:
     out = stable_sigmoid(x.data)
-    return make(out, (x,), lambda g: (g * out * (1 - out),))
+    return make(out, (x,), lambda g: (g * out * (1 - out),), "sigmoid")
 
 
 def stable_sigmoid(z: np.ndarray) -> np.ndarray:
@@ -44,7 +44,7 @@ def stable_sigmoid(z: np.ndarray) -> np.ndarray:
 
 def relu(x: Tensor) -> Tensor:
     out = np.maximum(x.data, 0)
-    return make(out, (x,), lambda g: (g * (x.data > 0),))
+    return make(out, (x,), lambda g: (g * (x.data > 0),), "relu")
 
 
 def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's names
@@ -61,7 +61,7 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's nam
             inside &= x.data <= max
         return (g * inside,)
 
-    return make(out, (x,), backward)
+    return make(out, (x,), backward, "clip", (min, max))
 
 
 def to(x: Tensor, dtype) -> Tensor:
@@ -72,4 +72,4 @@ def to(x: Tensor, dtype) -> Tensor:
     if dtype.kind != "f":
         return Tensor._wrap(x.data.astype(dtype))
     source = x.data.dtype
-    return make(x.data.astype(dtype), (x,), lambda g: (g.astype(source),))
+    return make(x.data.astype(dtype), (x,), lambda g: (g.astype(source),), "to")

@@ -43,7 +43,7 @@ def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     def backward(g):
         return (_spread(_kept(g, shape, axis, keepdims), shape),)
 
-    return make(_reduce(np.sum, x, axis, keepdims), (x,), backward)
+    return make(_reduce(np.sum, x, axis, keepdims), (x,), backward, "sum", (axis, keepdims))
 
 
 def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
@@ -54,7 +54,7 @@ def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     def backward(g):
         return (_spread(_kept(g, shape, axis, keepdims) / count, shape),)
 
-    return make(out, (x,), backward)
+    return make(out, (x,), backward, "mean", (axis, keepdims))
 
 
 def var(x: Tensor, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
@@ -68,10 +68,10 @@ def var(x: Tensor, axis=None, keepdims: bool = False, correction: int = 1) -> Te
     def backward(g):
         return (_kept(g, shape, axis, keepdims) * (2 * scale) * centred,)
 
-    return make(squares * scale, (x,), backward)
+    return make(squares * scale, (x,), backward, "var", (axis, keepdims, correction))
 
 
-def _extreme(x: Tensor, axis, keepdims: bool, reduce) -> Tensor:
+def _extreme(x: Tensor, axis, keepdims: bool, reduce, name: str) -> Tensor:
     shape = x.data.shape
     out = _reduce(reduce, x, axis, keepdims)
 
@@ -81,14 +81,14 @@ def _extreme(x: Tensor, axis, keepdims: bool, reduce) -> Tensor:
         counts = np.sum(hits, axis=axis, keepdims=True)
         return (_kept(g, shape, axis, keepdims) * hits / counts,)
 
-    return make(out, (x,), backward)
+    return make(out, (x,), backward, name, (axis, keepdims))
 
 
 def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Largest values along ``axis`` (values only; ties share the gradient)."""
-    return _extreme(x, axis, keepdims, np.max)
+    return _extreme(x, axis, keepdims, np.max, "max")
 
 
 def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     """Smallest values along ``axis`` (values only; ties share the gradient)."""
-    return _extreme(x, axis, keepdims, np.min)
+    return _extreme(x, axis, keepdims, np.min, "min")

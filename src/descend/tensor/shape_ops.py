@@ -21,7 +21,7 @@ def reshape(x: Tensor, *shape) -> Tensor:
             f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} values) into {shape}"
         ) from None
     source = x.data.shape
-    return make(out, (x,), lambda g: (g.reshape(source),))
+    return make(out, (x,), lambda g: (g.reshape(source),), "reshape")
 
 
 def transpose(x: Tensor, *axes) -> Tensor:
@@ -33,7 +33,9 @@ def transpose(x: Tensor, *axes) -> Tensor:
     if sorted(a % x.ndim if x.ndim else a for a in axes) != list(range(x.ndim)):
         raise ValueError(f"transpose: {axes} is not a permutation of the {x.ndim} axes")
     inverse = tuple(np.argsort([a % x.ndim for a in axes]))
-    return make(x.data.transpose(axes), (x,), lambda g: (g.transpose(inverse),))
+    return make(
+        x.data.transpose(axes), (x,), lambda g: (g.transpose(inverse),), "transpose", (axes,)
+    )
 
 
 def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -63,7 +65,7 @@ def getitem(x: Tensor, key) -> Tensor:
             grad[key] = g
         return (grad,)
 
-    return make(out, (x,), backward)
+    return make(out, (x,), backward, "getitem", (key,))
 
 
 def _plain_key(key):
@@ -88,7 +90,9 @@ def concat(tensors, axis: int = 0) -> Tensor:
         shapes = ", ".join(str(t.shape) for t in tensors)
         raise ValueError(f"concat: cannot join shapes {shapes} along axis {axis}") from None
     bounds = np.cumsum([t.data.shape[axis] for t in tensors])[:-1]
-    return make(out, tuple(tensors), lambda g: tuple(np.split(g, bounds, axis=axis)))
+    return make(
+        out, tuple(tensors), lambda g: tuple(np.split(g, bounds, axis=axis)), "concat", (axis,)
+    )
 
 
 def stack(tensors, axis: int = 0) -> Tensor:
@@ -104,6 +108,8 @@ def stack(tensors, axis: int = 0) -> Tensor:
         out,
         tuple(tensors),
         lambda g: tuple(np.squeeze(part, axis) for part in np.split(g, count, axis=axis)),
+        "stack",
+        (axis,),
     )
 
 
@@ -135,4 +141,4 @@ def where(condition, a, b) -> Tensor:
             unbroadcast(np.where(cond, zero, g), b.data.shape) if b.requires_grad else None,
         )
 
-    return make(out, (a, b), backward)
+    return make(out, (a, b), backward, "where", (cond,))

@@ -287,10 +287,12 @@ def _raw(value):
     return value.data if isinstance(value, Tensor) else value
 
 
-def make(data: np.ndarray, parents: tuple, backward) -> Tensor:
+def make(data: np.ndarray, parents: tuple, backward, op: str = "", attrs: tuple = ()) -> Tensor:
     """The output tensor of an op; it joins the graph if any parent requires grad.
 
-    ``backward(g)`` must return one gradient (or None) per parent, in order.
+    ``backward(g)`` must return one gradient (or None) per parent, in order. ``op``
+    names the op and ``attrs`` holds its settings (axis, stride, ...): they are read
+    only while a tracer records the ops a model runs (``autograd.tracing``).
     """
     out = Tensor.__new__(Tensor)
     out.data = data
@@ -305,6 +307,8 @@ def make(data: np.ndarray, parents: tuple, backward) -> Tensor:
                 out._parents = parents
                 out._backward = backward
                 break
+    if autograd.tracer is not None:
+        autograd.tracer.record(op, attrs, parents, out)
     return out
 
 

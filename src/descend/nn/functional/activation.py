@@ -50,7 +50,7 @@ def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
         np.copyto(gx, g, where=positive)
         return (gx,)
 
-    return make(out, (x,), backward)
+    return make(out, (x,), backward, "leaky_relu", (negative_slope,))
 
 
 def _shifted(x: Tensor, dim: int, name: str) -> np.ndarray:
@@ -76,7 +76,7 @@ def softmax(x, dim: int = -1) -> Tensor:
     def backward(g):
         return (out * (g - (g * out).sum(axis=dim, keepdims=True)),)
 
-    return make(out, (x,), backward)
+    return make(out, (x,), backward, "softmax", (dim,))
 
 
 def log_softmax(x, dim: int = -1) -> Tensor:
@@ -92,4 +92,4 @@ def log_softmax(x, dim: int = -1) -> Tensor:
     def backward(g):
         return (g - np.exp(out) * g.sum(axis=dim, keepdims=True),)
 
-    return make(out, (x,), backward)
+    return make(out, (x,), backward, "log_softmax", (dim,))

@@ -65,7 +65,7 @@ def cross_entropy(
             grad *= _per_row(upstream(g, reduction, n))
             return (grad,)
 
-        return make(reduce(losses, reduction), (z,), backward)
+        return make(reduce(losses, reduction), (z,), backward, "cross_entropy")
 
     # General case: a target distribution q per row (one-hot, smoothed, weighted);
     # loss_i = -sum_c q_ic log p_ic and its gradient is p_i * sum_c q_ic - q_i.
@@ -86,7 +86,7 @@ def cross_entropy(
         grad *= _per_row(upstream(g, reduction, count))
         return (grad,)
 
-    return make(reduce(losses, reduction, count), (z,), backward_general)
+    return make(reduce(losses, reduction, count), (z,), backward_general, "cross_entropy")
 
 
 def nll_loss(input, target, weight=None, reduction: str = "mean") -> Tensor:
@@ -121,7 +121,7 @@ def nll_loss(input, target, weight=None, reduction: str = "mean") -> Tensor:
         grad[rows, t] = -scale if w is None else -scale * w[t]
         return (grad,)
 
-    return make(reduce(losses, reduction, count), (x,), backward)
+    return make(reduce(losses, reduction, count), (x,), backward, "nll_loss")
 
 
 def _scores(input, name: str) -> Tensor:

@@ -42,7 +42,7 @@ def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
     else:
         keep = rng.random(x.shape, dtype=x.dtype) >= p
         mask = np.multiply(keep, 1 / (1 - p), dtype=x.dtype)
-    return make(x.data * mask, (x,), lambda g: (g * mask,))
+    return make(x.data * mask, (x,), lambda g: (g * mask,), "dropout", (p,))
 
 
 def check_probability(p, name: str) -> None:

@@ -56,4 +56,4 @@ def linear(x, weight, bias=None) -> Tensor:
         return gx, gw, gb
 
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return make(out if xd.ndim == 2 else out.reshape(out_shape), parents, backward)
+    return make(out if xd.ndim == 2 else out.reshape(out_shape), parents, backward, "linear")

@@ -36,7 +36,7 @@ def mse_loss(input, target, reduction: str = "mean") -> Tensor:
     def backward(g):
         return _grads(x, t, upstream(g, reduction, diff.size) * 2 * diff)
 
-    return make(reduce(diff * diff, reduction), (x, t), backward)
+    return make(reduce(diff * diff, reduction), (x, t), backward, "mse_loss")
 
 
 def l1_loss(input, target, reduction: str = "mean") -> Tensor:
@@ -47,7 +47,7 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     def backward(g):
         return _grads(x, t, upstream(g, reduction, diff.size) * np.sign(diff))
 
-    return make(reduce(np.abs(diff), reduction), (x, t), backward)
+    return make(reduce(np.abs(diff), reduction), (x, t), backward, "l1_loss")
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -67,7 +67,7 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
     def backward(g):
         return _grads(x, t, upstream(g, reduction, diff.size) * clipped)
 
-    return make(reduce(losses, reduction), (x, t), backward)
+    return make(reduce(losses, reduction), (x, t), backward, "huber_loss")
 
 
 def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") -> Tensor:
@@ -109,7 +109,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
         gp = scale * (p.data - t.data) / np.maximum(p.data * (1 - p.data), 1e-12)
         return _grads(p, t, gp, scale * (log_q - log_p))
 
-    return make(reduce(losses, reduction), (p, t), backward)
+    return make(reduce(losses, reduction), (p, t), backward, "binary_cross_entropy")
 
 
 def binary_cross_entropy_with_logits(
@@ -161,7 +161,7 @@ def binary_cross_entropy_with_logits(
         gx = scale * ((1 - td) + log_weight * (sig - 1))
         return _grads(x, t, gx, scale * ((pw - 1) * softplus_neg - xd))
 
-    return make(reduce(losses, reduction), (x, t), backward)
+    return make(reduce(losses, reduction), (x, t), backward, "binary_cross_entropy_with_logits")
 
 
 def _elementwise_weight(weight, x: Tensor, name: str, what: str) -> np.ndarray | None:

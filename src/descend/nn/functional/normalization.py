@@ -90,7 +90,8 @@ def batch_norm(
         return tuple(grads)
 
     parents = (x,) + tuple(p for p in (w, b) if p is not None)
-    return make(out, parents, backward)
+    attrs = (running_mean, running_var, eps, batch_stats, w is not None)
+    return make(out, parents, backward, "batch_norm", attrs)
 
 
 def _channel_param(param, x: Tensor, c: int, name: str) -> Tensor | None:
