@@ -139,7 +139,7 @@ def _conv(name: str, d: int, x, weight, bias, stride, padding) -> Tensor:
         return gx, gw, gb
 
     parents = (x, weight) if bias is None else (x, weight, bias)
-    return make(out, parents, backward)
+    return make(out, parents, backward, name, (stride, padding))
 
 
 def _weight_shape(d: int) -> str:

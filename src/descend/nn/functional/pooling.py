@@ -96,7 +96,7 @@ def _max_pool(name: str, d: int, x, kernel_size, stride, padding) -> Tensor:
     x = x if isinstance(x, Tensor) else Tensor(x)
     x4, xp, geo = _pool_input(name, d, x, kernel_size, stride, padding, -np.inf)
     if geo.tiled:
-        return _tiled_max_pool(x, x4, geo)
+        return _tiled_max_pool(name, x, x4, geo)
     views = _pool_views(xp, geo)
     out = np.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy(order="K")
     for view in views[2:]:
@@ -122,10 +122,10 @@ def _max_pool(name: str, d: int, x, kernel_size, stride, padding) -> Tensor:
                 np.multiply(left, hit, out=left)
         return (unpad(dxp, geo).reshape(x.data.shape),)
 
-    return make(out.reshape(_out_shape(x, geo)), (x,), backward)
+    return make(out.reshape(_out_shape(x, geo)), (x,), backward, name, _window(geo))
 
 
-def _tiled_max_pool(x: Tensor, x4: np.ndarray, geo: Geometry) -> Tensor:
+def _tiled_max_pool(name: str, x: Tensor, x4: np.ndarray, geo: Geometry) -> Tensor:
     """Max pooling of windows side by side: the max along W within each window row, then
     along H. Each pass remembers which offset won (the first, on ties), so the backward
     routes the gradient without reading the input again.
@@ -152,7 +152,7 @@ def _tiled_max_pool(x: Tensor, x4: np.ndarray, geo: Geometry) -> Tensor:
         _route(g_rows, q_arg, [dxc[..., q::kw] for q in range(kw)])
         return (dx.reshape(x.data.shape),)
 
-    return make(out.reshape(_out_shape(x, geo)), (x,), backward)
+    return make(out.reshape(_out_shape(x, geo)), (x,), backward, name, _window(geo))
 
 
 def _first_max(views: list, track: bool) -> tuple[np.ndarray, np.ndarray | None]:
@@ -207,7 +207,7 @@ def _avg_pool(name: str, d: int, x, kernel_size, stride, padding) -> Tensor:
                 grad_view[...] = share
         return (unpad(dxp, geo).reshape(x.data.shape),)
 
-    return make(out.reshape(_out_shape(x, geo)), (x,), backward)
+    return make(out.reshape(_out_shape(x, geo)), (x,), backward, name, _window(geo))
 
 
 def _pool_input(name: str, d: int, x: Tensor, kernel_size, stride, padding, fill):
@@ -225,6 +225,11 @@ def _pool_input(name: str, d: int, x: Tensor, kernel_size, stride, padding, fill
     geo = geometry(name, x.shape[2:], kernel, stride, padding).as_2d()
     x4 = x.data if d == 2 else x.data.reshape(*x.shape[:2], *geo.size)
     return x4, pad(x4, geo.padding, fill), geo
+
+
+def _window(geo: Geometry) -> tuple:
+    """Kernel, stride and padding over (H, W), for the tracer (descend.onnx)."""
+    return geo.kernel, geo.stride, geo.padding
 
 
 def _out_shape(x: Tensor, geo: Geometry) -> tuple:
