@@ -13,6 +13,7 @@ from descend.explain import explain
 from descend.gradcheck import gradcheck
 from descend.io import load, save
 from descend.lr_finder import lr_find
+from descend.runs import RunConfig, load_run, prepare_run
 from descend.tensor import (
     Tensor,
     arange,
@@ -47,17 +48,19 @@ keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator
 
 __all__ = [
     "CSVLogger", "Convergence", "DivergenceGuard", "EarlyStopping", "History",
-    "ModelCheckpoint", "ProgressBar", "Tensor", "Trainer", "arange", "concat", "data", "explain",
-    "get_default_dtype", "gradcheck", "io", "is_grad_enabled", "load", "lr_find", "manual_seed",
-    "metrics", "models", "nn", "no_grad", "ones", "optim", "plot", "rand", "randn", "save",
-    "set_default_dtype", "stack", "tensor", "train", "where", "zeros",
+    "ModelCheckpoint", "ProgressBar", "RunConfig", "Tensor", "Trainer", "arange", "concat",
+    "data", "explain", "get_default_dtype", "gradcheck", "io", "is_grad_enabled", "load",
+    "load_run", "lr_find", "manual_seed", "metrics", "models", "nn", "no_grad", "ones", "optim",
+    "plot", "prepare_run", "rand", "randn", "runs", "save", "set_default_dtype", "stack",
+    "tensor", "train", "where", "zeros",
 ]  # fmt: skip
 
 
 def __getattr__(name: str):
-    # matplotlib takes a while to import: ds.plot is loaded when first used.
-    if name == "plot":
+    # matplotlib takes a while to import: ds.plot is loaded when first used; ds.onnx too,
+    # so that descend imports without the optional onnx package.
+    if name in ("plot", "onnx"):
         import importlib
 
-        return importlib.import_module("descend.plot")
+        return importlib.import_module(f"descend.{name}")
     raise AttributeError(f"module 'descend' has no attribute {name!r}")

@@ -6,7 +6,7 @@ import sys
 import time
 
 import numpy as np
-from tests.cli.conftest import descend, write_csv
+from tests.cli.conftest import descend, descend_process, write_csv
 
 from descend import io
 
@@ -132,8 +132,41 @@ def test_ctrl_c_saves_a_checkpoint_and_resume_is_exact(tmp_path):
 
 
 def test_help_gives_examples(tmp_path):
-    result = descend("--help", cwd=tmp_path, check=True)
+    result = descend_process("--help", cwd=tmp_path, check=True)  # the real entry point
     assert "examples:" in result.stdout and "descend train" in result.stdout
     for command in ("train", "evaluate", "predict", "info"):
         result = descend(command, "--help", cwd=tmp_path, check=True)
         assert "example" in result.stdout, command
+
+
+def test_help_shows_the_defaults_of_run_config(tmp_path, monkeypatch):
+    import dataclasses
+
+    from descend.runs import RunConfig
+
+    helps = {
+        command: descend(command, "--help", cwd=tmp_path).stdout
+        for command in ("train", "lr-find", "compare")
+    }
+    for field in dataclasses.fields(RunConfig):
+        default = field.default_factory() if field.default is dataclasses.MISSING else field.default
+        if default is None:
+            continue
+        shown = ",".join(map(str, default)) if isinstance(default, list) else str(default)
+        option = f"--{field.name.replace('_', '-')}"
+        for command, text in helps.items():
+            entries = [" ".join(e.split()) for e in re.split(r"\n  (?=-)", text.split("\n\n")[2])]
+            entry = [e for e in entries if e.startswith(option + " ")]
+            if command == "compare" and not entry:
+                continue  # compare takes a subset of the run options
+            assert len(entry) == 1 and entry[0].endswith(f"(default {shown})"), (command, entry)
+    assert "comma-separated: sgd, momentum" in helps["compare"]
+
+
+def test_descriptions_wrap_and_examples_keep_their_lines(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "60")
+    text = descend("landscape", "--help", cwd=tmp_path).stdout
+    description = text.split("\n\n")[1]
+    assert len(description.splitlines()) > 3
+    assert all(len(line) <= 60 for line in description.splitlines())
+    assert "\n  descend landscape --compare optimizers             SGD, momentum" in text

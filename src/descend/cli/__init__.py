@@ -11,7 +11,7 @@ import os
 import sys
 
 from descend.cli import compare, evaluate, explain, info, landscape, lr_find, predict, train
-from descend.cli.settings import UsageError
+from descend.cli.common import HelpFormatter, UsageError, add_command
 from descend.io import ModelFileError
 
 COMMANDS = (train, evaluate, predict, info, landscape, compare, lr_find, explain)
@@ -36,11 +36,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="descend",
         description="Gradient descent you can watch: train models on NumPy and see every step.",
         epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
-        command.add_parser(subparsers)
+        add_command(subparsers, command)
     return parser
 
 

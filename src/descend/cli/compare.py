@@ -7,9 +7,18 @@ import itertools
 import time
 from pathlib import Path
 
-from descend.cli import datasets, runs, settings
-from descend.cli.settings import UsageError
+from descend import data, runs
+from descend.cli.common import UsageError, add_run_options, config_from_args
+from descend.train import Convergence
 
+NAME = "compare"
+HELP = "train one model with several settings and overlay the curves"
+DESCRIPTION = (
+    "Train the same model (same initial weights) on the same data with every combination "
+    "of the listed optimizers, learning rates and batch sizes. Overlays their learning "
+    "curves in one PNG and prints a table of the final validation loss and metric, epochs "
+    "to convergence, updates and wall time."
+)
 EXAMPLES = """\
 examples:
   descend compare --optimizer sgd,momentum,adam          three optimizers, one picture
@@ -18,36 +27,12 @@ examples:
   descend compare --optimizer sgd,adam --lr 0.01,0.1      every pair: four runs
   descend compare --data diabetes --model linear --optimizer sgd,adam --epochs 100
 """
+VARIED = ("optimizer", "lr", "batch_size")  # comma-separated lists: one run per combination
+SHARED = ("data", "target", "task", "model", "hidden", "epochs", "val_fraction", "seed")
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "compare",
-        help="train one model with several settings and overlay the curves",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train the same model (same initial weights) on the same data with "
-        "every combination of the listed optimizers, learning rates and batch sizes. "
-        "Overlays their learning curves in one PNG and prints a table of the final "
-        "validation loss and metric, epochs to convergence, updates and wall time.",
-    )
-    parser.add_argument(
-        "--optimizer", type=_names, help=f"comma-separated, from {', '.join(settings.OPTIMIZERS)}"
-    )
-    parser.add_argument("--lr", type=_numbers, help="comma-separated learning rates")
-    parser.add_argument(
-        "--batch-size",
-        type=_batch_sizes,
-        help="comma-separated batch sizes: N, 1 (SGD) or full (batch GD)",
-    )
-    parser.add_argument("--data", help="built-in set, MNIST folder or .csv (default digits)")
-    parser.add_argument("--target", help="CSV target column (default: the last column)")
-    parser.add_argument("--task", help="classify or regress (default: inferred)")
-    parser.add_argument("--model", help=f"{', '.join(settings.MODELS)} (default mlp)")
-    parser.add_argument("--hidden", type=settings.int_list, help="MLP hidden sizes, e.g. 64,32")
-    parser.add_argument("--epochs", type=int, help="at most this many epochs per run (default 30)")
-    parser.add_argument("--val-fraction", type=float, help="validation share (default 0.2)")
-    parser.add_argument("--seed", type=int, help="random seed, the same for every run (default 0)")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_options(parser, only=VARIED + SHARED, listed=VARIED, config_file=False)
     parser.add_argument(
         "--tol",
         type=float,
@@ -58,41 +43,15 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--out", type=Path, help="PNG to write (default compare-<data>-<model>.png)"
     )
-    parser.set_defaults(run=run)
-
-
-def _names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _numbers(text: str) -> list[float]:
-    try:
-        return [float(part) for part in _names(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected numbers like 0.001,0.01, got {text!r}"
-        ) from None
-
-
-def _batch_sizes(text: str) -> list[int | str]:
-    return [settings.positive_int_or_full(part) for part in _names(text)]
 
 
 def run(args: argparse.Namespace) -> int:
     from descend import plot
 
-    base = settings.RunConfig(test_fraction=0.0).updated(
-        data=args.data,
-        target=args.target,
-        task=args.task,
-        model=args.model,
-        hidden=args.hidden,
-        epochs=args.epochs,
-        val_fraction=args.val_fraction,
-        seed=args.seed,
-    )
+    shared = argparse.Namespace(**{k: getattr(args, k) for k in SHARED})
+    base = config_from_args(shared, base=runs.RunConfig(test_fraction=0.0))
     variants = _variants(args, base)
-    found = datasets.load_dataset(base.data, base.target, base.task)
+    found = data.load(base.data, base.target, base.task)
     print(
         f"{base.model} on {found.name} ({found.X.shape[0]} samples), {len(variants)} runs of "
         f"at most {base.epochs} epochs, same initial weights (seed {base.seed})"
@@ -111,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _variants(args, base: settings.RunConfig) -> list[tuple[str, settings.RunConfig]]:
+def _variants(args, base: runs.RunConfig) -> list[tuple[str, runs.RunConfig]]:
     """Every combination of the listed values, each labelled by what varies."""
     if args.tol < 0:
         raise UsageError(f"--tol must be >= 0, got {args.tol}")
@@ -131,28 +90,18 @@ def _variants(args, base: settings.RunConfig) -> list[tuple[str, settings.RunCon
         if len(optimizers) > 1 or len(lrs) == 1 and len(batch_sizes) == 1:
             parts.append(optimizer)
         if len(lrs) > 1 or len(optimizers) > 1:
-            parts.append(f"lr={runs.learning_rate(config):g}")
+            parts.append(f"lr={config.learning_rate:g}")
         if len(batch_sizes) > 1:
             parts.append("full batch" if batch_size == "full" else f"batch {batch_size}")
         variants.append((" ".join(parts), config))
     return variants
 
 
-def _train(label: str, config: settings.RunConfig, found, tol: float):
-    from descend.train import Convergence, DivergenceGuard, Trainer
-
+def _train(label: str, config: runs.RunConfig, found, tol: float):
     run_ = runs.prepare_run(config, found)
-    trainer = Trainer(
-        run_.model,
-        run_.loss,
-        run_.optimizer,
-        run_.scheduler,
-        metrics=runs.metric_names(found.task),
-        callbacks=[Convergence(tol=tol), DivergenceGuard()],
-        verbose=0,
-    )
+    trainer = run_.trainer([Convergence(tol=tol)], verbose=0)
     start = time.perf_counter()
-    history = trainer.fit(run_.loader, config.epochs, val=run_.val)
+    history = run_.fit(trainer).history
     elapsed = time.perf_counter() - start
     judged = run_.val if run_.val is not None else (run_.loader.dataset.X, run_.loader.dataset.y)
     scores = trainer.evaluate(judged)

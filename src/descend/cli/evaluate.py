@@ -7,11 +7,16 @@ from pathlib import Path
 
 import numpy as np
 
-from descend import metrics
-from descend.cli import datasets, runs
-from descend.cli.settings import UsageError
-from descend.cli.train import format_table
+from descend import data, metrics, runs
+from descend.cli.common import UsageError, format_table
 
+NAME = "evaluate"
+HELP = "metrics of a trained run on a data set"
+DESCRIPTION = (
+    "Compute the loss and metrics of a trained run. Without --data it uses the run's own "
+    "test split (the same seed gives the same split); with --data, the whole of that data "
+    "set, preprocessed as in training."
+)
 EXAMPLES = """\
 examples:
   descend evaluate runs/digits-mlp                 the run's own test split
@@ -20,16 +25,7 @@ examples:
 """
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "evaluate",
-        help="metrics of a trained run on a data set",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Compute the loss and metrics of a trained run. Without --data it uses "
-        "the run's own test split (the same seed gives the same split); with --data, the "
-        "whole of that data set, preprocessed as in training.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     parser.add_argument("--data", help="a built-in set, an MNIST folder or a .csv file")
     parser.add_argument("--target", help="CSV target column (default: the last column)")
@@ -38,17 +34,16 @@ def add_parser(subparsers) -> None:
         action="store_true",
         help="write confusion_matrix.png into the run folder (classifiers)",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     saved = runs.load_run(args.run_dir)
     X, y, source = _data(saved, args)
-    scores = saved.score(X, y)
+    scores = saved.evaluate(X, y)
     print(f"{saved.config.model} from {saved.folder} on {source} ({len(X)} samples)")
     print(format_table({"data": scores}))
     if saved.task == "classify":
-        predicted = saved.trainer().predict(saved.inputs(X))
+        predicted = saved.predict(X)
         labels = np.arange(len(saved.class_names))
         matrix = metrics.confusion_matrix(y.astype(np.int64), predicted, labels=labels)
         print("\nconfusion matrix (rows: true class, columns: predicted class)")
@@ -67,14 +62,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
     if args.data is None:
-        found = datasets.load_dataset(saved.config.data, saved.config.target, saved.config.task)
-        splits = datasets.split_data(found, saved.config)
+        config = saved.config
+        found = data.load(config.data, config.target, config.task)
+        splits = data.holdout(found, config.val_fraction, config.test_fraction, config.seed)
         if splits.X_test is None:
             raise UsageError(
                 f"{saved.folder} was trained with --test-fraction 0: no test split; pass --data"
             )
         return splits.X_test, splits.y_test, f"the test split of {found.name}"
-    found = datasets.load_dataset(args.data, args.target, saved.task)
+    found = data.load(args.data, args.target, saved.task)
     if saved.task == "classify" and found.y.max() >= len(saved.class_names):
         raise UsageError(
             f"{args.data} has class {found.y.max()}, the run knows {len(saved.class_names)} classes"

@@ -4,8 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from descend.cli.settings import UsageError, closest
+from descend.cli.common import UsageError
+from descend.names import closest
 
+NAME = "explain"
+HELP = "one training step of a tiny model, with its real numbers"
+DESCRIPTION = (
+    "Print one iteration of gradient descent on a model of 4 samples and 2 features: 1 the "
+    "initial weights, 2 the forward pass, 3 the loss of each sample, 4 the cost, 5 each "
+    "partial derivative by the chain rule and by autodiff, 6 the simultaneous update, 7 the "
+    "new cost. With --steps, more iterations, one line each, until the model converges."
+)
 EXAMPLES = """\
 examples:
   descend explain                         one step of linear regression, 4 samples, 2 features
@@ -15,18 +24,7 @@ examples:
 """
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "explain",
-        help="one training step of a tiny model, with its real numbers",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Print one iteration of gradient descent on a model of 4 samples and 2 "
-        "features: 1 the initial weights, 2 the forward pass, 3 the loss of each sample, "
-        "4 the cost, 5 each partial derivative by the chain rule and by autodiff, 6 the "
-        "simultaneous update, 7 the new cost. With --steps, more iterations, one line each, "
-        "until the model converges.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", default="linear", help="linear or logistic (default linear)")
     parser.add_argument("--steps", type=int, default=1, help="iterations to run (default 1)")
     parser.add_argument("--lr", type=float, help="learning rate (default 0.02, logistic 0.1)")
@@ -36,7 +34,6 @@ def add_parser(subparsers) -> None:
         default=1e-6,
         help="converged when the cost changes by less than this (default 1e-6)",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:

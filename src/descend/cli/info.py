@@ -6,25 +6,23 @@ import argparse
 import json
 from pathlib import Path
 
-from descend.cli import runs
+from descend import runs
+from descend.cli.common import format_table
 
+NAME = "info"
+HELP = "layers, parameter counts, settings and final metrics of a run"
+DESCRIPTION = (
+    "Describe a trained run: its layers and parameter counts, the resolved training "
+    "settings, and the final metrics."
+)
 EXAMPLES = """\
 example:
   descend info runs/digits-mlp
 """
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "info",
-        help="layers, parameter counts, settings and final metrics of a run",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Describe a trained run: its layers and parameter counts, the resolved "
-        "training settings, and the final metrics.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,8 +46,6 @@ def run(args: argparse.Namespace) -> int:
         )
     metrics_path = saved.folder / "metrics.json"
     if metrics_path.is_file():
-        from descend.cli.train import format_table
-
         print(f"\nfinal metrics\n{format_table(json.loads(metrics_path.read_text()))}")
     return 0
 

@@ -7,8 +7,18 @@ from pathlib import Path
 
 import numpy as np
 
-from descend.cli.settings import UsageError, closest
+from descend.cli.common import UsageError
+from descend.names import closest
 
+NAME = "landscape"
+HELP = "loss landscape of a two-weight model with training paths"
+DESCRIPTION = (
+    "Draw the cost of a two-weight model over both weights as a filled contour, and the "
+    "paths of several real training runs from the same start: batch strategies, optimizers "
+    "or learning rates. A second panel shows the cost against one weight with the tangent "
+    "at the start, whose slope is the derivative. Prints each run's updates, final cost and "
+    "distance to the minimum."
+)
 EXAMPLES = """\
 examples:
   descend landscape                                  batch GD, mini-batch and SGD on y = w0 + w1*x
@@ -21,18 +31,7 @@ examples:
 COMPARISONS = ("strategies", "optimizers", "lr")
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "landscape",
-        help="loss landscape of a two-weight model with training paths",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Draw the cost of a two-weight model over both weights as a filled "
-        "contour, and the paths of several real training runs from the same start: batch "
-        "strategies, optimizers or learning rates. A second panel shows the cost against "
-        "one weight with the tangent at the start, whose slope is the derivative. Prints "
-        "each run's updates, final cost and distance to the minimum.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--compare", default="strategies", help="strategies, optimizers or lr (default strategies)"
     )
@@ -68,7 +67,6 @@ def add_parser(subparsers) -> None:
     parser.add_argument(
         "--out", type=Path, help="PNG to write (default landscape-<model>-<compare>.png)"
     )
-    parser.set_defaults(run=run)
 
 
 def _floats(count: int):

@@ -8,9 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
-from descend.cli import runs, settings
-from descend.cli.settings import UsageError
+from descend import runs
+from descend.cli.common import UsageError, add_run_options, config_from_args
 
+NAME = "lr-find"
+HELP = "learning-rate range test: loss against learning rate"
+DESCRIPTION = (
+    "Train for a short while, multiplying the learning rate at every update (from "
+    "--start-lr to --end-lr, or until the loss explodes), and plot the smoothed loss against "
+    "the learning rate on a log axis. Suggests the learning rate where the loss falls "
+    "fastest. The model is not kept: the test only looks."
+)
 EXAMPLES = """\
 examples:
   descend lr-find                                     an MLP with Adam on the digits set
@@ -20,25 +28,14 @@ examples:
 """
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "lr-find",
-        help="learning-rate range test: loss against learning rate",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Train for a short while, multiplying the learning rate at every update "
-        "(from --start-lr to --end-lr, or until the loss explodes), and plot the smoothed "
-        "loss against the learning rate on a log axis. Suggests the learning rate where the "
-        "loss falls fastest. The model is not kept: the test only looks.",
-    )
-    settings.add_run_options(parser)
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_run_options(parser)
     parser.add_argument("--start-lr", type=float, default=1e-7, help="first lr (default 1e-7)")
     parser.add_argument("--end-lr", type=float, default=10.0, help="last lr (default 10)")
     parser.add_argument("--steps", type=int, default=100, help="updates (default 100)")
     parser.add_argument(
         "--out", type=Path, help="PNG to write (default lr-find-<data>-<model>.png)"
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -49,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"need 0 < --start-lr < --end-lr, got {args.start_lr} and {args.end_lr}")
     if args.steps < 2:
         raise UsageError(f"--steps must be at least 2, got {args.steps}")
-    config = settings.config_from_args(args)
+    config = config_from_args(args)
     run_ = runs.prepare_run(config)
     found = run_.dataset
     print(

@@ -10,11 +10,18 @@ from pathlib import Path
 
 import numpy as np
 
-from descend import data
-from descend.cli import runs
-from descend.cli.settings import UsageError
+from descend import data, runs
+from descend.cli.common import UsageError
 from descend.files import write_text
 
+NAME = "predict"
+HELP = "predictions of a trained run for new rows"
+DESCRIPTION = (
+    "Predict for each row of a CSV file (a header, then one row per sample, the feature "
+    "columns in training order; a column named like the training target is ignored). "
+    "Inputs are standardised with the scaler saved in the run. Classifiers also give each "
+    "class's probability."
+)
 EXAMPLES = """\
 examples:
   descend predict runs/iris-softmax new_flowers.csv            to the terminal
@@ -22,17 +29,7 @@ examples:
 """
 
 
-def add_parser(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "predict",
-        help="predictions of a trained run for new rows",
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Predict for each row of a CSV file (a header, then one row per sample, "
-        "the feature columns in training order; a column named like the training target is "
-        "ignored). Inputs are standardised with the scaler saved in the run. Classifiers "
-        "also give each class's probability.",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     parser.add_argument("input", type=Path, metavar="INPUT.csv")
     parser.add_argument(
@@ -42,7 +39,6 @@ def add_parser(subparsers) -> None:
         metavar="OUT.csv",
         help="write the predictions here (default: print them)",
     )
-    parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,14 +50,12 @@ def run(args: argparse.Namespace) -> int:
     columns = ["prediction"]
     rows: list[list] = []
     if saved.task == "classify":
-        trainer, inputs = saved.trainer(), saved.inputs(X)
-        labels = trainer.predict(inputs)
-        proba = trainer.predict_proba(inputs)
+        labels, proba = saved.predict(X), saved.predict_proba(X)
         columns += [f"p_{name}" for name in saved.class_names]
         for label, p in zip(labels, proba):
             rows.append([saved.class_names[label], *(f"{v:.6f}" for v in p)])
     else:
-        rows = [[f"{v:.6g}"] for v in saved.predict_values(X)]
+        rows = [[f"{v:.6g}"] for v in saved.predict(X)]
     buffer = text_io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)

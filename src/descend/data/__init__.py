@@ -20,6 +20,7 @@ from descend.data.dataset import Dataset, TensorDataset
 from descend.data.loader import DataLoader, as_loader
 from descend.data.mnist import load_mnist, read_idx
 from descend.data.preprocessing import StandardScaler, one_hot
+from descend.data.sets import LoadedData, Splits, holdout, load, scale
 from descend.data.split import train_test_split
 from descend.data.validation import (
     check_batch_size,
@@ -32,6 +33,8 @@ from descend.data.validation import (
 __all__ = [
     "DataLoader",
     "Dataset",
+    "LoadedData",
+    "Splits",
     "StandardScaler",
     "TensorDataset",
     "as_loader",
@@ -40,6 +43,8 @@ __all__ = [
     "check_labels",
     "check_not_empty",
     "check_same_length",
+    "holdout",
+    "load",
     "load_breast_cancer",
     "load_csv",
     "load_csv_features",
@@ -50,5 +55,6 @@ __all__ = [
     "load_wine",
     "one_hot",
     "read_idx",
+    "scale",
     "train_test_split",
 ]

@@ -7,8 +7,12 @@
 from descend.optim import lr_scheduler
 from descend.optim.adagrad import Adagrad
 from descend.optim.adam import Adam, AdamW
+from descend.optim.lookup import OPTIMIZERS, SCHEDULERS, default_lr, get, get_scheduler
 from descend.optim.optimizer import Optimizer
 from descend.optim.rmsprop import RMSprop
 from descend.optim.sgd import SGD
 
-__all__ = ["SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "lr_scheduler"]
+__all__ = [
+    "OPTIMIZERS", "SCHEDULERS", "SGD", "Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop",
+    "default_lr", "get", "get_scheduler", "lr_scheduler",
+]  # fmt: skip

@@ -1,4 +1,14 @@
-"""Data for the commands: built-in sets, MNIST folders and CSV files; splits and scaling."""
+"""Data sets by name: a built-in set, a folder of MNIST IDX files or a CSV file, with its task
+inferred, split into train/validation/test and scaled. The recipe ``descend train`` uses.
+
+>>> import descend as ds
+>>> iris = ds.data.load("iris")
+>>> iris.task, iris.n_classes, iris.X.shape
+('classify', 3, (150, 4))
+>>> splits = ds.data.scale(ds.data.holdout(iris, val_fraction=0.2, test_fraction=0.2), iris)
+>>> len(splits.X_train), len(splits.X_val), len(splits.X_test)
+(90, 30, 30)
+"""
 
 from __future__ import annotations
 
@@ -8,21 +18,25 @@ from pathlib import Path
 
 import numpy as np
 
-import descend as ds
-from descend import data
-from descend.cli.settings import TASKS, RunConfig, UsageError, closest
+from descend.data import builtin
+from descend.data.csv_file import load_csv
+from descend.data.mnist import load_mnist
+from descend.data.preprocessing import StandardScaler
+from descend.data.split import train_test_split
+from descend.names import closest
 
 BUILTIN_DATA = {
-    "digits": data.load_digits,
-    "breast_cancer": data.load_breast_cancer,
-    "diabetes": data.load_diabetes,
-    "iris": data.load_iris,
-    "wine": data.load_wine,
+    "digits": builtin.load_digits,
+    "breast_cancer": builtin.load_breast_cancer,
+    "diabetes": builtin.load_diabetes,
+    "iris": builtin.load_iris,
+    "wine": builtin.load_wine,
 }
+TASKS = ("classify", "regress")
 
 
 @dataclass
-class Dataset:
+class LoadedData:
     """Features and targets of a whole data set, with what is known about them."""
 
     name: str
@@ -39,18 +53,35 @@ class Dataset:
         return len(self.class_names) if self.class_names else 0
 
 
-def load_dataset(spec: str, target=None, task: str | None = None) -> Dataset:
-    """A built-in set by name, a folder of MNIST IDX files, or a CSV file."""
+def load(spec: str, target=None, task: str | None = None) -> LoadedData:
+    """A built-in set by name, a folder of MNIST IDX files, or a CSV file.
+
+    Parameters
+    ----------
+    spec : str
+        ``digits``, ``breast_cancer``, ``diabetes``, ``iris``, ``wine``; a folder of MNIST
+        IDX files; or a path ending in ``.csv``.
+    target : str or int, optional
+        The CSV file's target column, by name or position (default: the last column).
+    task : {'classify', 'regress'}, optional
+        What to learn; by default inferred from the target (text labels or at most 20
+        distinct whole numbers mean classes).
+
+    Raises
+    ------
+    ValueError
+        For a name, file or column that is not there, with the nearest known name.
+    """
     path = Path(spec)
     if spec in BUILTIN_DATA:
         X, y, features, classes = BUILTIN_DATA[spec](return_names=True)
         image_shape = (1, 8, 8) if spec == "digits" else None
-        found = Dataset(
+        found = LoadedData(
             spec, X, y, "classify" if classes else "regress", features, classes, image_shape
         )
     elif path.is_dir():
-        X, y = data.load_mnist(path, flatten=False)
-        found = Dataset(
+        X, y = load_mnist(path, flatten=False)
+        found = LoadedData(
             path.name,
             X,
             y,
@@ -62,14 +93,14 @@ def load_dataset(spec: str, target=None, task: str | None = None) -> Dataset:
         )
     elif path.suffix.lower() == ".csv":
         if not path.is_file():
-            raise UsageError(f"{spec}: no such file")
-        X, y, features, classes = data.load_csv(path, target=_column(target), return_classes=True)
-        found = Dataset(path.stem, X, y, _infer_task(y, classes), features, classes)
+            raise ValueError(f"{spec}: no such file")
+        X, y, features, classes = load_csv(path, target=_column(target), return_classes=True)
+        found = LoadedData(path.stem, X, y, _infer_task(y, classes), features, classes)
     elif path.exists():
-        raise UsageError(f"{spec}: expected a .csv file or a folder of MNIST IDX files")
+        raise ValueError(f"{spec}: expected a .csv file or a folder of MNIST IDX files")
     else:
         if "/" in spec or "." in spec:
-            raise UsageError(f"{spec}: no such file or folder")
+            raise ValueError(f"{spec}: no such file or folder")
         closest("data set", spec, list(BUILTIN_DATA))
     if task is not None:
         found = _as_task(found, closest("task", task, TASKS))
@@ -93,14 +124,14 @@ def _infer_task(y: np.ndarray, classes) -> str:
     return "regress"
 
 
-def _as_task(found: Dataset, task: str) -> Dataset:
+def _as_task(found: LoadedData, task: str) -> LoadedData:
     if task == "regress":
         return dataclasses.replace(found, task=task, y=found.y.astype(np.float64), class_names=None)
     if found.class_names is not None and found.y.dtype.kind in "iu":
         return dataclasses.replace(found, task=task)
     values, codes = np.unique(found.y, return_inverse=True)
     if len(values) > 100:
-        raise UsageError(
+        raise ValueError(
             f"--task classify: the target has {len(values)} distinct values; "
             "is it a regression target?"
         )
@@ -117,37 +148,39 @@ class Splits:
     y_val: np.ndarray | None
     X_test: np.ndarray | None
     y_test: np.ndarray | None
-    scaler: data.StandardScaler | None
-    target_scaler: data.StandardScaler | None = None
+    scaler: StandardScaler | None
+    target_scaler: StandardScaler | None = None
 
 
-def split_data(found: Dataset, config: RunConfig) -> Splits:
+def holdout(
+    found: LoadedData, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0
+) -> Splits:
     """Test and validation sets held out (stratified for classes), deterministic by seed."""
     stratify = found.task == "classify"
     X, y = found.X, found.y
     X_test = y_test = X_val = y_val = None
-    if config.test_fraction:
-        X, X_test, y, y_test = data.train_test_split(
+    if test_fraction:
+        X, X_test, y, y_test = train_test_split(
             X,
             y,
-            test_size=config.test_fraction,
+            test_size=test_fraction,
             stratify=y if stratify else None,
-            random_state=config.seed,
+            random_state=seed,
         )
-    if config.val_fraction:
-        share = config.val_fraction / (1 - config.test_fraction)
-        X, X_val, y, y_val = data.train_test_split(
-            X, y, test_size=share, stratify=y if stratify else None, random_state=config.seed + 1
+    if val_fraction:
+        share = val_fraction / (1 - test_fraction)
+        X, X_val, y, y_val = train_test_split(
+            X, y, test_size=share, stratify=y if stratify else None, random_state=seed + 1
         )
     return Splits(X, y, X_val, y_val, X_test, y_test, None)
 
 
-def scale(splits: Splits, found: Dataset) -> Splits:
+def scale(splits: Splits, found: LoadedData) -> Splits:
     """Features standardised with statistics of the training set alone (pixels in [0, 1]
     are left as they are); regression targets too, so that one learning rate suits any
     target's units (predictions are turned back into those units)."""
     if found.standardize:
-        scaler = data.StandardScaler().fit(splits.X_train)
+        scaler = StandardScaler().fit(splits.X_train)
         splits = dataclasses.replace(
             splits,
             X_train=scaler.transform(splits.X_train),
@@ -157,7 +190,7 @@ def scale(splits: Splits, found: Dataset) -> Splits:
         )
     if found.task != "regress":
         return splits
-    target_scaler = data.StandardScaler().fit(splits.y_train.reshape(-1, 1))
+    target_scaler = StandardScaler().fit(splits.y_train.reshape(-1, 1))
 
     def standard(y):
         return None if y is None else target_scaler.transform(y.reshape(-1, 1))[:, 0]
@@ -171,24 +204,9 @@ def scale(splits: Splits, found: Dataset) -> Splits:
     )
 
 
-def unscale_targets(values: np.ndarray, target_scaler: data.StandardScaler | None) -> np.ndarray:
+def unscale_targets(values: np.ndarray, target_scaler: StandardScaler | None) -> np.ndarray:
     """Standardised predictions or targets back in the target's own units, shape (N,)."""
     values = np.asarray(values, dtype=np.float64).reshape(len(values), -1)[:, 0]
     if target_scaler is None:
         return values
     return target_scaler.inverse_transform(values.reshape(-1, 1))[:, 0]
-
-
-def prepare_inputs(found: Dataset, model_name: str, X: np.ndarray) -> np.ndarray:
-    """Shape the features as the model wants them: images for LeNet, rows otherwise."""
-    if model_name == "lenet":
-        return X.reshape(len(X), *found.image_shape)
-    return X.reshape(len(X), -1)
-
-
-def prepare_targets(task: str, model_name: str, y: np.ndarray) -> np.ndarray:
-    if model_name == "logistic":
-        return y.astype(ds.get_default_dtype())  # BCEWithLogits takes 0./1. targets
-    if model_name == "mlp" and task == "regress":
-        return y.reshape(-1, 1)
-    return y

@@ -1,0 +1,126 @@
+"""A run's settings: one dataclass, its checks, and its TOML file (``config.toml``).
+
+Each field is one option of ``descend train`` (``batch_size`` is ``--batch-size``); its
+``help`` metadata is the option's help text, and the field's default the default the
+help shows. A new run option is one field here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from descend.data.sets import BUILTIN_DATA, TASKS
+from descend.names import closest
+from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+MODELS = ("linear", "logistic", "softmax", "mlp", "lenet")
+
+
+def option(default, help: str, **metadata):
+    """A run setting with its default and the help text of its command-line option."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"help": help, **metadata})
+    return field(default=default, metadata={"help": help, **metadata})
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a training run; written to the run folder as config.toml.
+
+    >>> config = RunConfig(data="iris", model="softmax", epochs=50).validate()
+    >>> config.learning_rate  # adam's default
+    0.001
+    """
+
+    data: str = option(
+        "digits",
+        f"built-in set ({', '.join(BUILTIN_DATA)}), a folder of MNIST IDX files, or a .csv file",
+    )
+    target: str | None = option(None, "CSV target column (default: the last column)")
+    task: str | None = option(None, "classify or regress (default: inferred from the target)")
+    model: str = option("mlp", ", ".join(MODELS))
+    hidden: list[int] = option([128, 64], "MLP hidden sizes, e.g. 128,64")
+    optimizer: str = option("adam", ", ".join(OPTIMIZERS))
+    lr: float | None = option(None, "learning rate (default depends on optimizer)")
+    batch_size: int | str = option(32, "N for mini-batches, 1 for SGD, 'full' for batch GD")
+    epochs: int = option(30, "epochs")
+    scheduler: str = option("none", f"learning-rate schedule: {', '.join(SCHEDULERS)}")
+    val_fraction: float = option(0.2, "validation share")
+    test_fraction: float = option(0.2, "test share")
+    early_stopping: int = option(
+        0, "stop after PATIENCE epochs without val_loss improvement", metavar="PATIENCE"
+    )
+    seed: int = option(0, "random seed")
+
+    @property
+    def learning_rate(self) -> float:
+        """``lr``, or the optimizer's default when it is None."""
+        return self.lr if self.lr is not None else DEFAULT_LR[self.optimizer]
+
+    def validate(self) -> RunConfig:
+        """``self`` if every setting is usable, else a ValueError naming the bad one."""
+        closest("model", self.model, MODELS)
+        closest("optimizer", self.optimizer, OPTIMIZERS)
+        closest("scheduler", self.scheduler, SCHEDULERS)
+        if self.task is not None:
+            closest("task", self.task, TASKS)
+        if self.lr is not None and not self.lr > 0:
+            raise ValueError(f"--lr must be a positive number, got {self.lr}")
+        if self.batch_size != "full" and (
+            isinstance(self.batch_size, bool)
+            or not isinstance(self.batch_size, int)
+            or self.batch_size < 1
+        ):
+            raise ValueError(
+                f"--batch-size must be a positive integer or 'full', got {self.batch_size!r}"
+            )
+        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
+            raise ValueError(f"--epochs must be a positive integer, got {self.epochs!r}")
+        for name in ("val_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise ValueError(f"--{name.replace('_', '-')} must be in [0, 1), got {value}")
+        if self.val_fraction + self.test_fraction >= 1:
+            raise ValueError("--val-fraction and --test-fraction leave no training data")
+        if self.early_stopping < 0:
+            raise ValueError(f"--early-stopping must be >= 0, got {self.early_stopping}")
+        if not self.hidden or any(n < 1 for n in self.hidden):
+            raise ValueError(f"--hidden must list positive layer sizes, got {self.hidden}")
+        return self
+
+    def to_toml(self) -> str:
+        import tomli_w
+
+        return tomli_w.dumps({k: v for k, v in dataclasses.asdict(self).items() if v is not None})
+
+    @classmethod
+    def from_toml(cls, path: Path) -> RunConfig:
+        """The settings of a TOML file; unknown keys are an error naming them."""
+        try:
+            values = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ValueError(f"{path}: no such file") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+            raise ValueError(f"{path}: not valid TOML ({error})") from None
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})"
+            )
+        return cls(**values)
+
+    def updated(self, **changes) -> RunConfig:
+        """A copy with the settings in ``changes`` that are not None."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+RUN_OPTIONS = tuple(f.name for f in dataclasses.fields(RunConfig))

@@ -1,0 +1,206 @@
+"""A run: data split and scaled, model, loss, optimizer, schedule and loader built from a
+RunConfig; trained by the Trainer; kept in a folder that can be resumed and read back."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from descend import data, io, nn, optim
+from descend.data.sets import LoadedData, Splits, holdout, scale
+from descend.files import write_text
+from descend.runs.build import (
+    build_loss,
+    build_model,
+    check_model_fits,
+    metric_names,
+    prepare_inputs,
+    prepare_targets,
+    score,
+)
+from descend.runs.config import RunConfig
+from descend.tensor import generator
+from descend.train import Callback, DivergenceGuard, EarlyStopping, Trainer
+
+RUN_FILES = (
+    "model.safetensors", "scaler.safetensors", "target_scaler.safetensors", "config.toml",
+    "history.csv", "history.json", "metrics.json", "learning_curves.png",
+    "checkpoint.safetensors",
+)  # fmt: skip
+RUN_MARKERS = ("config.toml", "model.safetensors", "checkpoint.safetensors")
+
+
+@dataclass
+class Run:
+    """A configured run: data split and scaled, model, loss, optimizer, loader, scheduler.
+
+    ``val`` and ``test`` are prepared ``(X, y)`` pairs, or None when their share is 0.
+    """
+
+    config: RunConfig
+    dataset: LoadedData
+    splits: Splits
+    model: nn.Module
+    loss: nn.Module
+    optimizer: optim.Optimizer
+    loader: data.DataLoader
+    scheduler: object
+    val: tuple | None
+    test: tuple | None
+
+    def trainer(self, callbacks=(), verbose: int = 1) -> Trainer:
+        """A Trainer for this run: divergence guard, early stopping when the config asks
+        for it, then ``callbacks``."""
+        own = [DivergenceGuard()]
+        if self.config.early_stopping:
+            if self.val is None:
+                raise ValueError("--early-stopping needs validation data: set --val-fraction > 0")
+            own.append(EarlyStopping(patience=self.config.early_stopping))
+        return Trainer(
+            self.model,
+            self.loss,
+            self.optimizer,
+            self.scheduler,
+            metrics=metric_names(self.dataset.task),
+            callbacks=[*own, *callbacks],
+            verbose=verbose,
+        )
+
+    def fit(self, trainer: Trainer | None = None) -> Trainer:
+        """Train up to ``config.epochs`` epochs in all (a restored trainer continues)."""
+        trainer = trainer or self.trainer()
+        trainer.fit(self.loader, epochs=self.config.epochs - trainer.epoch, val=self.val)
+        return trainer
+
+    def scores(self, trainer: Trainer) -> dict:
+        """Loss and metrics on the train, val and test parts (regression in target units)."""
+        parts = {
+            "train": (self.loader.dataset.X, self.loader.dataset.y),
+            "val": self.val,
+            "test": self.test,
+        }
+        return {
+            name: score(trainer, *part, self.splits.target_scaler)
+            for name, part in parts.items()
+            if part is not None
+        }
+
+    def save(self, folder: Path, trainer: Trainer, scores: dict | None = None) -> dict:
+        """Write the finished run into ``folder``: weights with what ``load_run`` needs,
+        scalers, config, history, metrics and learning curves. Returns the scores."""
+        from descend import plot
+
+        folder = Path(folder)
+        scores = self.scores(trainer) if scores is None else scores
+        found = self.dataset
+        folder.mkdir(parents=True, exist_ok=True)
+        write_text(folder / "config.toml", self.config.to_toml())
+        metadata = {
+            "config": dataclasses.asdict(self.config),
+            "task": found.task,
+            "feature_names": found.feature_names,
+            "class_names": found.class_names,
+            "input_shape": list(found.X.shape[1:]),
+        }
+        io.save(trainer.model, folder / "model.safetensors", metadata=metadata)
+        for name in ("scaler", "target_scaler"):
+            scaler = getattr(self.splits, name)
+            if scaler is not None:
+                io.save(scaler.state_dict(), folder / f"{name}.safetensors")
+        trainer.history.write_csv(folder / "history.csv")
+        trainer.history.write_json(folder / "history.json")
+        write_text(folder / "metrics.json", json.dumps(scores, indent=2) + "\n")
+        plot.learning_curves(
+            trainer.history,
+            folder / "learning_curves.png",
+            title=f"{self.config.model} on {found.name}",
+        )
+        return scores
+
+    def save_checkpoint(self, trainer: Trainer, folder: Path) -> None:
+        """Everything a resumed run needs to continue bit for bit: weights, trainer and
+        callback state, the loader's shuffling, the library's random generator."""
+        state = {
+            "model": trainer.model.state_dict(),
+            "trainer": trainer.state_dict(),
+            "loader": self.loader.state_dict(),
+            "rng": generator().bit_generator.state,
+        }
+        io.save(state, Path(folder) / "checkpoint.safetensors")
+
+    def restore(self, trainer: Trainer, folder: Path) -> None:
+        """Load the checkpoint that :meth:`save_checkpoint` wrote into ``trainer``."""
+        state = io.load(Path(folder) / "checkpoint.safetensors")
+        trainer.model.load_state_dict(state["model"])
+        trainer.load_state_dict(state["trainer"])
+        self.loader.load_state_dict(state["loader"])
+        generator().bit_generator.state = state["rng"]
+
+
+class RunCheckpoint(Callback):
+    """Write the run's checkpoint after every epoch, so that it can always be resumed."""
+
+    def __init__(self, run: Run, folder: Path):
+        super().__init__()
+        self.run, self.folder = run, Path(folder)
+
+    def on_epoch_end(self, epoch, logs):
+        self.run.save_checkpoint(self.trainer, self.folder)
+
+
+def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
+    """Build everything a run needs from its configuration, deterministically from its seed.
+
+    ``found``: the data set already loaded (``data.load(config.data, ...)``), to share it
+    between runs.
+    """
+    config.validate()
+    found = found or data.load(config.data, config.target, config.task)
+    check_model_fits(config, found)
+    splits = holdout(found, config.val_fraction, config.test_fraction, config.seed)
+    splits = scale(splits, found)
+
+    def part(X, y):
+        if X is None or len(X) == 0:
+            return None
+        X = prepare_inputs(config.model, found.image_shape, X)
+        return X, prepare_targets(found.task, config.model, y)
+
+    train = part(splits.X_train, splits.y_train)
+    model = build_model(config, found.task, found.X.shape[1:], found.n_classes)
+    optimizer = optim.get(config.optimizer, model.parameters(), lr=config.learning_rate)
+    loader = data.DataLoader(
+        data.TensorDataset(*train), batch_size=config.batch_size, shuffle=True, seed=config.seed
+    )
+    scheduler = optim.get_scheduler(
+        config.scheduler, optimizer, epochs=config.epochs, updates_per_epoch=len(loader)
+    )
+    return Run(
+        config,
+        found,
+        splits,
+        model,
+        build_loss(config, found.task),
+        optimizer,
+        loader,
+        scheduler,
+        part(splits.X_val, splits.y_val),
+        part(splits.X_test, splits.y_test),
+    )
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` holds (part of) a run that writing there would replace."""
+    return any((Path(folder) / name).exists() for name in RUN_MARKERS)
+
+
+def new_run_folder(config: RunConfig, runs: Path = Path("runs")) -> Path:
+    """``runs/<data>-<model>``, numbered ``-2``, ``-3``... when taken."""
+    stem = f"{Path(config.data).stem}-{config.model}"
+    folder, n = runs / stem, 1
+    while folder.exists() and any(folder.iterdir()):
+        n += 1
+        folder = runs / f"{stem}-{n}"
+    return folder

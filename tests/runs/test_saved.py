@@ -1,0 +1,75 @@
+import csv
+import json
+
+import numpy as np
+import pytest
+
+import descend as ds
+from tests.cli.conftest import descend, write_csv
+
+
+@pytest.fixture(scope="module")
+def iris_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("saved")
+    descend("train", "--data", "iris", "--model", "softmax", "--epochs", "20", "--out", "run",
+            "--quiet", cwd=folder, check=True)  # fmt: skip
+    return folder / "run"
+
+
+def test_load_run_predicts_what_descend_predict_prints(tmp_path, iris_run):
+    X, y = ds.data.load_iris()
+    header = "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)"
+    write_csv(
+        tmp_path / "new.csv", header + "\n" + "\n".join(",".join(map(str, r)) for r in X) + "\n"
+    )
+    descend("predict", iris_run, "new.csv", "-o", "out.csv", cwd=tmp_path, check=True)
+    with open(tmp_path / "out.csv") as handle:
+        rows = list(csv.DictReader(handle))
+
+    saved = ds.load_run(iris_run)
+    assert saved.task == "classify" and saved.class_names == ["setosa", "versicolor", "virginica"]
+    labels, proba = saved.predict(X), saved.predict_proba(X)
+    assert [saved.class_names[i] for i in labels] == [r["prediction"] for r in rows]
+    printed = np.array([[float(r[f"p_{c}"]) for c in saved.class_names] for r in rows])
+    np.testing.assert_allclose(proba, printed, atol=1e-6)
+    assert np.mean(labels == y) > 0.8
+
+
+def test_evaluate_on_raw_data_matches_the_saved_test_metrics(iris_run):
+    saved = ds.load_run(iris_run)
+    config = saved.config
+    found = ds.data.load(config.data)
+    splits = ds.data.holdout(found, config.val_fraction, config.test_fraction, config.seed)
+    scores = saved.evaluate(splits.X_test, splits.y_test)
+    saved_scores = json.loads((iris_run / "metrics.json").read_text())["test"]
+    assert scores.keys() == saved_scores.keys()
+    for name in scores:
+        assert scores[name] == pytest.approx(saved_scores[name], rel=1e-6), name
+
+
+def test_a_regressor_predicts_in_the_targets_units(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 2))
+    y = X @ [30.0, -10.0] + 500
+    lines = ["a,b,price"] + [f"{a:.6f},{b:.6f},{t:.6f}" for (a, b), t in zip(X, y)]
+    write_csv(tmp_path / "h.csv", "\n".join(lines) + "\n")
+    descend("train", "--data", "h.csv", "--model", "linear", "--optimizer", "sgd",
+            "--batch-size", "full", "--epochs", "80", "--out", "r", "--quiet",
+            cwd=tmp_path, check=True)  # fmt: skip
+    saved = ds.load_run(tmp_path / "r")
+    np.testing.assert_allclose(saved.predict(X[:5]), y[:5], atol=1.0)
+    assert saved.evaluate(X, y)["r2"] > 0.999
+    with pytest.raises(ValueError, match="regression run: it has no class probabilities"):
+        saved.predict_proba(X)
+
+
+def test_wrong_feature_count_and_unfinished_runs_are_named(tmp_path, iris_run):
+    saved = ds.load_run(iris_run)
+    with pytest.raises(ValueError, match="expected 4 features, got 3"):
+        saved.predict(np.zeros((2, 3)))
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "config.toml").write_text((iris_run / "config.toml").read_text())
+    with pytest.raises(ValueError, match="no model.safetensors; the run has not finished"):
+        ds.load_run(tmp_path / "half")
+    with pytest.raises(ValueError, match="no such run folder"):
+        ds.load_run(tmp_path / "nowhere")
