@@ -1,0 +1,114 @@
+"""ONNX export by tracing: run a model once, write the ops it ran as an ONNX graph.
+
+    >>> ds.onnx.export(model, X[:2], "model.onnx")        # any Module of supported ops
+
+Export runs the model in eval mode on an example input while the engine hands every
+op to a tracer (``descend.tensor.autograd.tracing``). Each op becomes one ONNX node
+or a few (``descend.onnx.ops``); parameters and buffers become initializers under
+their ``state_dict`` names; the first axis of the input and output is the batch,
+of any size. The file passes ``onnx.checker`` and runs in onnxruntime.
+
+Needs the ``onnx`` package: ``pip install 'descend[onnx]'``. Importing this module
+does not import it; exporting does.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from descend.files import atomic_write
+from descend.nn.module import Module
+from descend.onnx.trace import ExportError, trace
+
+DEFAULT_OPSET = 17
+MIN_OPSET = 13
+
+__all__ = ["DEFAULT_OPSET", "ExportError", "export", "to_model"]
+
+
+def export(
+    model: Module,
+    example_input,
+    path: str | os.PathLike,
+    opset: int | None = None,
+    metadata: dict | None = None,
+) -> Path:
+    """Write ``model`` as an ONNX file by tracing it on ``example_input``.
+
+    Parameters
+    ----------
+    model : Module
+        Built from ops with an ONNX mapping (every layer of ``descend.nn`` and the
+        tensor ops; BatchNorm with running statistics; Dropout is dropped, as in eval).
+    example_input : array_like or Tensor, shape (N, ...)
+        A floating batch the model accepts. Its first axis is exported as the dynamic
+        ``batch`` axis; pick N unlike the other sizes (not 1) so reshapes that keep the
+        batch axis are recognised for certain.
+    path : path
+        Where to write the ``.onnx`` file (atomically).
+    opset : int, optional
+        ONNX operator set, 13 or later (default 17).
+    metadata : dict, optional
+        Strings stored in the model's ``metadata_props`` (e.g. class names).
+
+    Returns
+    -------
+    Path
+        ``path``. The graph has one input ``input`` and one output ``output``
+        (``output_0``, ``output_1``... for a tuple).
+
+    Raises
+    ------
+    ExportError (a ValueError)
+        An op without an ONNX mapping, naming the op and the module it ran in.
+
+    Examples
+    --------
+    >>> ds.onnx.export(ds.models.MLP([4, 16, 3]), np.zeros((2, 4), np.float32), "mlp.onnx")
+    PosixPath('mlp.onnx')
+    """
+    return _write(to_model(model, example_input, opset, metadata), path)
+
+
+def to_model(model: Module, example_input, opset=None, metadata=None, forward=None, arrays=None):
+    """The ``onnx.ModelProto`` that ``export`` writes (see there).
+
+    ``forward(x)``, when given, is traced instead of ``model(x)``: a computation around
+    ``model`` whose parameters keep the model's names; ``arrays`` names the ndarrays it
+    reads besides the model's buffers (name -> array).
+    """
+    _require_onnx()
+    from onnx.defs import onnx_opset_version
+
+    from descend.onnx.graph import Graph
+    from descend.onnx.ops import emit
+
+    opset = DEFAULT_OPSET if opset is None else opset
+    newest = onnx_opset_version()
+    if not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
+        raise ValueError(f"opset must be an int from {MIN_OPSET} to {newest}, got {opset!r}")
+    recorded = trace(model, example_input, forward, arrays)
+    graph = Graph(recorded, opset)
+    for step in recorded.needed():
+        graph.scope = step.module
+        inputs = [graph.value(tensor, step) for tensor in step.inputs]
+        graph.bind(step.output, emit(graph, step, inputs))
+    graph.scope = ""
+    outputs = [graph.value(out, None) for out in recorded.outputs]
+    return graph.model(outputs, metadata)
+
+
+def _write(proto, path) -> Path:
+    path = Path(path)
+    with atomic_write(path, "wb") as handle:
+        handle.write(proto.SerializeToString())
+    return path
+
+
+def _require_onnx() -> None:
+    try:
+        import onnx  # noqa: F401
+    except ImportError:
+        message = "ONNX export needs the onnx package: pip install 'descend[onnx]'"
+        raise ImportError(message) from None
