@@ -110,3 +110,50 @@ def test_one_hot_errors():
         one_hot([0.5])
     with pytest.raises(ValueError, match=r"shape \(N,\)"):
         one_hot([[0, 1]])
+
+
+def test_partial_fit_in_batches_equals_fit_on_everything():
+    rng = np.random.default_rng(1)
+    X = rng.normal(1e4, 3.0, size=(103, 5))  # a large mean: a naive sum of squares would lose it
+    streamed = StandardScaler()
+    for start in range(0, 103, 10):
+        streamed.partial_fit(X[start : start + 10])
+    at_once = StandardScaler().fit(X)
+    assert streamed.n_samples_seen_ == 103
+    np.testing.assert_allclose(streamed.mean_, at_once.mean_, rtol=1e-13)
+    np.testing.assert_allclose(streamed.var_, at_once.var_, rtol=1e-9)
+    np.testing.assert_allclose(streamed.transform(X), at_once.transform(X), atol=1e-9)
+    # fit_batches forgets what came before; fit after partial_fit does too
+    again = StandardScaler().fit(X[:3]).fit_batches(X[i : i + 7] for i in range(0, 103, 7))
+    np.testing.assert_allclose(again.var_, at_once.var_, rtol=1e-9)
+    assert StandardScaler().partial_fit(X[:50]).fit(X[50:]).n_samples_seen_ == 53
+
+
+def test_float32_batches_keep_float64_statistics_between_them():
+    X = np.random.default_rng(2).normal(5.0, 0.01, size=(4000, 3)).astype(np.float32)
+    streamed = StandardScaler().fit_batches(X[i : i + 100] for i in range(0, 4000, 100))
+    exact = X.astype(np.float64).var(axis=0)
+    assert streamed.var_.dtype == np.float32
+    np.testing.assert_allclose(streamed.var_, exact, rtol=1e-5)
+
+
+def test_merge_combines_the_statistics_of_two_parts():
+    X = np.random.default_rng(3).normal(size=(60, 2, 3))  # image-shaped features
+    part = StandardScaler().fit(X[:25]).merge(StandardScaler().fit(X[25:]))
+    at_once = StandardScaler().fit(X)
+    np.testing.assert_allclose(part.mean_, at_once.mean_, rtol=1e-13)
+    np.testing.assert_allclose(part.var_, at_once.var_, rtol=1e-12)
+    restored = StandardScaler().load_state_dict(StandardScaler().fit(X[25:]).state_dict())
+    np.testing.assert_allclose(
+        StandardScaler().fit(X[:25]).merge(restored).var_, at_once.var_, rtol=1e-12
+    )
+
+
+def test_streaming_errors():
+    with pytest.raises(ValueError, match="got no batches"):
+        StandardScaler().fit_batches([])
+    scaler = StandardScaler().fit(np.ones((4, 3)))
+    with pytest.raises(ValueError, match=r"fitted on features of shape \(3,\), got more .* \(2,\)"):
+        scaler.partial_fit(np.ones((4, 2)))
+    with pytest.raises(ValueError, match="NaN"):
+        scaler.partial_fit(np.array([[1.0, np.nan, 2.0]]))

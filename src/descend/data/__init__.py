@@ -19,8 +19,10 @@ from descend.data.csv_file import load_csv, load_csv_features
 from descend.data.dataset import Dataset, TensorDataset
 from descend.data.loader import DataLoader, as_loader
 from descend.data.mnist import load_mnist, read_idx
+from descend.data.npy import NpyDataset, load_npy
 from descend.data.preprocessing import StandardScaler, one_hot
 from descend.data.sets import LoadedData, Splits, holdout, load, scale
+from descend.data.shard import ShardedLoader
 from descend.data.split import train_test_split
 from descend.data.validation import (
     check_batch_size,
@@ -34,6 +36,8 @@ __all__ = [
     "DataLoader",
     "Dataset",
     "LoadedData",
+    "NpyDataset",
+    "ShardedLoader",
     "Splits",
     "StandardScaler",
     "TensorDataset",
@@ -52,6 +56,7 @@ __all__ = [
     "load_digits",
     "load_iris",
     "load_mnist",
+    "load_npy",
     "load_wine",
     "one_hot",
     "read_idx",

@@ -89,21 +89,29 @@ class DataLoader:
         return n // b if self.drop_last else math.ceil(n / b)
 
     def __iter__(self):
+        for index in self.batch_indices():
+            yield self.fetch(index)
+
+    def batch_indices(self):
+        """The samples of each batch of one epoch, in order: slices, or index arrays when
+        shuffling (each call draws a new order)."""
         n, b = self.n_samples, self.batch_size
         order = self._rng.permutation(n) if self.shuffle else None
         stop = n - n % b if self.drop_last else n
-        fast = isinstance(self.dataset, TensorDataset)
         for start in range(0, stop, b):
             end = min(start + b, n)
-            if fast:
-                index = slice(start, end) if order is None else order[start:end]
-                X, y = self.dataset[index]
-                if order is None:
-                    X, y = _read_only(X), _read_only(y)
-            else:
-                index = range(start, end) if order is None else order[start:end].tolist()
-                X, y = _collate([self.dataset[i] for i in index], index)
-            yield Tensor._wrap(X), None if y is None else Tensor._wrap(y)
+            yield slice(start, end) if order is None else order[start:end]
+
+    def fetch(self, index) -> tuple[Tensor, Tensor | None]:
+        """The batch of the samples at ``index`` (a slice or an index array) as tensors."""
+        if isinstance(self.dataset, TensorDataset):
+            X, y = self.dataset[index]
+            if isinstance(index, slice):
+                X, y = _read_only(X), _read_only(y)
+        else:
+            index = range(index.start, index.stop) if isinstance(index, slice) else index.tolist()
+            X, y = _collate([self.dataset[i] for i in index], index)
+        return Tensor._wrap(X), None if y is None else Tensor._wrap(y)
 
     def state_dict(self) -> dict:
         """The state of the shuffling generator (a plain dict), for exact resume."""

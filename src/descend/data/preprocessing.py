@@ -36,6 +36,10 @@ class StandardScaler:
     >>> X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
     >>> state = scaler.state_dict()            # plain arrays: np.savez without pickle
     >>> StandardScaler().load_state_dict(state).transform(X_test)
+
+    Data too large for memory is fitted in one streaming pass, batch by batch:
+
+    >>> scaler = StandardScaler().fit_batches(ds.data.load_npy("X.npy").chunks())
     """
 
     def __init__(self, with_mean: bool = True, with_std: bool = True):
@@ -44,12 +48,65 @@ class StandardScaler:
 
     def fit(self, X) -> StandardScaler:
         """Learn each feature's mean and standard deviation from ``X`` (N, ...)."""
+        self._forget()
+        return self.partial_fit(X)
+
+    def partial_fit(self, X) -> StandardScaler:
+        """Add the samples ``X`` to the statistics learned so far (one batch of a stream).
+
+        Means and variances are kept in float64 and combined batch by batch with Chan,
+        Golub and LeVeque's update, so fitting batch by batch equals fitting all samples
+        at once up to rounding, in one pass, holding one batch at a time.
+        """
         X = self._check(X, fitting=True)
-        self.mean_ = X.mean(axis=0, dtype=np.float64).astype(X.dtype)
-        self.var_ = X.var(axis=0, dtype=np.float64).astype(X.dtype)
-        self.scale_ = _safe_scale(np.sqrt(self.var_))
-        self.n_samples_seen_ = len(X)
+        mean, var = X.mean(axis=0, dtype=np.float64), X.var(axis=0, dtype=np.float64)
+        self._add(len(X), mean, var, X.dtype)
         return self
+
+    def fit_batches(self, batches) -> StandardScaler:
+        """Learn the statistics from an iterable of batches of samples, in one pass."""
+        self._forget()
+        for X in batches:
+            self.partial_fit(X)
+        if not hasattr(self, "mean_"):
+            raise ValueError("StandardScaler.fit_batches got no batches")
+        return self
+
+    def merge(self, other: StandardScaler) -> StandardScaler:
+        """Add the statistics ``other`` learned from other samples (another process's
+        share of the data); returns ``self``."""
+        other._check_fitted()
+        mean = getattr(other, "_mean64", None)
+        var = getattr(other, "_var64", None)
+        if mean is None:  # restored from a state_dict: only the stored precision is left
+            mean, var = other.mean_.astype(np.float64), other.var_.astype(np.float64)
+        self._add(other.n_samples_seen_, mean, var, other.mean_.dtype)
+        return self
+
+    def _add(self, n: int, mean: np.ndarray, var: np.ndarray, dtype) -> None:
+        if hasattr(self, "mean_"):
+            if mean.shape != self.mean_.shape:
+                raise ValueError(
+                    f"StandardScaler was fitted on features of shape {self.mean_.shape}, "
+                    f"got more samples with {mean.shape}"
+                )
+            mean_a = getattr(self, "_mean64", None)
+            var_a = getattr(self, "_var64", None)
+            if mean_a is None:
+                mean_a, var_a = self.mean_.astype(np.float64), self.var_.astype(np.float64)
+            n_a, total = self.n_samples_seen_, self.n_samples_seen_ + n
+            delta = mean - mean_a
+            mean = mean_a + delta * (n / total)
+            var = (var_a * n_a + var * n + np.square(delta) * (n_a * n / total)) / total
+            n = total
+        self._mean64, self._var64, self.n_samples_seen_ = mean, var, int(n)
+        self.mean_ = mean.astype(dtype)
+        self.var_ = var.astype(dtype)
+        self.scale_ = _safe_scale(np.sqrt(self.var_))
+
+    def _forget(self) -> None:
+        for name in ("mean_", "var_", "scale_", "n_samples_seen_", "_mean64", "_var64"):
+            self.__dict__.pop(name, None)
 
     def transform(self, X) -> np.ndarray:
         """``X`` standardised with the statistics learned by :meth:`fit` (a new array)."""
@@ -93,6 +150,7 @@ class StandardScaler:
                 f"StandardScaler state has mean_ {mean.shape}, var_ {var.shape} and "
                 f"scale_ {scale.shape}: expected one shape"
             )
+        self._forget()
         self.mean_, self.var_, self.scale_ = mean.copy(), var.copy(), scale.copy()
         self.n_samples_seen_ = int(np.asarray(state["n_samples_seen_"]))
         return self

@@ -1,0 +1,196 @@
+"""Data larger than memory: ``.npy`` files opened memory-mapped and read a batch at a time.
+
+>>> data = ds.data.load_npy("X.npy", "y.npy")          # reads nothing but the headers
+>>> scaler = ds.data.StandardScaler().fit_batches(data.chunks())   # one streaming pass
+>>> data.transform = scaler.transform
+>>> loader = ds.data.DataLoader(data, batch_size=128, shuffle=True)
+
+A batch's rows are read from the page cache or the disk when the DataLoader asks for
+them, converted to the float dtype and checked to be finite. The features are read
+with positioned reads (``pread``) rather than through the mapping: touching one row of
+a mapped file maps the whole page-cache folio around it (2 MB on current Linux), so
+shuffled batches read through the map would make the process's resident memory grow
+to the file's size. Read this way it stays at a few batches, however large the file.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+from pathlib import Path
+
+import numpy as np
+
+from descend.data.dataset import TensorDataset, _index
+from descend.data.validation import as_targets, check_same_length
+from descend.tensor import get_default_dtype
+
+_MAGIC = b"\x93NUMPY"
+_PREAD = hasattr(os, "preadv")  # not on Windows: read through the map there
+
+
+def load_npy(X_path, y_path=None) -> NpyDataset:
+    """Open the features ``X_path`` and targets ``y_path`` (``.npy`` files) memory-mapped.
+
+    Parameters
+    ----------
+    X_path : path
+        An ``.npy`` array of shape (N, ...): one sample per row, numbers of any dtype.
+    y_path : path, optional
+        An ``.npy`` array of N class labels (integers) or values.
+
+    Returns
+    -------
+    NpyDataset
+        Reads nothing but the files' headers until batches are asked for.
+
+    Raises
+    ------
+    ValueError
+        For a file that is missing, not an ``.npy`` file, truncated, of Python objects
+        (which would need pickle) or in Fortran order; or for X and y of different
+        lengths.
+    """
+    return NpyDataset(X_path, y_path)
+
+
+class NpyDataset(TensorDataset):
+    """Samples held in ``.npy`` files on disk, read when indexed (a memory-mapped dataset).
+
+    Indexing gives ``(X[index], y[index])`` as in-memory arrays, features in the float
+    dtype (``descend.get_default_dtype()`` when opened, or ``dtype``) and passed through
+    ``transform``, targets as int64 labels or float values passed through
+    ``target_transform``. Non-finite features raise a ValueError naming the file's row.
+
+    Attributes
+    ----------
+    X, y : ndarray
+        The read-only memory-mapped arrays as stored in the files (y None without
+        targets), for your own look at the data; batches do not go through them.
+    transform, target_transform : callable or None
+        Applied to each batch of features or targets, e.g. ``scaler.transform``.
+    """
+
+    def __init__(self, X_path, y_path=None, dtype=None, transform=None, target_transform=None):
+        self.X_path = Path(X_path)
+        self.X, self._offset = _open(self.X_path)
+        if self.X.ndim == 0:
+            raise ValueError(f"{self.X_path}: expected an array of samples, got a single value")
+        self.y_path = None if y_path is None else Path(y_path)
+        self.y = None if y_path is None else _open(self.y_path)[0]
+        if self.y is not None:
+            check_same_length(self.X, self.y, (self.X_path.name, self.y_path.name))
+        self.dtype = np.dtype(dtype or get_default_dtype())
+        self.transform = transform
+        self.target_transform = target_transform
+        self._row_bytes = self.X[:1].nbytes
+        self._file = open(self.X_path, "rb")  # noqa: SIM115 - read from as long as the dataset lives
+
+    def __getitem__(self, index) -> tuple[np.ndarray, np.ndarray | None]:
+        index = _index(index, len(self.X))
+        x = self._features(self._rows(index), index)
+        y = None
+        if self.y is not None:
+            y = as_targets(self.y[index], self.y_path.name)
+            if self.target_transform is not None:
+                y = self.target_transform(y)
+        return x, y
+
+    def chunks(self, rows: slice = slice(None), chunk_bytes: int = 32 << 20):
+        """The features of ``rows`` in consecutive blocks of about ``chunk_bytes``, in
+        order, converted and checked like batches but not transformed: one streaming pass
+        (``StandardScaler().fit_batches(data.chunks())``)."""
+        start, stop, _ = rows.indices(len(self.X))
+        step = max(1, chunk_bytes // max(1, self._row_bytes))
+        for first in range(start, stop, step):
+            block = slice(first, min(first + step, stop))
+            yield self._features(self._rows(block), block, transform=False)
+
+    def __repr__(self) -> str:
+        targets = "no targets" if self.y is None else f"y {self.y.shape} {self.y.dtype}"
+        return (
+            f"NpyDataset({len(self)} samples: X {self.X.shape} {self.X.dtype} from "
+            f"{self.X_path}, {targets})"
+        )
+
+    def __del__(self):
+        file = getattr(self, "_file", None)
+        if file is not None:
+            file.close()
+
+    def _rows(self, index) -> np.ndarray:
+        """The rows at ``index`` (int, slice or index array) read from the file, in order."""
+        if not _PREAD or isinstance(index, slice) and index.step not in (None, 1):
+            return np.array(self.X[index])
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(len(self.X))
+            starts, counts = [start], [max(0, stop - start)]
+        else:
+            starts = np.atleast_1d(index).tolist()
+            counts = [1] * len(starts)
+        out = np.empty((sum(counts), *self.X.shape[1:]), self.X.dtype)
+        view, size, done = memoryview(out).cast("B"), self._row_bytes, 0
+        fd, offset = self._file.fileno(), self._offset
+        for row, count in zip(starts, counts):
+            n = count * size
+            if n and os.preadv(fd, [view[done : done + n]], offset + row * size) != n:
+                raise ValueError(f"{self.X_path}: the file got shorter while being read")
+            done += n
+        return out if isinstance(index, slice) or np.ndim(index) else out[0]
+
+    def _features(self, raw: np.ndarray, index, transform: bool = True) -> np.ndarray:
+        with np.errstate(over="ignore", invalid="ignore"):
+            x = raw.astype(self.dtype, copy=False)
+        finite = np.isfinite(x)
+        if not finite.all():
+            rows = np.atleast_1d(np.arange(len(self.X))[index])
+            bad = ~finite.reshape(len(rows), -1).all(axis=1)
+            row = rows[int(np.argmax(bad))]
+            raise ValueError(
+                f"{self.X_path.name} has NaN or infinite values (or values too large for "
+                f"{self.dtype}) in row {row}"
+            )
+        return x if self.transform is None or not transform else self.transform(x)
+
+
+def _open(path: Path) -> tuple[np.ndarray, int]:
+    """The array in the ``.npy`` file ``path`` memory-mapped read-only, and where its data
+    starts in the file."""
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    with open(path, "rb") as handle:
+        if handle.read(len(_MAGIC)) != _MAGIC:
+            raise ValueError(f"{path}: not a .npy file (expected NumPy's format)")
+        handle.seek(0)
+        try:
+            version = np.lib.format.read_magic(handle)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran_order, dtype = read_header(handle)
+        except ValueError as error:
+            raise ValueError(f"{path}: unreadable .npy header ({error})") from None
+        if dtype.hasobject:
+            raise ValueError(
+                f"{path} holds Python objects, which only pickle can read; "
+                f"save numbers (np.save with a numeric array)"
+            )
+        if fortran_order and len(shape) > 1:
+            raise ValueError(
+                f"{path} is in Fortran (column) order, so a sample is not contiguous on "
+                f"disk; save it with np.save(path, np.ascontiguousarray(X))"
+            )
+        offset = handle.tell()
+        size = os.fstat(handle.fileno()).st_size
+        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        if size < offset + nbytes:
+            raise ValueError(
+                f"{path} is truncated: its header promises {shape} {dtype} "
+                f"({offset + nbytes} bytes), the file holds {size}"
+            )
+        if nbytes == 0:
+            return np.zeros(shape, dtype), offset
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    return np.ndarray(shape, dtype, buffer=mapped, offset=offset), offset

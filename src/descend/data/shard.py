@@ -1,0 +1,95 @@
+"""One process's share of every batch: the input side of data-parallel training.
+
+P processes train one model together. Each holds a :class:`ShardedLoader` over the same
+DataLoader: every epoch all of them draw the same shuffled order (their loaders' random
+generators start in one state), cut it into the same global batches, and each process
+takes its own contiguous slice of every batch and reads only those rows.
+"""
+
+from __future__ import annotations
+
+from descend.data.loader import DataLoader
+from descend.tensor import Tensor
+
+
+def share(n: int, rank: int, size: int) -> slice:
+    """The rows of ``n`` that process ``rank`` of ``size`` takes: contiguous, the first
+    ``n % size`` processes one more than the others (``share(10, r, 4)`` gives 3, 3, 2, 2)."""
+    base, extra = divmod(n, size)
+    start = rank * base + min(rank, extra)
+    return slice(start, start + base + (rank < extra))
+
+
+class ShardedLoader:
+    """The slice of every batch of ``loader`` that process ``rank`` of ``size`` trains on.
+
+    It counts as the loader it shards: ``len`` (updates per epoch), ``n_samples`` and
+    ``batch_size`` are the global ones, and ``state_dict`` is the shared shuffling
+    state. A process whose slice of a batch is empty (a last batch smaller than the
+    number of processes) gets a batch of zero rows, so that every process still takes
+    part in every update. ``global_batch`` is the size of the whole batch last given.
+
+    Parameters
+    ----------
+    loader : DataLoader
+        The same loader (same data, same shuffling state) in every process.
+    rank, size : int
+        This process's number and the number of processes.
+
+    Examples
+    --------
+    >>> loader = DataLoader(TensorDataset(X, y), batch_size=128, shuffle=True, seed=0)
+    >>> mine = ShardedLoader(loader, rank=1, size=4)  # rows 32-63 of every batch of 128
+    """
+
+    def __init__(self, loader: DataLoader, rank: int, size: int):
+        if not isinstance(loader, DataLoader):
+            raise TypeError(f"ShardedLoader needs a DataLoader, got {type(loader).__name__}")
+        if not 0 <= rank < size:
+            raise ValueError(f"rank must be in [0, {size}), got {rank}")
+        self.loader, self.rank, self.size = loader, rank, size
+        self.global_batch = 0
+
+    @property
+    def dataset(self):
+        return self.loader.dataset
+
+    @property
+    def n_samples(self) -> int:
+        return self.loader.n_samples
+
+    @property
+    def batch_size(self) -> int:
+        return self.loader.batch_size
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        for index in self.loader.batch_indices():
+            if isinstance(index, slice):
+                n = index.stop - index.start
+                mine = share(n, self.rank, self.size)
+                index = slice(index.start + mine.start, index.start + mine.stop)
+            else:
+                n = len(index)
+                index = index[share(n, self.rank, self.size)]
+            self.global_batch = n
+            if _empty(index):  # zero rows of the dataset's shapes and dtypes
+                X, y = self.loader.fetch(slice(0, 1))
+                yield Tensor._wrap(X.data[:0]), None if y is None else Tensor._wrap(y.data[:0])
+            else:
+                yield self.loader.fetch(index)
+
+    def state_dict(self) -> dict:
+        return self.loader.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loader.load_state_dict(state)
+
+    def __repr__(self) -> str:
+        return f"ShardedLoader(rank {self.rank} of {self.size}, {self.loader!r})"
+
+
+def _empty(index) -> bool:
+    return index.stop == index.start if isinstance(index, slice) else len(index) == 0

@@ -1,0 +1,134 @@
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from descend.data import DataLoader, NpyDataset, StandardScaler, TensorDataset, load_npy
+
+
+@pytest.fixture
+def files(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(3.0, 2.0, size=(50, 4)).astype(np.float32)
+    y = rng.integers(0, 3, size=50)
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    return tmp_path / "X.npy", tmp_path / "y.npy", X, y
+
+
+def test_batches_equal_those_of_the_arrays_in_memory(files):
+    X_path, y_path, X, y = files
+    data = load_npy(X_path, y_path)
+    assert isinstance(data, NpyDataset) and len(data) == 50
+    assert isinstance(data.X, np.memmap) or not data.X.flags.owndata
+    assert not data.X.flags.writeable
+    disk = DataLoader(data, batch_size=16, shuffle=True, seed=3)
+    memory = DataLoader(TensorDataset(X, y), batch_size=16, shuffle=True, seed=3)
+    for (a, b), (c, d) in zip(disk, memory, strict=True):
+        assert a.dtype == np.float32 and b.dtype == np.int64
+        np.testing.assert_array_equal(a.data, c.data)
+        np.testing.assert_array_equal(b.data, d.data)
+    x, _ = data[slice(0, 5)]
+    assert x.flags.writeable and not np.shares_memory(x, data.X)
+
+
+def test_features_are_cast_and_transformed_per_batch(files, tmp_path):
+    X_path, y_path, X, y = files
+    np.save(tmp_path / "pixels.npy", (np.arange(200) % 256).astype(np.uint8).reshape(50, 4))
+    data = NpyDataset(tmp_path / "pixels.npy", y_path, dtype=np.float64)
+    x, labels = data[np.array([2, 0])]
+    assert x.dtype == np.float64 and x.tolist() == [[8, 9, 10, 11], [0, 1, 2, 3]]
+    data.transform = lambda batch: batch / 255
+    data.target_transform = lambda t: t + 10
+    x, labels = data[np.array([1])]
+    np.testing.assert_allclose(x, [[4 / 255, 5 / 255, 6 / 255, 7 / 255]])
+    assert labels.tolist() == [y[1] + 10]
+
+
+def test_streaming_scaler_equals_the_scaler_fitted_at_once(files):
+    X_path, y_path, X, _ = files
+    data = load_npy(X_path, y_path)
+    chunks = list(data.chunks(chunk_bytes=7 * 16))  # 7 rows of 4 float32 each
+    assert [len(c) for c in chunks] == [7] * 7 + [1]
+    streamed = StandardScaler().fit_batches(data.chunks(chunk_bytes=7 * 16))
+    at_once = StandardScaler().fit(X)
+    assert streamed.n_samples_seen_ == 50
+    np.testing.assert_allclose(streamed.mean_, at_once.mean_, rtol=1e-6)
+    np.testing.assert_allclose(streamed.var_, at_once.var_, rtol=1e-6)
+    part = list(data.chunks(slice(10, 20), chunk_bytes=1 << 20))
+    assert len(part) == 1 and np.array_equal(part[0], X[10:20])
+
+
+@pytest.mark.parametrize(
+    ("write", "message"),
+    [
+        (lambda p: p.write_bytes(b"a,b\n1,2\n"), "not a .npy file"),
+        (lambda p: np.save(p, np.array([{"a": 1}], dtype=object)), "only pickle can read"),
+        (lambda p: np.save(p, np.asfortranarray(np.ones((5, 3)))), "Fortran"),
+        (lambda p: p.write_bytes(_npy_bytes(np.ones((50, 4)))[:-40]), "truncated"),
+        (lambda p: np.save(p, np.float32(3.0)), "single value"),
+    ],
+)
+def test_bad_files_get_one_line_errors(tmp_path, write, message):
+    path = tmp_path / "X.npy"
+    write(path)
+    with pytest.raises(ValueError, match=message) as caught:
+        load_npy(path)
+    assert "\n" not in str(caught.value) and str(path.name) in str(caught.value)
+
+
+def test_missing_file_and_length_mismatch(files, tmp_path):
+    X_path, _, _, _ = files
+    with pytest.raises(ValueError, match="no such file"):
+        load_npy(tmp_path / "nothing.npy")
+    np.save(tmp_path / "short.npy", np.zeros(49))
+    with pytest.raises(ValueError, match="X.npy has 50 samples but short.npy has 49"):
+        load_npy(X_path, tmp_path / "short.npy")
+
+
+def test_non_finite_values_name_the_row_of_the_file(tmp_path):
+    X = np.ones((30, 2), dtype=np.float32)
+    X[21, 1] = np.nan
+    np.save(tmp_path / "X.npy", X)
+    data = load_npy(tmp_path / "X.npy")
+    data[slice(0, 20)]  # clean rows read fine
+    with pytest.raises(ValueError, match="X.npy has NaN or infinite values .* in row 21"):
+        data[np.array([3, 21, 5])]
+    with pytest.raises(ValueError, match="in row 21"):
+        StandardScaler().fit_batches(data.chunks(chunk_bytes=80))
+
+
+def test_reading_a_file_keeps_resident_memory_small(tmp_path):
+    """A 160 MB file read in shuffled batches, then streamed: the peak resident memory
+    of the reading process stays far below the file's size."""
+    X = np.lib.format.open_memmap(
+        tmp_path / "X.npy", mode="w+", dtype=np.float32, shape=(40_000, 1000)
+    )
+    X[:] = 1.0
+    X.flush()
+    del X
+    script = f"""
+import descend as ds
+data = ds.data.load_npy({str(tmp_path / "X.npy")!r})
+for batch, _ in ds.data.DataLoader(data, batch_size=500, shuffle=True, seed=0):
+    pass
+scaler = ds.data.StandardScaler().fit_batches(data.chunks(chunk_bytes=8 << 20))
+peak = open("/proc/self/status").read().split("VmHWM:")[1].split()[0]  # kB, this exec only
+print(int(peak) >> 10, scaler.n_samples_seen_)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    peak_mb, seen = map(int, out.stdout.split())
+    assert seen == 40_000
+    assert peak_mb < 110, f"peak resident memory {peak_mb} MB reading a 160 MB file"
+
+
+def _npy_bytes(array):
+    import io
+
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
