@@ -171,7 +171,9 @@ def lr_find(
     was_training = model.training
     loader_state = loader.state_dict()
     try:
-        trainer = Trainer(model, loss, optimizer, callbacks=[test], verbose=0)
+        trainer = Trainer(
+            model, loss, optimizer, callbacks=[test], verbose=0, divergence_guard=False
+        )
         with np.errstate(over="ignore", invalid="ignore"):
             trainer.fit(loader, epochs=math.ceil(num_steps / len(loader)))
     finally:

@@ -95,6 +95,8 @@ def test_callbacks_are_called_in_order_with_logs():
         "batch_size": 40,
         "updates_per_epoch": 3,
         "epochs": 2,
+        "first_epoch": 1,
+        "last_epoch": 2,
         "total_updates": 6,
     }
     last = recorder.calls[-2][2]

@@ -3,6 +3,14 @@
 Each wraps the function of the same name in ``descend.nn.functional`` and takes
 ``reduction``: ``'mean'`` (the default, the cost), ``'sum'`` or ``'none'`` (one loss
 per element). Class weights are buffers, so they travel with ``state_dict()``.
+
+A loss also says what a prediction is, since it knows what the model's outputs mean:
+``task`` is ``'multiclass'``, ``'binary'`` or ``'regression'``; ``predict(output)``
+turns raw outputs into class labels (or leaves values alone) and
+``predict_proba(output)`` into class probabilities. A loss of your own declares the
+same (a ``task`` attribute is enough; the methods default by task), and the Trainer
+treats it like the built-in ones: see :func:`task_of`, :func:`predict`,
+:func:`predict_proba`.
 """
 
 from __future__ import annotations
@@ -12,10 +20,15 @@ import numpy as np
 from descend.nn import functional as F
 from descend.nn.functional.reduction import check_reduction
 from descend.nn.module import Module
+from descend.tensor.elementwise import stable_sigmoid
 from descend.tensor.tensor import Tensor
+
+TASKS = ("multiclass", "binary", "regression")
 
 
 class _Loss(Module):
+    task = "regression"
+
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
         check_reduction(reduction, type(self).__name__)
@@ -23,6 +36,55 @@ class _Loss(Module):
 
     def extra_repr(self) -> str:
         return "" if self.reduction == "mean" else f"reduction={self.reduction!r}"
+
+
+def task_of(loss) -> str:
+    """What ``loss`` trains a model for: its ``task``, ``'regression'`` if it declares none."""
+    task = getattr(loss, "task", "regression")
+    if task not in TASKS:
+        raise ValueError(f"{type(loss).__name__}.task must be one of {TASKS}, got {task!r}")
+    return task
+
+
+def predict(loss, output: np.ndarray) -> np.ndarray:
+    """Labels (classification) or values (regression) for raw model ``output``.
+
+    Uses ``loss.predict`` when the loss has one; otherwise, by task: the arg-max of
+    multiclass scores, a positive logit for binary, the output itself for regression.
+    """
+    if hasattr(loss, "predict"):
+        return loss.predict(output)
+    task = task_of(loss)
+    if task == "multiclass":
+        return output.argmax(axis=1)
+    if task == "binary":
+        return (output.reshape(len(output), -1)[:, 0] > 0).astype(np.int64)
+    return output
+
+
+def predict_proba(loss, output: np.ndarray) -> np.ndarray:
+    """Class probabilities (N, C) for raw model ``output``; a binary task gives (N, 2).
+
+    Uses ``loss.predict_proba`` when the loss has one; otherwise the softmax of
+    multiclass logits or the sigmoid of a binary logit.
+    """
+    if hasattr(loss, "predict_proba"):
+        return loss.predict_proba(output)
+    task = task_of(loss)
+    if task == "multiclass":
+        return _softmax(output)
+    if task == "binary":
+        return _two_columns(stable_sigmoid(output.reshape(len(output), -1)[:, 0]))
+    raise TypeError(f"predict_proba needs a classification loss, not {type(loss).__name__}")
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return shifted / shifted.sum(axis=1, keepdims=True)
+
+
+def _two_columns(p: np.ndarray) -> np.ndarray:
+    return np.stack([1 - p, p], axis=1)
 
 
 def _constant(value) -> np.ndarray | None:
@@ -73,12 +135,21 @@ class BCELoss(_Loss):
     Prefer ``BCEWithLogitsLoss`` on logits: it is stable for any logit.
     """
 
+    task = "binary"
+
     def __init__(self, weight=None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.register_buffer("weight", _constant(weight))
 
     def forward(self, input, target) -> Tensor:
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+    def predict(self, output: np.ndarray) -> np.ndarray:
+        """1 where the probability of the positive class exceeds 0.5."""
+        return (output.reshape(len(output), -1)[:, 0] > 0.5).astype(np.int64)
+
+    def predict_proba(self, output: np.ndarray) -> np.ndarray:
+        return _two_columns(output.reshape(len(output), -1)[:, 0])
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -97,6 +168,8 @@ class BCEWithLogitsLoss(_Loss):
     >>> nn.BCEWithLogitsLoss()(ds.tensor([0.0]), ds.tensor([1.0]))  # log 2
     tensor(0.6931472)
     """
+
+    task = "binary"  # predictions: a positive logit; probabilities: its sigmoid
 
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None) -> None:
         super().__init__(reduction)
@@ -130,6 +203,8 @@ class CrossEntropyLoss(_Loss):
     tensor(0.2414)
     """
 
+    task = "multiclass"  # predictions: the arg-max logit; probabilities: their softmax
+
     def __init__(self, weight=None, reduction: str = "mean", label_smoothing: float = 0.0):
         super().__init__(reduction)
         self.register_buffer("weight", _constant(weight))
@@ -142,9 +217,15 @@ class CrossEntropyLoss(_Loss):
 class NLLLoss(_Loss):
     """Negative log-likelihood of log-probabilities (N, C), e.g. after ``LogSoftmax``."""
 
+    task = "multiclass"
+
     def __init__(self, weight=None, reduction: str = "mean") -> None:
         super().__init__(reduction)
         self.register_buffer("weight", _constant(weight))
 
     def forward(self, input, target) -> Tensor:
         return F.nll_loss(input, target, self.weight, self.reduction)
+
+    def predict_proba(self, output: np.ndarray) -> np.ndarray:
+        """The probabilities whose logarithms the model outputs."""
+        return np.exp(output)

@@ -181,6 +181,8 @@ class OneCycleLR(LRScheduler):
         Index of the last batch done (-1 starts the cycle).
     """
 
+    step_on = "batch"
+
     def __init__(
         self,
         optimizer: Optimizer,
@@ -286,6 +288,8 @@ class ReduceLROnPlateau(LRScheduler):
     eps : float
         Reductions smaller than this are skipped.
     """
+
+    step_on = "metric"
 
     def __init__(
         self,

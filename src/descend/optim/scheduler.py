@@ -24,7 +24,13 @@ class LRScheduler:
         The learning rate of every group at the start of the schedule.
     last_epoch : int
         Number of ``step()`` calls since the schedule started (0 right after construction).
+    step_on : {'epoch', 'batch', 'metric'}
+        When a training loop steps it: after every epoch (most schedules), after every
+        batch (``OneCycleLR``), or after every epoch with the monitored value
+        (``ReduceLROnPlateau``: ``step(val_loss)``). A schedule of your own sets it too.
     """
+
+    step_on = "epoch"
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         check_optimizer(self, optimizer)

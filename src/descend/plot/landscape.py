@@ -194,7 +194,9 @@ def _run(problem: Problem, setting: _Setting, start, epochs: int, seed: int, lim
     model = problem.model(start)
     optimizer = setting.optimizer(model.parameters())
     recorder = _PathRecorder(problem, problem.minimum(), limit)
-    trainer = Trainer(model, problem.loss(), optimizer, callbacks=[recorder], verbose=0)
+    trainer = Trainer(
+        model, problem.loss(), optimizer, callbacks=[recorder], verbose=0, divergence_guard=False
+    )
     loader = DataLoader(
         TensorDataset(problem.X, problem.y),
         batch_size=setting.batch_size,

@@ -7,11 +7,17 @@ class Callback:
     """Hooks the Trainer calls during ``fit``; override the ones you need.
 
     Each hook gets a ``logs`` dict. ``on_train_begin`` sees the plan (``n_samples``,
-    ``batch_size``, ``updates_per_epoch``, ``epochs``, ``total_updates``);
-    ``on_batch_end`` sees ``loss``, ``batch_size``, ``lr`` and ``step`` of one update;
-    ``on_epoch_end`` sees the epoch's ``loss``, metrics, ``val_*`` values, ``lr``,
-    ``updates`` and ``time``. A callback ends training by setting
-    ``self.trainer.stop_training = True``.
+    ``batch_size``, ``updates_per_epoch``, ``epochs`` of this ``fit``, ``first_epoch``
+    and ``last_epoch`` as numbered over the whole run, ``total_updates`` still to do);
+    ``on_batch_begin`` comes before an update; ``on_batch_end`` after it, with ``loss``,
+    ``batch_size``, ``lr`` and ``step`` (the step's gradients are still in each
+    parameter's ``.grad``); ``on_epoch_end`` sees the epoch's ``loss``, metrics,
+    ``val_*`` values, ``lr``, ``updates`` and ``time``. A callback ends training by
+    setting ``self.trainer.stop_training = True``.
+
+    A callback's state exists from construction (``reset()`` makes it anew) and lives
+    on across ``fit`` calls; ``state_dict()`` holds what a resumed run needs, and the
+    Trainer's ``load_state_dict`` hands it back.
 
     Attributes
     ----------
@@ -21,6 +27,10 @@ class Callback:
 
     def __init__(self):
         self.trainer = None
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything seen so far (a subclass with state overrides it)."""
 
     def set_trainer(self, trainer) -> None:
         self.trainer = trainer
@@ -29,6 +39,9 @@ class Callback:
         pass
 
     def on_epoch_begin(self, epoch: int, logs: dict) -> None:
+        pass
+
+    def on_batch_begin(self, step: int, logs: dict) -> None:
         pass
 
     def on_batch_end(self, step: int, logs: dict) -> None:
@@ -45,7 +58,7 @@ class Callback:
         return {}
 
     def load_state_dict(self, state: dict) -> None:
-        """Called by ``Trainer.fit`` after ``on_train_begin`` when resuming."""
+        """Take back a ``state_dict()`` (``Trainer.load_state_dict`` calls it)."""
 
 
 class Monitor:

@@ -19,12 +19,12 @@ class DivergenceGuard(Callback):
     """
 
     def __init__(self, factor: float = 100.0):
-        super().__init__()
         if factor <= 1:
             raise ValueError(f"factor must be > 1, got {factor}")
         self.factor = factor
+        super().__init__()
 
-    def on_train_begin(self, logs):
+    def reset(self):
         self.first_loss = None
         self.message = None
         self.diverged_step = None
@@ -56,21 +56,31 @@ class DivergenceGuard(Callback):
             )
         else:
             what = f"became {loss}"
+        lower = _lower(lr)
+        advice = f"try lr={lower:g} or lower" if lower else "try a smaller, finite lr"
         self.message = (
             f"loss {what} at step {step} (epoch {self._epoch}) with lr={lr:g}; "
-            f"try lr={_lower(lr):g} or lower. Weights restored to the start of epoch {self._epoch}."
+            f"{advice}. Weights restored to the start of epoch {self._epoch}."
         )
         self.diverged_step = step
         self.trainer.model.load_state_dict(self._snapshot)
         self.trainer.stop_training = True
-        events = self.trainer.history.events
-        events.update(diverged_step=step, diverged_epoch=self._epoch, diverged=self.message)
+        history = self.trainer.history
+        history.record_event("diverged_step", step)
+        history.record_event("diverged_epoch", self._epoch)
+        history.record_event("diverged", self.message)
         if self.trainer.verbose:
             print(f"DivergenceGuard: {self.message}", file=sys.stderr)
 
 
-def _lower(lr: float) -> float:
-    """A tenth of ``lr``, rounded to one significant digit (10 -> 1, 0.35 -> 0.03)."""
-    tenth = lr / 10
+def _lower(lr: float) -> float | None:
+    """A tenth of ``lr``, rounded to one significant digit (0.35 -> 0.03), at most 1.
+
+    Rates above 1 hardly ever train anything, so 10 or 1e300 both get 1. None when
+    ``lr`` is not a positive finite number.
+    """
+    if not (math.isfinite(lr) and lr > 0):
+        return None
+    tenth = min(lr / 10, 1.0)
     exponent = math.floor(math.log10(tenth))
     return round(tenth, -exponent)

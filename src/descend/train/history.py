@@ -63,6 +63,23 @@ class History(Callback):
             if len(column) < len(self.epochs):
                 column.append(math.nan)
 
+    def record_event(self, name: str, value) -> None:
+        """Note a notable moment (``best_epoch``, ``diverged_step``, ...) in ``events``."""
+        self.events[name] = value
+
+    def __repr__(self) -> str:
+        if not self.epochs:
+            return "History(no epochs)"
+        parts = [f"{len(self.epochs)} epoch{'s' * (len(self.epochs) != 1)}"]
+        for key in ("loss", "val_loss"):
+            if key in self.records:
+                values = self.records[key]
+                parts.append(f"{key} {values[0]:.4g} -> {values[-1]:.4g}")
+        for key, value in self.events.items():
+            if key != "diverged":
+                parts.append(f"{key}={value}")
+        return f"History({', '.join(parts)})"
+
     def __getitem__(self, key: str) -> list:
         return self.records[key]
 

@@ -32,15 +32,15 @@ class ModelCheckpoint(Callback):
     def __init__(
         self, path: str | os.PathLike, monitor="val_loss", save_best_only=True, mode="auto"
     ):
-        super().__init__()
         self.path, self.monitor, self.save_best_only, self.mode = (
             path,
             monitor,
             save_best_only,
             mode,
         )
+        super().__init__()
 
-    def on_train_begin(self, logs):
+    def reset(self):
         self._tracker = Monitor(self.monitor, self.mode)
         self.saved_epoch = None
 

@@ -10,17 +10,28 @@ from descend.train.callback import Callback
 
 
 def describe_plan(logs: dict) -> str:
-    """``"1000 samples, batch 100: 10 updates per epoch, 20 epochs: 200 updates"``."""
+    """``"1000 samples, batch 100: 10 updates per epoch, 20 epochs: 200 updates"``.
+
+    A run that goes on from earlier epochs names them: ``"..., epochs 31-40: 340
+    updates"``, counting only the updates still to do.
+    """
     n, batch, per_epoch, epochs = (
         logs["n_samples"],
         logs["batch_size"],
         logs["updates_per_epoch"],
         logs["epochs"],
     )
+    first = logs.get("first_epoch", 1)
+    last = logs.get("last_epoch", first + epochs - 1)
+    updates = logs.get("total_updates", per_epoch * epochs)
     strategy = "full batch" if batch >= n else f"batch {batch}"
+    if first == 1:
+        span = f"{epochs} epoch{'s' * (epochs != 1)}"
+    else:
+        span = f"epoch {first}" if first == last else f"epochs {first}-{last}"
     return (
         f"{n} samples, {strategy}: {per_epoch} update{'s' * (per_epoch != 1)} per epoch, "
-        f"{epochs} epoch{'s' * (epochs != 1)}: {per_epoch * epochs} updates"
+        f"{span}: {updates} update{'s' * (updates != 1)}"
     )
 
 
@@ -51,7 +62,7 @@ class ProgressBar(Callback):
     def on_train_begin(self, logs):
         self._out = self.file or sys.stderr
         self._interactive = hasattr(self._out, "isatty") and self._out.isatty()
-        self._epochs = logs["epochs"]
+        self._epochs = logs.get("last_epoch", logs["epochs"])
         self._per_epoch = logs["updates_per_epoch"]
         self._bar = None
         print(describe_plan(logs), file=self._out)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from descend.train.callback import Callback, Monitor
 
 
@@ -24,28 +26,28 @@ class EarlyStopping(Callback):
 
     Examples
     --------
-    >>> Trainer(model, loss, opt, callbacks=[EarlyStopping(patience=5)]).fit(train, 100, val=val)
+    >>> stop = EarlyStopping(patience=5)
+    >>> trainer = Trainer(model, loss, opt, callbacks=[stop])  # doctest: +SKIP
+    >>> trainer.fit(X, y, epochs=100, val=(X_val, y_val))  # doctest: +SKIP
     """
 
     def __init__(
         self, monitor="val_loss", patience=5, min_delta=0.0, mode="auto", restore_best=True
     ):
-        super().__init__()
         if patience < 0:
             raise ValueError(f"patience must be >= 0, got {patience}")
         self.monitor, self.patience, self.min_delta = monitor, patience, min_delta
         self.mode, self.restore_best = mode, restore_best
+        super().__init__()
 
-    def on_train_begin(self, logs):
+    def reset(self):
         self._tracker = Monitor(self.monitor, self.mode, self.min_delta)
         self.wait = 0
         self.best_epoch = None
         self.stopped_epoch = None
         self._best_state = None
-        self._last_epoch = None
 
     def on_epoch_end(self, epoch, logs):
-        self._last_epoch = epoch
         if self._tracker.improved(self._tracker.value(logs)):
             self.wait = 0
             self.best_epoch = epoch
@@ -64,26 +66,40 @@ class EarlyStopping(Callback):
             "best_epoch": self.best_epoch,
             "stopped_epoch": self.stopped_epoch,
             "best_state": self._best_state,
-            "last_epoch": self._last_epoch,
         }
 
     def load_state_dict(self, state):
         self._tracker.best = state["best"]
         self.wait, self.best_epoch = state["wait"], state["best_epoch"]
         self.stopped_epoch, self._best_state = state["stopped_epoch"], state["best_state"]
-        self._last_epoch = state["last_epoch"]
 
     def on_train_end(self, logs):
-        if self.trainer.interrupted:
+        trainer = self.trainer
+        if trainer.interrupted:
             return  # training will go on from here: nothing to restore yet
-        events = self.trainer.history.events
+        history = trainer.history
         if self.best_epoch is not None:
-            events["best_epoch"] = self.best_epoch
+            history.record_event("best_epoch", self.best_epoch)
         if self.stopped_epoch is not None:
-            events["stopped_epoch"] = self.stopped_epoch
-        if self._best_state is not None and self.best_epoch != self._last_epoch:
-            self.trainer.model.load_state_dict(self._best_state)
-            events["restored_epoch"] = self.best_epoch
+            history.record_event("stopped_epoch", self.stopped_epoch)
+        restore = self._best_state is not None and self.best_epoch != trainer.epoch
+        if restore:
+            trainer.model.load_state_dict(self._best_state)
+            history.record_event("restored_epoch", self.best_epoch)
+        if trainer.verbose and (restore or self.stopped_epoch is not None):
+            print(self.summary(), file=sys.stderr)
+
+    def summary(self) -> str:
+        """What early stopping did, e.g. ``early stopping: val_loss last improved ...``."""
+        best = self._tracker.best
+        said = f"{self.monitor} last improved in epoch {self.best_epoch} ({best:.4g})"
+        if self.stopped_epoch is not None:
+            said = f"stopped after epoch {self.stopped_epoch}: {said}"
+        if self._best_state is not None and self.best_epoch != self.trainer.epoch:
+            kept = f"the weights of epoch {self.best_epoch} are kept"
+        else:
+            kept = f"the weights of the last epoch ({self.trainer.epoch}) are kept"
+        return f"early stopping: {said}; {kept}"
 
 
 class Convergence(Callback):
@@ -96,14 +112,14 @@ class Convergence(Callback):
     """
 
     def __init__(self, tol=1e-4, patience=3, monitor="loss", atol=1e-10):
-        super().__init__()
         if tol < 0 or atol < 0:
             raise ValueError(f"tolerances must be >= 0, got tol={tol}, atol={atol}")
         if patience < 1:
             raise ValueError(f"patience must be >= 1, got {patience}")
         self.tol, self.patience, self.monitor, self.atol = tol, patience, monitor, atol
+        super().__init__()
 
-    def on_train_begin(self, logs):
+    def reset(self):
         self.previous = None
         self.calm_epochs = 0
         self.converged_epoch = None
@@ -128,5 +144,5 @@ class Convergence(Callback):
         self.previous = value
         if self.calm_epochs >= self.patience:
             self.converged_epoch = epoch
-            self.trainer.history.events["converged_epoch"] = epoch
+            self.trainer.history.record_event("converged_epoch", epoch)
             self.trainer.stop_training = True

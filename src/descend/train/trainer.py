@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import functools
-import math
 import time
 
 import numpy as np
 
 from descend import metrics as metric_functions
 from descend.data import as_loader
-from descend.nn import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, NLLLoss
-from descend.nn import functional as F
-from descend.optim.lr_scheduler import OneCycleLR, ReduceLROnPlateau
+from descend.nn.loss import predict, predict_proba, task_of
 from descend.tensor import Tensor, no_grad
-from descend.tensor.elementwise import stable_sigmoid
 from descend.train.callback import Callback
+from descend.train.divergence import DivergenceGuard
+from descend.train.epoch import EpochProgress, RunningScores
 from descend.train.history import History
 from descend.train.progress import ProgressBar
-
-_CLASSIFICATION_LOSSES = (CrossEntropyLoss, NLLLoss)
-_BINARY_LOSSES = (BCEWithLogitsLoss, BCELoss)
 
 
 class Trainer:
@@ -31,16 +26,20 @@ class Trainer:
     sample, (4) cost = their mean, (5) backpropagation, (6) optimizer step, all
     weights at once; (7) repeat for every batch of every epoch, until the epochs run
     out or a callback stops training (early stopping, convergence, divergence).
+    Steps 2-6 happen in :meth:`train_step` and nowhere else.
 
     Parameters
     ----------
     model : Module
     loss : Module or callable
         ``loss(output, target)`` returning a scalar Tensor, e.g. ``nn.CrossEntropyLoss()``.
+        Its ``task`` (``'multiclass'``, ``'binary'``, ``'regression'``) says what a
+        prediction is; a loss without one is taken for regression.
     optimizer : Optimizer
     scheduler : optional
-        A learning-rate scheduler; stepped once per epoch (``ReduceLROnPlateau`` with the
-        monitored loss, ``OneCycleLR`` once per batch).
+        A learning-rate scheduler, stepped when its ``step_on`` says: after every epoch
+        (the default), after every batch (``OneCycleLR``), or with the monitored loss
+        (``ReduceLROnPlateau``: ``val_loss``, else ``loss``).
     metrics : sequence of str or callable
         Names from ``descend.metrics`` (``"accuracy"``, ``"f1"``, ``"r2"``, ...) or
         functions ``fn(y_true, y_pred) -> float``; ``y_pred`` holds class labels for
@@ -49,19 +48,33 @@ class Trainer:
         A ``History`` is always added; a ``ProgressBar`` too unless ``verbose=0``.
     verbose : int
         0 for silence.
+    divergence_guard : bool
+        Add a :class:`DivergenceGuard` (stop, restore the last good weights, say which
+        setting to lower) unless ``callbacks`` has one already. ``False`` lets a
+        diverging run go on.
 
     Examples
     --------
-    >>> model = ds.models.MLP([64, 32, 10])
+    >>> X, y = ds.data.load_iris()
+    >>> model = ds.models.SoftmaxRegression(4, 3)
     >>> trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(),
-    ...                      ds.optim.Adam(model.parameters()), metrics=["accuracy"])
-    >>> history = trainer.fit((X_train, y_train), epochs=20, val=(X_val, y_val))
-    >>> trainer.evaluate((X_test, y_test))
-    {'loss': 0.09, 'accuracy': 0.97}
+    ...                      ds.optim.SGD(model.parameters(), lr=0.05),
+    ...                      metrics=["accuracy"], verbose=0)
+    >>> history = trainer.fit(X, y, epochs=20, batch_size=16, seed=0)
+    >>> len(history), history["accuracy"][-1] > 0.9
+    (20, True)
     """
 
     def __init__(
-        self, model, loss, optimizer, scheduler=None, metrics=(), callbacks=(), verbose: int = 1
+        self,
+        model,
+        loss,
+        optimizer,
+        scheduler=None,
+        metrics=(),
+        callbacks=(),
+        verbose: int = 1,
+        divergence_guard: bool = True,
     ):
         self.model = model
         self.loss = loss
@@ -70,50 +83,57 @@ class Trainer:
         self.metrics = {_metric_name(m): _metric_function(m, self.task) for m in metrics}
         self.verbose = verbose
         self.history = History()
-        extra = (
-            [ProgressBar()]
-            if verbose and not any(isinstance(c, ProgressBar) for c in callbacks)
-            else []
-        )
-        self.callbacks: list[Callback] = [self.history, *callbacks, *extra]
+        guard = divergence_guard and not any(isinstance(c, DivergenceGuard) for c in callbacks)
+        bar = verbose and not any(isinstance(c, ProgressBar) for c in callbacks)
+        self.callbacks: list[Callback] = [
+            self.history,
+            *([DivergenceGuard()] if guard else []),
+            *callbacks,
+            *([ProgressBar()] if bar else []),
+        ]
         for callback in self.callbacks:
             callback.set_trainer(self)
         self.stop_training = False
         self.interrupted = False
         self.epoch = 0
         self.step = 0
-        self._progress = None
-        self._callback_states = None
+        self.last_output = None
+        self._progress: EpochProgress | None = None
 
     # -- training -------------------------------------------------------------
-    def fit(self, train, epochs: int, val=None, batch_size=32, shuffle=True, seed=None) -> History:
+    def fit(
+        self, x, y=None, *, epochs: int = 1, batch_size=32, val=None, shuffle=True, seed=None
+    ) -> History:
         """Train for ``epochs`` more epochs (fewer if a callback stops it); return the History.
 
-        ``train`` and ``val`` are DataLoaders or ``(X, y)`` pairs of arrays; arrays are
-        batched with ``batch_size`` (an int, or ``'full'`` for batch gradient descent) and
+        ``x`` is a DataLoader, an ``(X, y)`` pair of arrays, or the array ``X`` with its
+        targets in ``y``; ``val`` a DataLoader or an ``(X, y)`` pair. Arrays are batched
+        with ``batch_size`` (an int, or ``'full'`` for batch gradient descent) and
         shuffled each epoch when ``shuffle``. Calling ``fit`` again continues where the
         last call ended, in the middle of an epoch after ``interrupt()``.
         """
         if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
             raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-        loader = as_loader(train, batch_size, shuffle, seed, "train")
+        if y is not None:
+            if isinstance(x, tuple | list) and len(x) == 2:
+                raise TypeError("pass the targets either in an (X, y) pair or as y, not both")
+            x = (x, y)
+        loader = as_loader(x, batch_size, shuffle, seed, "x")
         val_loader = None if val is None else as_loader(val, 1024, False, None, "val")
+        last = self.epoch + epochs
+        done = self._progress.batches if self._progress is not None else 0
         plan = {
             "n_samples": loader.n_samples,
             "batch_size": loader.batch_size,
             "updates_per_epoch": len(loader),
             "epochs": epochs,
-            "total_updates": len(loader) * epochs,
+            "first_epoch": self.epoch + 1,
+            "last_epoch": last,
+            "total_updates": len(loader) * epochs - done,
         }
         self.stop_training = False
         self.interrupted = False
         self._call("on_train_begin", plan)
-        if self._callback_states:
-            for key, callback in self._keyed_callbacks().items():
-                if key in self._callback_states:
-                    callback.load_state_dict(self._callback_states[key])
-        self._callback_states = None
-        last = self.epoch + epochs
         while self.epoch < last and not self.stop_training:
             epoch = self.epoch + 1
             self._call("on_epoch_begin", epoch, {})
@@ -127,10 +147,26 @@ class Trainer:
             logs["lr"] = self._lr()
             logs["updates"] = self.step
             logs["time"] = time.perf_counter() - start
-            self._step_scheduler_per_epoch(logs)
+            self._step_scheduler("epoch", logs)
             self._call("on_epoch_end", epoch, logs)
         self._call("on_train_end", {"epoch": self.epoch, "interrupted": self.interrupted})
         return self.history
+
+    def train_step(self, X, y) -> float:
+        """One update from the batch ``(X, y)``; returns its cost.
+
+        Steps 2-6 of the loop, here and nowhere else: forward pass, loss of the batch
+        (its cost), backpropagation, optimizer step. The model's output is kept in
+        ``last_output`` (an ndarray) and the gradients stay in ``.grad`` until the next
+        step, for callbacks that look at them.
+        """
+        self.optimizer.zero_grad()
+        output = self.model(X)
+        cost = self.loss(output, y)
+        cost.backward()
+        self.optimizer.step()
+        self.last_output = output.data
+        return cost.item()
 
     def interrupt(self) -> None:
         """Stop after the current batch, keeping the epoch's progress for an exact resume.
@@ -142,56 +178,44 @@ class Trainer:
 
     def _train_epoch(self, loader, epoch: int) -> dict:
         progress = self._progress
-        if progress is None or progress["epoch"] != epoch:
+        if progress is None or progress.epoch != epoch:
             # The shuffling state before this epoch's order is drawn, to redraw it on resume.
-            shuffle_state = loader.state_dict() if hasattr(loader, "state_dict") else None
-            progress = {
-                "epoch": epoch,
-                "loader": shuffle_state,
-                "batches": 0,
-                "total": 0.0,
-                "count": 0,
-                "targets": [],
-                "predictions": [],
-            }
-        elif progress["loader"] is not None:
-            loader.load_state_dict(progress["loader"])
+            state = loader.state_dict() if hasattr(loader, "state_dict") else None
+            progress = EpochProgress(epoch, state, RunningScores(keep_outputs=bool(self.metrics)))
+        elif progress.loader is not None:
+            loader.load_state_dict(progress.loader)
         self._progress = progress
         self.model.train()
         for index, (X, y) in enumerate(loader):
-            if index < progress["batches"]:
+            if index < progress.batches:
                 continue  # done before the interruption
-            output = self.model(X)
-            cost = self.loss(output, y)
-            self.optimizer.zero_grad()
-            cost.backward()
-            self.optimizer.step()
+            self._call("on_batch_begin", self.step + 1, {})
+            cost = self.train_step(X, y)
             self.step += 1
-            value = cost.item()
-            progress["batches"] += 1
-            progress["total"] += value * len(X)
-            progress["count"] += len(X)
-            if self.metrics:
-                progress["targets"].append(y.data)
-                progress["predictions"].append(self._predictions(output.data))
+            progress.batches += 1
+            progress.scores.add(cost, len(X), y, self.last_output, self._predictions)
             self._call(
                 "on_batch_end",
                 self.step,
-                {"loss": value, "batch_size": len(X), "lr": self._lr(), "step": self.step},
+                {"loss": cost, "batch_size": len(X), "lr": self._lr(), "step": self.step},
             )
-            if isinstance(self.scheduler, OneCycleLR):
-                self.scheduler.step()
+            self._step_scheduler("batch")
             if self.stop_training or self.interrupted:
                 break
         if self.interrupted:
             return {}
         self._progress = None
-        count = progress["count"]
-        logs = {"loss": progress["total"] / count if count else math.nan}
-        if self.metrics and progress["targets"]:
-            targets = np.concatenate(progress["targets"])
-            logs.update(self._score(targets, np.concatenate(progress["predictions"])))
-        return logs
+        return progress.scores.result(self._score)
+
+    def _step_scheduler(self, moment: str, logs: dict | None = None) -> None:
+        """Step the scheduler if it steps at this moment ('batch' or 'epoch')."""
+        if self.scheduler is None:
+            return
+        step_on = getattr(self.scheduler, "step_on", "epoch")
+        if step_on == moment == "batch" or step_on == moment == "epoch":
+            self.scheduler.step()
+        elif step_on == "metric" and moment == "epoch":
+            self.scheduler.step(logs.get("val_loss", logs["loss"]))
 
     # -- resuming --------------------------------------------------------------
     def state_dict(self) -> dict:
@@ -208,7 +232,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
             "callbacks": {key: c.state_dict() for key, c in self._keyed_callbacks().items()},
-            "progress": self._progress,
+            "progress": None if self._progress is None else self._progress.state_dict(),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -218,16 +242,14 @@ class Trainer:
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
-        self._callback_states = state.get("callbacks") or {}  # applied once fit() starts them
-        self._progress = state.get("progress")
-
-    def _step_scheduler_per_epoch(self, logs: dict) -> None:
-        if self.scheduler is None or isinstance(self.scheduler, OneCycleLR):
-            return
-        if isinstance(self.scheduler, ReduceLROnPlateau):
-            self.scheduler.step(logs.get("val_loss", logs["loss"]))
-        else:
-            self.scheduler.step()
+        saved = state.get("callbacks") or {}
+        for key, callback in self._keyed_callbacks().items():
+            if key in saved:
+                callback.load_state_dict(saved[key])
+        progress = state.get("progress")
+        self._progress = (
+            None if progress is None else EpochProgress.from_state(progress, bool(self.metrics))
+        )
 
     # -- judging ---------------------------------------------------------------
     def evaluate(self, data, batch_size=1024) -> dict:
@@ -244,38 +266,15 @@ class Trainer:
 
     def predict_proba(self, X, batch_size=1024) -> np.ndarray:
         """Class probabilities, shape (N, C); a binary classifier gives (N, 2)."""
-        output = self._forward(X, batch_size)
-        if isinstance(self.loss, CrossEntropyLoss):
-            with no_grad():
-                return F.softmax(Tensor(output), dim=1).data
-        if isinstance(self.loss, NLLLoss):
-            return np.exp(output)
-        if isinstance(self.loss, _BINARY_LOSSES):
-            p = output.reshape(-1)
-            if isinstance(self.loss, BCEWithLogitsLoss):
-                p = stable_sigmoid(p)
-            return np.stack([1 - p, p], axis=1)
-        raise TypeError(
-            f"predict_proba needs a classification loss, not {type(self.loss).__name__}"
-        )
+        return predict_proba(self.loss, self._forward(X, batch_size))
 
     @property
     def task(self) -> str:
-        """'multiclass', 'binary' or 'regression', read from the loss."""
-        if isinstance(self.loss, _CLASSIFICATION_LOSSES):
-            return "multiclass"
-        if isinstance(self.loss, _BINARY_LOSSES):
-            return "binary"
-        return "regression"
+        """'multiclass', 'binary' or 'regression': what the loss trains the model for."""
+        return task_of(self.loss)
 
     def _predictions(self, output: np.ndarray) -> np.ndarray:
-        task = self.task
-        if task == "multiclass":
-            return output.argmax(axis=1)
-        if task == "binary":
-            threshold = 0.0 if isinstance(self.loss, BCEWithLogitsLoss) else 0.5
-            return (output.reshape(len(output), -1)[:, 0] > threshold).astype(np.int64)
-        return output
+        return predict(self.loss, output)
 
     def _score(self, y_true: np.ndarray, y_pred: np.ndarray) -> dict:
         return {name: float(fn(y_true, y_pred)) for name, fn in self.metrics.items()}

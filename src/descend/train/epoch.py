@@ -1,0 +1,76 @@
+"""The bookkeeping of one epoch: its running loss and metrics, and how far it has got."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class RunningScores:
+    """The epoch's loss and metrics, accumulated batch by batch.
+
+    The loss is the mean over samples of each batch's cost (a smaller last batch
+    counts for less); metrics score every prediction of the epoch at once, made with
+    the weights of the step that saw the batch.
+    """
+
+    total: float = 0.0
+    count: int = 0
+    targets: list = field(default_factory=list)
+    predictions: list = field(default_factory=list)
+    keep_outputs: bool = True
+
+    def add(self, cost: float, n: int, y, output: np.ndarray, predict) -> None:
+        """Count one batch of ``n`` samples; ``predict(output)`` gives its predictions."""
+        self.total += cost * n
+        self.count += n
+        if self.keep_outputs:
+            self.targets.append(np.asarray(getattr(y, "data", y)))
+            self.predictions.append(predict(output))
+
+    def result(self, score) -> dict:
+        """``{'loss': mean cost, **score(targets, predictions)}``."""
+        logs = {"loss": self.total / self.count if self.count else math.nan}
+        if self.keep_outputs and self.targets:
+            logs.update(score(np.concatenate(self.targets), np.concatenate(self.predictions)))
+        return logs
+
+
+@dataclass
+class EpochProgress:
+    """Where an epoch stands: enough to finish it exactly after an interruption.
+
+    ``loader`` is the loader's shuffling state before the epoch drew its order, so a
+    resumed epoch draws the same order and skips the ``batches`` already done.
+    """
+
+    epoch: int
+    loader: dict | None
+    scores: RunningScores
+    batches: int = 0
+
+    def state_dict(self) -> dict:
+        scores = self.scores
+        return {
+            "epoch": self.epoch,
+            "loader": self.loader,
+            "batches": self.batches,
+            "total": scores.total,
+            "count": scores.count,
+            "targets": list(scores.targets),
+            "predictions": list(scores.predictions),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, keep_outputs: bool) -> EpochProgress:
+        scores = RunningScores(
+            float(state["total"]),
+            int(state["count"]),
+            list(state["targets"]),
+            list(state["predictions"]),
+            keep_outputs,
+        )
+        return cls(int(state["epoch"]), state["loader"], scores, int(state["batches"]))
