@@ -1,0 +1,408 @@
+"""scikit-learn estimators around descend: ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
+
+They follow scikit-learn's contract (``check_estimator`` passes): ``__init__`` only
+stores its arguments, ``fit`` validates the data, builds a fresh network and trains it
+with descend's Trainer, and learns the attributes that end in ``_``. So they work in
+``Pipeline``, ``GridSearchCV`` and ``cross_val_score``, and survive ``clone``.
+
+>>> from sklearn.pipeline import make_pipeline
+>>> from sklearn.preprocessing import StandardScaler
+>>> from descend.sklearn import NeuralNetClassifier
+>>> model = make_pipeline(StandardScaler(), NeuralNetClassifier(hidden=(32,), epochs=50))
+>>> model.fit(X_train, y_train).score(X_test, y_test)  # doctest: +SKIP
+
+Anchors: scikit-learn's ``MLPClassifier`` (parameter names, ``partial_fit``,
+``loss_curve_``) and skorch (a network module given by the user).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from descend import io, models, nn, optim
+from descend.data import DataLoader, TensorDataset
+from descend.nn import functional as F
+from descend.tensor import Tensor, get_default_dtype, manual_seed, no_grad
+from descend.train import EarlyStopping, History, Trainer
+
+_PATIENCE = 10  # epochs without a better validation loss before early stopping
+_DTYPES = (np.float64, np.float32)  # features as they come if floating, else float64
+
+
+class _NeuralNet(BaseEstimator):
+    """What both estimators share: parameters, building, training, saving."""
+
+    _multi_output = False  # whether y may have several columns
+
+    def __init__(
+        self,
+        module=None,
+        hidden=(100,),
+        activation: str = "relu",
+        optimizer="adam",
+        lr: float = 1e-3,
+        batch_size="auto",
+        epochs: int = 200,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        random_state=None,
+        verbose: int = 0,
+    ):
+        self.module = module
+        self.hidden = hidden
+        self.activation = activation
+        self.optimizer = optimizer
+        self.lr = lr
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- what a subclass says --------------------------------------------------------
+    def _loss(self) -> nn.Module:
+        raise NotImplementedError
+
+    def _targets(self, y, first: bool) -> np.ndarray:
+        """``y`` as the loss takes it; ``first``: learn the encoding (classes, scale)."""
+        raise NotImplementedError
+
+    # -- fitting ---------------------------------------------------------------------
+    def fit(self, X, y):
+        """Train a freshly initialised network for ``epochs`` epochs on ``(X, y)``.
+
+        Returns ``self``. With ``early_stopping``, a stratified ``validation_fraction``
+        of the data is held out and training stops after 10 epochs without a lower
+        validation loss, keeping the best weights.
+        """
+        self._check_parameters()
+        X, y = validate_data(self, X, y, dtype=_DTYPES, multi_output=self._multi_output)
+        y = self._targets(y, first=True)
+        return self._fit(X, y, self.epochs, first=True, early_stopping=self.early_stopping)
+
+    def partial_fit(self, X, y, **kwargs):
+        """One more epoch on ``(X, y)``, continuing from the current weights and optimizer
+        state (a fresh network on the first call). No early stopping here."""
+        first = not hasattr(self, "module_")
+        if first:
+            self._check_parameters()
+        X, y = validate_data(
+            self, X, y, dtype=_DTYPES, multi_output=self._multi_output, reset=first
+        )
+        return self._fit(X, self._targets(y, first, **kwargs), 1, first, early_stopping=False)
+
+    def _fit(self, X, y, epochs: int, first: bool, early_stopping: bool):
+        dtype = get_default_dtype()
+        X = X.astype(dtype, copy=False)
+        if first:
+            self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+            manual_seed(self._seed)  # the weights' initialisation (and dropout masks)
+            self.module_ = self._build(X.shape[1], self.n_outputs_)
+            self.optimizer_ = self._make_optimizer()
+            self.history_, self.n_iter_ = History(), 0
+        callbacks, val = [], None
+        if early_stopping:
+            X, X_val, y, y_val = self._split(X, y)
+            callbacks.append(EarlyStopping("val_loss", patience=_PATIENCE, restore_best=True))
+            val = (X_val, y_val)
+        trainer = Trainer(
+            self.module_, self._loss(), self.optimizer_, callbacks=callbacks, verbose=self.verbose
+        )
+        # Continue the epoch and update counts and the history of earlier calls.
+        trainer.history.restore(self.history_.to_dict())
+        trainer.epoch = self.n_iter_
+        trainer.step = int(self.history_.records.get("updates", [0])[-1])
+        batch = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
+        loader = DataLoader(
+            TensorDataset(X, y), batch_size=batch, shuffle=True, seed=self._seed + self.n_iter_
+        )
+        trainer.fit(loader, epochs=epochs, val=val)
+        self.history_ = trainer.history
+        self.n_iter_ = trainer.epoch
+        self.loss_curve_ = [float(v) for v in self.history_.records.get("loss", [])]
+        return self
+
+    def _build(self, n_features: int, n_outputs: int) -> nn.Module:
+        if self.module is None:
+            return models.MLP([n_features, *self.hidden, n_outputs], activation=self.activation)
+        module = self.module(n_features, n_outputs)
+        if not isinstance(module, nn.Module):
+            raise TypeError(
+                f"module must return a descend Module for ({n_features} features, "
+                f"{n_outputs} outputs), got {type(module).__name__}"
+            )
+        return module.to(get_default_dtype())
+
+    def _make_optimizer(self):
+        params = list(self.module_.parameters())
+        if isinstance(self.optimizer, str):
+            return optim.get(self.optimizer, params, lr=self.lr)
+        return self.optimizer(params, lr=self.lr)
+
+    def _split(self, X, y):
+        n_val = int(np.ceil(self.validation_fraction * len(X)))
+        if n_val < 1 or n_val >= len(X):
+            raise ValueError(
+                f"early_stopping needs a validation set and a training set: "
+                f"validation_fraction={self.validation_fraction} of {len(X)} samples "
+                f"leaves {n_val} for validation"
+            )
+        stratify = y if isinstance(self, ClassifierMixin) else None
+        if stratify is not None and np.bincount(y).min() < 2:
+            stratify = None  # a class with one sample cannot be split both ways
+        return train_test_split(X, y, test_size=n_val, random_state=self._seed, stratify=stratify)
+
+    def _check_parameters(self) -> None:
+        def bad(name, expected):
+            value = getattr(self, name)
+            raise ValueError(f"{name} must be {expected}, got {value!r}")
+
+        if not _positive_int(self.epochs):
+            bad("epochs", "a positive int")
+        if self.batch_size != "auto" and not _positive_int(self.batch_size):
+            bad("batch_size", "'auto' or a positive int")
+        if isinstance(self.lr, bool) or not isinstance(self.lr, int | float) or self.lr <= 0:
+            bad("lr", "a positive number")
+        if not 0 < self.validation_fraction < 1:
+            bad("validation_fraction", "in (0, 1)")
+        if self.module is None and not all(_positive_int(n) for n in self.hidden):
+            bad("hidden", "a sequence of positive ints (the hidden layer widths)")
+        if self.module is not None and not callable(self.module):
+            bad("module", "None or a callable (n_features, n_outputs) -> Module")
+
+    # -- predicting ------------------------------------------------------------------
+    def _outputs(self, X) -> np.ndarray:
+        """The network's raw outputs for ``X``, computed in float64.
+
+        A float64 copy of the network gives every row the same numbers whether it is
+        predicted alone or in a batch (float32 matrix products round differently).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        module = copy.deepcopy(self.module_).to(np.float64).eval()
+        with no_grad():
+            parts = [module(Tensor(X[i : i + 1024])).data for i in range(0, len(X), 1024)]
+        return np.concatenate(parts)
+
+    # -- keeping ---------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted estimator to a descend file (``.safetensors`` or ``.npz``).
+
+        The weights and the optimizer's state are arrays; the parameters (except a
+        ``module`` callable), classes and feature names are JSON in the metadata.
+        Nothing in the file can execute code; ``load`` reads it back.
+        """
+        check_is_fitted(self)
+        params = {k: v for k, v in self.get_params().items() if k not in ("module", "optimizer")}
+        meta = {
+            "estimator": type(self).__name__,
+            "params": {**params, "hidden": list(self.hidden)},
+            "optimizer": self.optimizer if isinstance(self.optimizer, str) else None,
+            "custom_module": self.module is not None,
+            "n_features_in_": int(self.n_features_in_),
+            "n_outputs_": int(self.n_outputs_),
+            "history_": self.history_.to_json(),
+            "seed": self._seed,
+            **self._fitted_metadata(),
+        }
+        if hasattr(self, "feature_names_in_"):
+            meta["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        state = {"module": self.module_.state_dict(), "optimizer": self.optimizer_.state_dict()}
+        return io.save(state, path, metadata=meta)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, module=None, optimizer=None):
+        """The estimator ``save`` wrote to ``path``, ready to predict or train on.
+
+        Pass the same ``module`` callable (and ``optimizer``, if not a name) that it was
+        fitted with, since code is never stored in the file.
+        """
+        meta = io.load_metadata(path)
+        if meta.get("estimator") != cls.__name__:
+            raise ValueError(
+                f"{path}: expected a saved {cls.__name__}, got {meta.get('estimator')}"
+            )
+        if meta["custom_module"] and module is None:
+            raise ValueError(f"{path} was fitted with a module callable: pass it as module=")
+        if meta["optimizer"] is None and optimizer is None:
+            raise ValueError(f"{path} was fitted with an optimizer callable: pass it as optimizer=")
+        params = dict(meta["params"], hidden=tuple(meta["params"]["hidden"]))
+        estimator = cls(**params, module=module, optimizer=optimizer or meta["optimizer"])
+        estimator.n_features_in_, estimator.n_outputs_ = meta["n_features_in_"], meta["n_outputs_"]
+        if "feature_names_in_" in meta:
+            estimator.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+        estimator._load_fitted_metadata(meta)
+        estimator._seed = meta["seed"]
+        estimator.module_ = estimator._build(estimator.n_features_in_, estimator.n_outputs_)
+        estimator.optimizer_ = estimator._make_optimizer()
+        state = io.load(path)
+        estimator.module_.load_state_dict(state["module"])
+        estimator.optimizer_.load_state_dict(state["optimizer"])
+        estimator.history_ = History.from_json(meta["history_"])
+        estimator.n_iter_ = len(estimator.history_)
+        estimator.loss_curve_ = [float(v) for v in estimator.history_.records.get("loss", [])]
+        return estimator
+
+    def _fitted_metadata(self) -> dict:
+        raise NotImplementedError
+
+    def _load_fitted_metadata(self, meta: dict) -> None:
+        raise NotImplementedError
+
+
+class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
+    """A neural-network classifier trained by descend, with scikit-learn's interface.
+
+    Cross-entropy on one logit per class; ``predict_proba`` is their softmax.
+
+    Parameters
+    ----------
+    module : callable, optional
+        ``module(n_features, n_classes) -> Module`` giving logits (N, n_classes); by
+        default an ``MLP`` with the ``hidden`` layer widths and ``activation``.
+    hidden : tuple of int
+        Widths of the default MLP's hidden layers.
+    activation : {'relu', 'tanh', 'sigmoid', 'leaky_relu'}
+    optimizer : str or callable
+        A name for ``descend.optim.get`` (``'adam'``, ``'sgd'``, ``'momentum'``, ...) or
+        a callable ``(params, lr=...) -> Optimizer``.
+    lr : float
+    batch_size : int or 'auto'
+        'auto': ``min(200, n_samples)``, as scikit-learn's MLP.
+    epochs : int
+        Passes over the data per ``fit``.
+    early_stopping : bool
+        Hold out ``validation_fraction`` of the data; stop when its loss has not
+        improved for 10 epochs and keep the best weights.
+    validation_fraction : float
+    random_state : int, RandomState or None
+        Seeds the initial weights and the shuffling; an int makes ``fit`` repeatable.
+    verbose : int
+        0: silent; 1: a progress bar.
+
+    Attributes
+    ----------
+    classes_ : ndarray
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        When ``X`` had column names.
+    module_ : Module
+    optimizer_ : Optimizer
+    history_ : History
+        Per-epoch losses (and validation losses with early stopping).
+    n_iter_ : int
+        Epochs trained.
+    loss_curve_ : list of float
+        The training loss of each epoch.
+
+    Examples
+    --------
+    >>> clf = NeuralNetClassifier(hidden=(32,), epochs=100, random_state=0).fit(X, y)
+    >>> clf.predict_proba(X[:2]).sum(axis=1)
+    array([1., 1.])
+    """
+
+    def _loss(self) -> nn.Module:
+        return nn.CrossEntropyLoss()
+
+    def _targets(self, y, first: bool, classes=None) -> np.ndarray:
+        check_classification_targets(y)
+        if first:
+            self.classes_ = unique_labels(y) if classes is None else unique_labels(classes)
+            self.n_outputs_ = len(self.classes_)
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(f"y has labels {unknown.tolist()} not among classes_ {self.classes_}")
+        return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Probability of each class in ``classes_`` order, shape (n_samples, n_classes)."""
+        return F.softmax(Tensor(self._outputs(X)), dim=1).data
+
+    def predict(self, X) -> np.ndarray:
+        """The most probable class of each sample."""
+        labels = np.argmax(self._outputs(X), axis=1)
+        return self.classes_[labels]
+
+    def partial_fit(self, X, y, classes=None):
+        """One epoch on ``(X, y)``; ``classes`` lists every label on the first call
+        (default: the labels of this first ``y``)."""
+        return super().partial_fit(X, y, classes=classes)
+
+    def _fitted_metadata(self) -> dict:
+        return {"classes_": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
+
+    def _load_fitted_metadata(self, meta: dict) -> None:
+        self.classes_ = np.asarray(meta["classes_"], dtype=np.dtype(meta["classes_dtype"]))
+
+
+class NeuralNetRegressor(RegressorMixin, _NeuralNet):
+    """A neural-network regressor trained by descend, with scikit-learn's interface.
+
+    Mean squared error on standardised targets: ``fit`` learns each target's mean and
+    standard deviation, the network predicts in those units, and ``predict`` turns
+    them back. One output per target; ``y`` may be (n_samples,) or (n_samples, k).
+
+    Parameters and attributes are those of :class:`NeuralNetClassifier` (without
+    ``classes_``; ``module`` is ``module(n_features, n_targets)``), plus
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets.
+    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+        The targets' mean and standard deviation, learned by ``fit``.
+    """
+
+    _multi_output = True
+
+    def _loss(self) -> nn.Module:
+        return nn.MSELoss()
+
+    def _targets(self, y, first: bool) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64)
+        if first:
+            self._single = y.ndim == 1
+            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
+            self.y_mean_ = y.reshape(len(y), -1).mean(axis=0)
+            scale = y.reshape(len(y), -1).std(axis=0)
+            self.y_scale_ = np.where(scale > 0, scale, 1.0)
+        columns = y.reshape(len(y), -1)
+        if columns.shape[1] != self.n_outputs_:
+            raise ValueError(f"expected {self.n_outputs_} targets, got {columns.shape[1]}")
+        return ((columns - self.y_mean_) / self.y_scale_).astype(get_default_dtype())
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets, shape (n_samples,) for one target, else (n_samples, k)."""
+        values = self._outputs(X) * self.y_scale_ + self.y_mean_
+        return values[:, 0] if self._single else values
+
+    def _fitted_metadata(self) -> dict:
+        return {
+            "y_mean_": self.y_mean_.tolist(),
+            "y_scale_": self.y_scale_.tolist(),
+            "single": self._single,
+        }
+
+    def _load_fitted_metadata(self, meta: dict) -> None:
+        self.y_mean_, self.y_scale_ = np.asarray(meta["y_mean_"]), np.asarray(meta["y_scale_"])
+        self._single = meta["single"]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+
+def _positive_int(value) -> bool:
+    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value > 0
