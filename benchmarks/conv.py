@@ -21,6 +21,7 @@ import time
 import numpy as np
 
 import descend as ds
+from descend.allocator import keep_freed_memory
 from descend import nn, optim
 
 BATCH = 128
@@ -87,6 +88,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=10240)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    keep_freed_memory()  # as a Trainer does when training starts: descend/allocator.py
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((args.samples, 1, 28, 28), dtype=np.float32)

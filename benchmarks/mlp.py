@@ -21,6 +21,7 @@ import warnings
 import numpy as np
 
 import descend as ds
+from descend.allocator import keep_freed_memory
 from descend import nn, optim
 from descend.data import DataLoader, TensorDataset
 from descend.models import MLP
@@ -167,6 +168,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--quick", action="store_true", help="batch 128 with Adam only")
     args = parser.parse_args()
+    keep_freed_memory()  # as a Trainer does when training starts: descend/allocator.py
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((args.samples, 784), dtype=np.float32)

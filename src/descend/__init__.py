@@ -8,7 +8,6 @@ array([30.], dtype=float32)
 """
 
 from descend import data, io, metrics, models, nn, optim, train
-from descend.allocator import keep_freed_memory
 from descend.explain import explain
 from descend.gradcheck import gradcheck
 from descend.io import load, save
@@ -43,8 +42,6 @@ from descend.train import (
 )
 
 __version__ = "0.1.0"
-
-keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator.py
 
 __all__ = [
     "CSVLogger", "Convergence", "DivergenceGuard", "EarlyStopping", "History",

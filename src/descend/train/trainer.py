@@ -7,7 +7,9 @@ import time
 
 import numpy as np
 
+from descend import distributed
 from descend import metrics as metric_functions
+from descend.allocator import keep_freed_memory
 from descend.data import as_loader
 from descend.nn.loss import predict, predict_proba, task_of
 from descend.tensor import Tensor, no_grad
@@ -53,6 +55,12 @@ class Trainer:
         setting to lower) unless ``callbacks`` has one already. ``False`` lets a
         diverging run go on.
 
+    Made after ``descend.distributed.init()`` in each process of an MPI job, the
+    Trainer trains data-parallel: ``parallel`` (a :class:`descend.distributed.DataParallel`)
+    gives each process its share of every batch, sums the gradients between backward
+    and optimizer step and shares what the loop decides; only process 0 prints and
+    writes (callbacks with ``main_process_only`` run there alone).
+
     Examples
     --------
     >>> X, y = ds.data.load_iris()
@@ -76,21 +84,25 @@ class Trainer:
         verbose: int = 1,
         divergence_guard: bool = True,
     ):
+        keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator.py
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.metrics = {_metric_name(m): _metric_function(m, self.task) for m in metrics}
-        self.verbose = verbose
+        self.parallel = distributed.strategy()
+        self.verbose = verbose if self.parallel.is_main else 0
         self.history = History()
         guard = divergence_guard and not any(isinstance(c, DivergenceGuard) for c in callbacks)
-        bar = verbose and not any(isinstance(c, ProgressBar) for c in callbacks)
+        bar = self.verbose and not any(isinstance(c, ProgressBar) for c in callbacks)
         self.callbacks: list[Callback] = [
             self.history,
             *([DivergenceGuard()] if guard else []),
             *callbacks,
             *([ProgressBar()] if bar else []),
         ]
+        if not self.parallel.is_main:  # only process 0 prints and writes files
+            self.callbacks = [c for c in self.callbacks if not c.main_process_only]
         for callback in self.callbacks:
             callback.set_trainer(self)
         self.stop_training = False
@@ -98,6 +110,7 @@ class Trainer:
         self.epoch = 0
         self.step = 0
         self.last_output = None
+        self._rows = 0  # samples in the last step's (whole) batch
         self._progress: EpochProgress | None = None
 
     # -- training -------------------------------------------------------------
@@ -118,7 +131,9 @@ class Trainer:
             if isinstance(x, tuple | list) and len(x) == 2:
                 raise TypeError("pass the targets either in an (X, y) pair or as y, not both")
             x = (x, y)
-        loader = as_loader(x, batch_size, shuffle, seed, "x")
+        loader = self.parallel.start(
+            self.model, self.loss, as_loader(x, batch_size, shuffle, seed, "x")
+        )
         val_loader = None if val is None else as_loader(val, 1024, False, None, "val")
         last = self.epoch + epochs
         done = self._progress.batches if self._progress is not None else 0
@@ -131,6 +146,8 @@ class Trainer:
             "last_epoch": last,
             "total_updates": len(loader) * epochs - done,
         }
+        if self.parallel.size > 1:
+            plan["processes"] = self.parallel.size
         self.stop_training = False
         self.interrupted = False
         self._call("on_train_begin", plan)
@@ -143,12 +160,15 @@ class Trainer:
                 break
             self.epoch = epoch
             if val_loader is not None:
-                logs.update({f"val_{k}": v for k, v in self.evaluate(val_loader).items()})
+                logs.update({f"val_{k}": v for k, v in self._validate(val_loader).items()})
             logs["lr"] = self._lr()
             logs["updates"] = self.step
             logs["time"] = time.perf_counter() - start
             self._step_scheduler("epoch", logs)
             self._call("on_epoch_end", epoch, logs)
+            self.stop_training, self.interrupted, _ = self.parallel.agree(
+                self.stop_training, self.interrupted
+            )
         self._call("on_train_end", {"epoch": self.epoch, "interrupted": self.interrupted})
         return self.history
 
@@ -159,14 +179,22 @@ class Trainer:
         (its cost), backpropagation, optimizer step. The model's output is kept in
         ``last_output`` (an ndarray) and the gradients stay in ``.grad`` until the next
         step, for callbacks that look at them.
+
+        In data-parallel training ``(X, y)`` is this process's share of the batch and
+        the cost returned is the whole batch's; between backward and optimizer step the
+        gradients of all processes are summed, each weighted by its share.
         """
         self.optimizer.zero_grad()
-        output = self.model(X)
-        cost = self.loss(output, y)
-        cost.backward()
+        if len(X) or self.parallel.size == 1:
+            output = self.model(X)
+            cost = self.loss(output, y)
+            cost.backward()
+            self.last_output, cost = output.data, cost.item()
+        else:  # an empty share of a last batch smaller than the number of processes
+            self.last_output, cost = None, 0.0
+        cost, self._rows = self.parallel.reduce(self.optimizer, cost, len(X))
         self.optimizer.step()
-        self.last_output = output.data
-        return cost.item()
+        return cost
 
     def interrupt(self) -> None:
         """Stop after the current batch, keeping the epoch's progress for an exact resume.
@@ -193,13 +221,25 @@ class Trainer:
             cost = self.train_step(X, y)
             self.step += 1
             progress.batches += 1
-            progress.scores.add(cost, len(X), y, self.last_output, self._predictions)
+            rows = self._rows
             self._call(
                 "on_batch_end",
                 self.step,
-                {"loss": cost, "batch_size": len(X), "lr": self._lr(), "step": self.step},
+                {"loss": cost, "batch_size": rows, "lr": self._lr(), "step": self.step},
             )
             self._step_scheduler("batch")
+            outputs = None
+            if progress.scores.keep_outputs:
+                predictions = (
+                    None if self.last_output is None else self._predictions(self.last_output)
+                )
+                outputs = (y.data, predictions)
+            # Every process stops if one does, and counts the targets and predictions of
+            # the whole batch (one process: all of them already).
+            self.stop_training, self.interrupted, outputs = self.parallel.agree(
+                self.stop_training, self.interrupted, outputs
+            )
+            progress.scores.add(cost, rows, *(outputs or (None, None)))
             if self.stop_training or self.interrupted:
                 break
         if self.interrupted:
@@ -253,9 +293,18 @@ class Trainer:
 
     # -- judging ---------------------------------------------------------------
     def evaluate(self, data, batch_size=1024) -> dict:
-        """Mean loss and every metric on ``data`` (a DataLoader or ``(X, y)``), in eval mode."""
-        loader = as_loader(data, batch_size, False, None, "data")
-        outputs, targets = self._outputs(loader)
+        """Mean loss and every metric on ``data`` (a DataLoader or ``(X, y)``), in eval mode.
+
+        It runs in the calling process alone, also in data-parallel training.
+        """
+        return self._judge(*self._outputs(as_loader(data, batch_size, False, None, "data")))
+
+    def _validate(self, loader) -> dict:
+        """:meth:`evaluate` shared out: each process judges its part of the rows."""
+        part = self.parallel.evaluation(loader, self.model)
+        return self._judge(*self.parallel.gather(*self._outputs(part)))
+
+    def _judge(self, outputs: np.ndarray, targets: np.ndarray) -> dict:
         with no_grad():
             loss = self.loss(Tensor(outputs), Tensor(targets)).item()
         return {"loss": loss, **self._score(targets, self._predictions(outputs))}
@@ -296,6 +345,8 @@ class Trainer:
                         targets.append(y.data)
         finally:
             self.model.train(was_training)
+        if not outputs:  # a process's part of a validation set smaller than the job
+            return None, None
         return np.concatenate(outputs), (np.concatenate(targets) if targets else None)
 
     # -- helpers ---------------------------------------------------------------
