@@ -67,3 +67,48 @@ def test_reductions_keep_float32():
     x = ds.randn(4, 5)
     for name, fn in REDUCTIONS.items():
         assert fn(x, axis=0).dtype == np.float32, name
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_pytorch_spelling_dim_and_keepdim(name):
+    x = normal(3, 4)
+    fn = getattr(x, name)
+    extreme = name in ("max", "min")  # torch.max(x, dim) gives (values, indices)
+    for axis in (0, 1, -1) if extreme else (0, 1, -1, (0, 1)):
+        for keep in (False, True):
+            ours = fn(dim=axis, keepdim=keep)
+            ours = ours.values if extreme else ours
+            np.testing.assert_array_equal(ours.data, fn(axis=axis, keepdims=keep).data)
+    if extreme:
+        with pytest.raises(TypeError, match=f"{name}: dim must be one int"):
+            fn(dim=(0, 1))
+    with pytest.raises(TypeError, match=f"{name}: got axis=0 and dim=1; dim is PyTorch's name"):
+        fn(axis=0, dim=1)
+
+
+def test_max_and_min_with_dim_give_values_and_indices():
+    x = ds.tensor([[1.0, 5.0, 5.0], [7.0, 0.0, -2.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    np.testing.assert_array_equal(values.data, [5.0, 7.0])
+    np.testing.assert_array_equal(indices.data, [1, 0])
+    assert indices.dtype == np.int64 and not indices.requires_grad
+    kept = x.min(dim=0, keepdim=True)
+    assert kept.values.shape == (1, 3) and kept.indices.shape == (1, 3)
+    np.testing.assert_array_equal(kept.indices.data, [[0, 1, 1]])
+    values.sum().backward()  # the gradient goes to the index, ties included
+    np.testing.assert_array_equal(x.grad, [[0, 1, 0], [1, 0, 0]])
+
+
+def test_max_with_dim_gradients(float64):
+    x = normal(3, 4)
+    assert ds.gradcheck(lambda t: t.max(dim=1).values, x)
+    assert ds.gradcheck(lambda t: t.min(dim=0, keepdim=True).values, x)
+
+
+def test_argmax_and_argmin():
+    x = ds.tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.9]])
+    np.testing.assert_array_equal(x.argmax(dim=1).data, [1, 2])
+    np.testing.assert_array_equal(x.argmin(axis=0).data, [0, 1, 0])
+    assert x.argmax().item() == 5 and x.argmax(1, keepdims=True).shape == (2, 1)
+    with pytest.raises(ValueError, match="axis 2 is out of range"):
+        x.argmax(dim=2)

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import descend as ds
+import descend.nn.functional as F
 
 
 def test_default_dtype_is_float32_and_can_change():
@@ -106,3 +107,42 @@ def test_ndarray_on_the_left_uses_the_tensor_operator():
     assert isinstance(y, ds.Tensor) and y.dtype == np.float32
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+
+
+def test_view_is_reshape_under_pytorchs_name():
+    x = ds.randn(2, 6, requires_grad=True)
+    assert x.view(3, 4).shape == (3, 4) and x.view((4, -1)).shape == (4, 3)
+    x.view(12).sum().backward()
+    np.testing.assert_array_equal(x.grad, np.ones((2, 6)))
+
+
+def test_to_cpu_is_a_no_op_and_other_devices_are_refused():
+    x = ds.randn(3)
+    assert x.to("cpu") is x and x.to(device="cpu") is x and x.cpu() is x
+    y = x.to("cpu", np.float64)
+    assert y.dtype == np.float64 and x.to("float64").dtype == np.float64
+    for device in ("cuda", "cuda:0", "mps"):
+        with pytest.raises(
+            RuntimeError, match=rf"Tensor.to\('{device}'\): descend runs on the CPU"
+        ):
+            x.to(device)
+    with pytest.raises(RuntimeError, match="descend runs on the CPU"):
+        x.to(device="cuda", dtype=np.float64)
+
+
+def test_to_a_torch_device_object():
+    torch = pytest.importorskip("torch")
+    x = ds.randn(3)
+    assert x.to(torch.device("cpu")) is x
+    with pytest.raises(RuntimeError, match="descend runs on the CPU"):
+        x.to(torch.device("cuda"))
+
+
+def test_softmax_methods_take_dim_or_axis():
+    x = ds.randn(3, 4)
+    np.testing.assert_array_equal(x.softmax(dim=0).data, F.softmax(x, 0).data)
+    np.testing.assert_array_equal(x.softmax(axis=0).data, x.softmax(0).data)
+    np.testing.assert_array_equal(x.log_softmax(dim=1).data, F.log_softmax(x, dim=1).data)
+    np.testing.assert_allclose(x.softmax().data.sum(axis=-1), 1.0, rtol=1e-6)
+    with pytest.raises(TypeError, match="softmax: got dim=0 and axis=1"):
+        x.softmax(dim=0, axis=1)

@@ -83,3 +83,47 @@ def test_concat_stack_where_match_pytorch():
     np.testing.assert_allclose(out.item(), ref.item(), rtol=1e-12)
     np.testing.assert_allclose(a.grad, ta.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=1e-12)
+
+
+def _written_for_pytorch(a):
+    """PyTorch's spellings (dim, keepdim, view, max(dim) -> values/indices), valid for both."""
+    top = a.max(dim=1)
+    low = a.min(dim=0, keepdim=True)
+    out = a.sum(dim=1, keepdim=True) * a.mean(dim=0) + top.values[:, None] * low.values
+    out = out + a.var(dim=0) + a.softmax(dim=1) + a.log_softmax(dim=0) + a.view(4, 3).T
+    return out.sum(), top.indices, low.indices, a.argmax(dim=0), a.argmin(dim=1)
+
+
+def test_code_written_for_pytorch_runs_unchanged_with_the_same_numbers():
+    x = RNG.standard_normal((3, 4))
+    ours, theirs = ds.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    out, *indices = _written_for_pytorch(ours)
+    ref, *ref_indices = _written_for_pytorch(theirs)
+    out.backward()
+    ref.backward()
+    np.testing.assert_allclose(out.item(), ref.item(), rtol=1e-12)
+    np.testing.assert_allclose(ours.grad, theirs.grad.numpy(), rtol=1e-10, atol=1e-12)
+    for mine, reference in zip(indices, ref_indices):
+        assert mine.dtype == np.int64
+        np.testing.assert_array_equal(mine.data, reference.numpy())
+
+
+def test_max_with_dim_routes_the_gradient_to_the_index_as_pytorch():
+    x = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0]])
+    ours, theirs = ds.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ours.max(dim=1).values.sum().backward()
+    theirs.max(dim=1).values.sum().backward()
+    np.testing.assert_array_equal(ours.grad, theirs.grad.numpy())
+
+
+def test_parameter_update_in_place_under_no_grad_as_pytorch():
+    x = RNG.standard_normal(5)
+    for lib, make in ((ds, ds.tensor), (torch, torch.tensor)):
+        w = make(x, requires_grad=True)
+        (w * w).sum().backward()
+        before = w
+        with lib.no_grad():
+            w -= 0.1 * w.grad
+            w *= 2.0
+        assert w is before and w.requires_grad
+        np.testing.assert_allclose(np.asarray(w.detach()), x * 0.8 * 2.0)

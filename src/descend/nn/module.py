@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 
 from descend.tensor import autograd
+from descend.tensor.elementwise import dtype_and_device
 from descend.tensor.tensor import Tensor, as_array, get_default_dtype
 
 
@@ -257,8 +258,15 @@ class Module:
             param.requires_grad_(requires_grad)
         return self
 
-    def to(self, dtype) -> Module:
-        """Convert every parameter and floating buffer to ``dtype`` (float32 or float64)."""
+    def to(self, *args, dtype=None, device=None) -> Module:
+        """Convert every parameter and floating buffer to ``dtype`` (float32 or float64).
+
+        ``model.to('cpu')`` (or ``device='cpu'``) changes nothing; any other device is an
+        error, as descend runs on the CPU.
+        """
+        dtype = dtype_and_device(args, dtype, device, "Module.to")
+        if dtype is None:
+            return self
         dtype = np.dtype(dtype)
         if dtype.kind != "f":
             raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")

@@ -24,10 +24,18 @@ def is_grad_enabled() -> bool:
 def no_grad():
     """Context manager (and decorator) in which ops record no graph.
 
+    The place for a hand-written parameter update: in-place operators change the
+    leaf's values (the same tensor, the same array), as PyTorch's do. Outside
+    ``no_grad`` they are refused on a leaf that requires grad.
+
     Examples
     --------
+    >>> w = ds.tensor([1.0, 2.0], requires_grad=True)
+    >>> (w * w).sum().backward()
     >>> with ds.no_grad():
-    ...     w -= lr * w.grad
+    ...     w -= 0.1 * w.grad
+    >>> w
+    tensor([0.8, 1.6], requires_grad=True)
     """
     global _grad_enabled
     previous = _grad_enabled

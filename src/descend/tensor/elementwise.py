@@ -64,8 +64,23 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's nam
     return make(out, (x,), backward, "clip", (min, max))
 
 
-def to(x: Tensor, dtype) -> Tensor:
-    """The same values in another dtype; the gradient comes back in the original one."""
+def to(x: Tensor, *args, dtype=None, device=None) -> Tensor:
+    """The same values in another dtype; the gradient comes back in the original one.
+
+    Takes PyTorch's forms too: ``to('cpu')`` (or ``device='cpu'``) is the tensor itself;
+    any other device is an error, as descend runs on the CPU.
+
+    Examples
+    --------
+    >>> ds.tensor([1.5]).to(np.float64)
+    tensor([1.5], dtype=float64)
+    >>> ds.tensor([1.5]).to("cuda")
+    Traceback (most recent call last):
+    RuntimeError: Tensor.to('cuda'): descend runs on the CPU; the only device is 'cpu'
+    """
+    dtype = dtype_and_device(args, dtype, device, "Tensor.to")
+    if dtype is None:
+        return x
     dtype = np.dtype(dtype)
     if dtype == x.data.dtype:
         return x
@@ -73,3 +88,34 @@ def to(x: Tensor, dtype) -> Tensor:
         return Tensor._wrap(x.data.astype(dtype))
     source = x.data.dtype
     return make(x.data.astype(dtype), (x,), lambda g: (g.astype(source),), "to")
+
+
+def dtype_and_device(args: tuple, dtype, device, name: str):
+    """The dtype asked of ``.to(...)``; a device other than the CPU is an error.
+
+    ``args`` may hold a device ('cpu', 'cuda:0', a torch.device) and/or a dtype.
+    """
+    for arg in args:
+        if _is_device(arg):
+            device = arg
+        elif dtype is None:
+            dtype = arg
+        else:
+            raise TypeError(f"{name}: expected a dtype and/or a device, got {args!r}")
+    if device is not None and str(device).split(":")[0] != "cpu":
+        raise RuntimeError(
+            f"{name}({str(device)!r}): descend runs on the CPU; the only device is 'cpu'"
+        )
+    return dtype
+
+
+def _is_device(value) -> bool:
+    if type(value).__name__ == "device":  # torch.device, without importing torch
+        return True
+    if not isinstance(value, str):
+        return False
+    try:
+        np.dtype(value)
+    except TypeError:
+        return True
+    return False

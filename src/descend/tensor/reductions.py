@@ -1,14 +1,39 @@
-"""Reductions over all axes or some: sum, mean, max, min, var.
+"""Reductions over all axes or some: sum, mean, max, min, var; argmax and argmin.
 
 NumPy checks ``axis`` in the forward pass; the backward puts the reduced axes
-back (as size 1) and spreads the gradient over them.
+back (as size 1) and spreads the gradient over them. PyTorch's spellings work too:
+``dim`` for ``axis`` and ``keepdim`` for ``keepdims``; ``max`` and ``min`` with ``dim``
+return ``(values, indices)`` as ``torch.max(x, dim)`` does.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from descend.tensor.tensor import Tensor, make
+
+
+class MaxMin(NamedTuple):
+    """``x.max(dim=...)`` and ``x.min(dim=...)``: the values and where they are (int64)."""
+
+    values: Tensor
+    indices: Tensor
+
+
+def _torch_names(name: str, axis, keepdims: bool, dim, keepdim) -> tuple:
+    """``axis`` and ``keepdims`` from PyTorch's ``dim`` and ``keepdim`` when given."""
+    if dim is not None:
+        if axis is not None and axis != dim:
+            raise TypeError(
+                f"{name}: got axis={axis!r} and dim={dim!r}; dim is PyTorch's name for axis, "
+                f"give one"
+            )
+        axis = dim
+    if keepdim is not None:
+        keepdims = keepdim
+    return axis, keepdims
 
 
 def _reduce(fn, x: Tensor, axis, keepdims: bool, **kwargs) -> np.ndarray:
@@ -37,7 +62,11 @@ def _spread(g: np.ndarray, shape: tuple) -> np.ndarray:
     return out
 
 
-def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
+def sum(  # noqa: A001
+    x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None
+) -> Tensor:
+    if dim is not None or keepdim is not None:
+        axis, keepdims = _torch_names("sum", axis, keepdims, dim, keepdim)
     shape = x.data.shape
 
     def backward(g):
@@ -46,7 +75,9 @@ def sum(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
     return make(_reduce(np.sum, x, axis, keepdims), (x,), backward, "sum", (axis, keepdims))
 
 
-def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
+def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    if dim is not None or keepdim is not None:
+        axis, keepdims = _torch_names("mean", axis, keepdims, dim, keepdim)
     shape = x.data.shape
     out = _reduce(np.mean, x, axis, keepdims)
     count = x.data.size // (out.size or 1)
@@ -57,8 +88,12 @@ def mean(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:
     return make(out, (x,), backward, "mean", (axis, keepdims))
 
 
-def var(x: Tensor, axis=None, keepdims: bool = False, correction: int = 1) -> Tensor:
+def var(
+    x: Tensor, axis=None, keepdims: bool = False, correction: int = 1, *, dim=None, keepdim=None
+) -> Tensor:
     """Variance with ``correction`` subtracted from the count (1: unbiased, as PyTorch)."""
+    if dim is not None or keepdim is not None:
+        axis, keepdims = _torch_names("var", axis, keepdims, dim, keepdim)
     shape = x.data.shape
     centred = x.data - _reduce(np.mean, x, axis, True)
     squares = np.sum(centred * centred, axis=axis, keepdims=keepdims)
@@ -84,11 +119,81 @@ def _extreme(x: Tensor, axis, keepdims: bool, reduce, name: str) -> Tensor:
     return make(out, (x,), backward, name, (axis, keepdims))
 
 
-def max(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Largest values along ``axis`` (values only; ties share the gradient)."""
+def max(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):  # noqa: A001
+    """Largest values along ``axis`` (ties share the gradient).
+
+    With ``dim`` instead of ``axis`` it is ``torch.max(x, dim)``: a ``MaxMin`` of the
+    values and their int64 indices, the gradient going to the first maximum.
+
+    Examples
+    --------
+    >>> x = ds.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 7.0]])
+    >>> x.max(axis=1)
+    tensor([5., 7.])
+    >>> values, indices = x.max(dim=1)
+    >>> indices
+    tensor([1, 0])
+    """
+    if dim is not None:
+        return _along(x, "max", np.argmax, axis, dim, keepdims if keepdim is None else keepdim)
+    if keepdim is not None:
+        keepdims = keepdim
     return _extreme(x, axis, keepdims, np.max, "max")
 
 
-def min(x: Tensor, axis=None, keepdims: bool = False) -> Tensor:  # noqa: A001
-    """Smallest values along ``axis`` (values only; ties share the gradient)."""
+def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):  # noqa: A001
+    """Smallest values along ``axis`` (ties share the gradient); with ``dim``, a
+    ``MaxMin`` of values and indices as ``torch.min(x, dim)`` (see ``max``)."""
+    if dim is not None:
+        return _along(x, "min", np.argmin, axis, dim, keepdims if keepdim is None else keepdim)
+    if keepdim is not None:
+        keepdims = keepdim
     return _extreme(x, axis, keepdims, np.min, "min")
+
+
+def _along(x: Tensor, name: str, arg, axis, dim: int, keepdim: bool) -> MaxMin:
+    """Values and indices of the extreme along one ``dim``; the gradient goes to the index."""
+    _torch_names(name, axis, False, dim, None)
+    if not isinstance(dim, int | np.integer):
+        raise TypeError(
+            f"{name}: dim must be one int, as in torch.{name}(x, dim), got {dim!r}; "
+            f"several axes go in axis=, for the values alone"
+        )
+    indices = _reduce(arg, x, dim, True)
+    values = np.take_along_axis(x.data, indices, axis=dim)
+    shape = x.data.shape
+    if not keepdim:
+        values, indices = values.squeeze(dim), indices.squeeze(dim)
+
+    def backward(g):
+        grad = np.zeros(shape, dtype=g.dtype)
+        # put_along_axis wants the reduced axis back (as size 1) on indices and values.
+        np.put_along_axis(
+            grad,
+            indices if keepdim else np.expand_dims(indices, dim),
+            g if keepdim else np.expand_dims(g, dim),
+            axis=dim,
+        )
+        return (grad,)
+
+    return MaxMin(make(values, (x,), backward, name, (dim, keepdim)), Tensor._wrap(indices))
+
+
+def argmax(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """Index of the largest value (of the flattened tensor, or along ``axis``), int64.
+
+    Examples
+    --------
+    >>> ds.tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]]).argmax(dim=1)
+    tensor([1, 0])
+    """
+    if dim is not None or keepdim is not None:
+        axis, keepdims = _torch_names("argmax", axis, keepdims, dim, keepdim)
+    return Tensor._wrap(_reduce(np.argmax, x, axis, keepdims))
+
+
+def argmin(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
+    """Index of the smallest value (of the flattened tensor, or along ``axis``), int64."""
+    if dim is not None or keepdim is not None:
+        axis, keepdims = _torch_names("argmin", axis, keepdims, dim, keepdim)
+    return Tensor._wrap(_reduce(np.argmin, x, axis, keepdims))

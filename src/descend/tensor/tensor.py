@@ -208,6 +208,22 @@ class Tensor:
     def __neg__(self):
         return arithmetic.neg(self)
 
+    # In-place operators change ``.data`` itself, as PyTorch's do (see ``inplace.apply``).
+    def __iadd__(self, other):
+        return inplace.apply(self, other, np.add, "+=")
+
+    def __isub__(self, other):
+        return inplace.apply(self, other, np.subtract, "-=")
+
+    def __imul__(self, other):
+        return inplace.apply(self, other, np.multiply, "*=")
+
+    def __itruediv__(self, other):
+        return inplace.apply(self, other, np.true_divide, "/=")
+
+    def __ipow__(self, other):
+        return inplace.apply(self, other, np.power, "**=")
+
     def __getitem__(self, key):
         return shape_ops.getitem(self, key)
 
@@ -255,25 +271,50 @@ class Tensor:
     def clip(self, min=None, max=None):  # noqa: A002 - PyTorch's names
         return elementwise.clip(self, min, max)
 
-    def to(self, dtype):
-        return elementwise.to(self, dtype)
+    def to(self, *args, dtype=None, device=None):
+        """The tensor in another dtype, as ``.to(np.float64)``; ``.to('cpu')`` (or
+        ``device='cpu'``) is the tensor itself, any other device an error."""
+        return elementwise.to(self, *args, dtype=dtype, device=device)
 
-    def sum(self, axis=None, keepdims=False):
-        return reductions.sum(self, axis, keepdims)
+    def cpu(self) -> Tensor:
+        """The tensor itself: descend runs on the CPU."""
+        return self
 
-    def mean(self, axis=None, keepdims=False):
-        return reductions.mean(self, axis, keepdims)
+    # Reductions take NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim``.
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return reductions.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def max(self, axis=None, keepdims=False):
-        return reductions.max(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return reductions.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def min(self, axis=None, keepdims=False):
-        return reductions.min(self, axis, keepdims)
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Largest values; with ``dim``, ``(values, indices)`` as ``torch.max(x, dim)``."""
+        return reductions.max(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
-    def var(self, axis=None, keepdims=False, correction=1):
-        return reductions.var(self, axis, keepdims, correction)
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Smallest values; with ``dim``, ``(values, indices)`` as ``torch.min(x, dim)``."""
+        return reductions.min(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def var(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
+        return reductions.var(self, axis, keepdims, correction, dim=dim, keepdim=keepdim)
+
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return reductions.argmax(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return reductions.argmin(self, axis, keepdims, dim=dim, keepdim=keepdim)
+
+    def softmax(self, dim=-1, *, axis=None):
+        return softmax.softmax(self, dim, axis=axis)
+
+    def log_softmax(self, dim=-1, *, axis=None):
+        return softmax.log_softmax(self, dim, axis=axis)
 
     def reshape(self, *shape):
+        return shape_ops.reshape(self, *shape)
+
+    def view(self, *shape):
+        """``reshape`` under PyTorch's name (a view of the same memory when NumPy can)."""
         return shape_ops.reshape(self, *shape)
 
     def transpose(self, *axes):
@@ -351,4 +392,11 @@ def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 
 # The ops import Tensor from this module, so they are imported after it exists.
-from descend.tensor import arithmetic, elementwise, reductions, shape_ops  # noqa: E402
+from descend.tensor import (  # noqa: E402
+    arithmetic,
+    elementwise,
+    inplace,
+    reductions,
+    shape_ops,
+    softmax,
+)

@@ -1,7 +1,11 @@
 """The function forms of the layers and losses: ``import descend.nn.functional as F``.
 
 Every function here is a differentiable op (or a composition of them); the layers in
-``descend.nn`` hold parameters and call these.
+``descend.nn`` hold parameters and call these. The rule for what lives here: the
+operations of layers and losses, which are not Tensor methods (linear, convolution,
+pooling, dropout, normalisation, losses, leaky_relu). Ops that are Tensor methods live
+in ``descend.tensor`` (see its docstring); ``relu``, ``sigmoid``, ``tanh``, ``softmax``
+and ``log_softmax`` are those, offered here under their PyTorch names.
 """
 
 from descend.nn.functional.activation import (
