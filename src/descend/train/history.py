@@ -32,8 +32,17 @@ class History(Callback):
 
     Examples
     --------
-    >>> history = trainer.fit((X, y), epochs=10)
-    >>> history["loss"][-1], history.best("val_loss")
+    >>> _ = ds.manual_seed(0)
+    >>> X, y = ds.data.load_iris()
+    >>> X = ds.data.StandardScaler().fit_transform(X)
+    >>> model = ds.models.SoftmaxRegression(4, 3)
+    >>> trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(),
+    ...                      ds.optim.SGD(model.parameters(), lr=0.1), verbose=0)
+    >>> history = trainer.fit(X, y, epochs=20, batch_size=16, seed=0, val=(X[::5], y[::5]))
+    >>> history
+    History(20 epochs, loss 0.8423 -> 0.2658, val_loss 0.6179 -> 0.2332)
+    >>> history.best("val_loss")[0]
+    20
     """
 
     def __init__(self):

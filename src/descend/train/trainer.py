@@ -63,14 +63,18 @@ class Trainer:
 
     Examples
     --------
+    >>> _ = ds.manual_seed(0)
     >>> X, y = ds.data.load_iris()
+    >>> X = ds.data.StandardScaler().fit_transform(X)
     >>> model = ds.models.SoftmaxRegression(4, 3)
     >>> trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(),
-    ...                      ds.optim.SGD(model.parameters(), lr=0.05),
+    ...                      ds.optim.SGD(model.parameters(), lr=0.1),
     ...                      metrics=["accuracy"], verbose=0)
     >>> history = trainer.fit(X, y, epochs=20, batch_size=16, seed=0)
     >>> len(history), history["accuracy"][-1] > 0.9
     (20, True)
+    >>> trainer.predict(X[:3])
+    array([0, 0, 0])
     """
 
     def __init__(
