@@ -27,7 +27,8 @@ class ShardedLoader:
     ``batch_size`` are the global ones, and ``state_dict`` is the shared shuffling
     state. A process whose slice of a batch is empty (a last batch smaller than the
     number of processes) gets a batch of zero rows, so that every process still takes
-    part in every update. ``global_batch`` is the size of the whole batch last given.
+    part in every update. ``global_batch`` is the size of the whole batch last given;
+    ``in_epoch`` says whether an iteration is under way.
 
     Parameters
     ----------
@@ -49,6 +50,7 @@ class ShardedLoader:
             raise ValueError(f"rank must be in [0, {size}), got {rank}")
         self.loader, self.rank, self.size = loader, rank, size
         self.global_batch = 0
+        self.in_epoch = False
 
     @property
     def dataset(self):
@@ -66,20 +68,25 @@ class ShardedLoader:
         return len(self.loader)
 
     def __iter__(self):
-        for index in self.loader.batch_indices():
-            if isinstance(index, slice):
-                n = index.stop - index.start
-                mine = share(n, self.rank, self.size)
-                index = slice(index.start + mine.start, index.start + mine.stop)
-            else:
-                n = len(index)
-                index = index[share(n, self.rank, self.size)]
-            self.global_batch = n
-            if _empty(index):  # zero rows of the dataset's shapes and dtypes
-                X, y = self.loader.fetch(slice(0, 1))
-                yield Tensor._wrap(X.data[:0]), None if y is None else Tensor._wrap(y.data[:0])
-            else:
-                yield self.loader.fetch(index)
+        self.in_epoch = True
+        try:
+            for index in self.loader.batch_indices():
+                if isinstance(index, slice):
+                    n = index.stop - index.start
+                    mine = share(n, self.rank, self.size)
+                    index = slice(index.start + mine.start, index.start + mine.stop)
+                else:
+                    n = len(index)
+                    index = index[share(n, self.rank, self.size)]
+                self.global_batch = n
+                if _empty(index):  # zero rows of the dataset's shapes and dtypes
+                    X, y = self.loader.fetch(slice(0, 1))
+                    y = None if y is None else Tensor._wrap(y.data[:0])
+                    yield Tensor._wrap(X.data[:0]), y
+                else:
+                    yield self.loader.fetch(index)
+        finally:
+            self.in_epoch = False
 
     def state_dict(self) -> dict:
         return self.loader.state_dict()

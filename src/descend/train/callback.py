@@ -23,7 +23,12 @@ class Callback:
     ----------
     trainer : Trainer
         Set by the Trainer before ``on_train_begin``.
+    main_process_only : bool
+        True for callbacks that print or write files: in data-parallel training
+        (``descend.distributed``) they run in process 0 alone.
     """
+
+    main_process_only = False
 
     def __init__(self):
         self.trainer = None

@@ -23,13 +23,13 @@ class RunningScores:
     predictions: list = field(default_factory=list)
     keep_outputs: bool = True
 
-    def add(self, cost: float, n: int, y, output: np.ndarray, predict) -> None:
-        """Count one batch of ``n`` samples; ``predict(output)`` gives its predictions."""
+    def add(self, cost: float, n: int, y=None, predictions=None) -> None:
+        """Count one batch of ``n`` samples, with its targets and predictions."""
         self.total += cost * n
         self.count += n
         if self.keep_outputs:
             self.targets.append(np.asarray(getattr(y, "data", y)))
-            self.predictions.append(predict(output))
+            self.predictions.append(predictions)
 
     def result(self, score) -> dict:
         """``{'loss': mean cost, **score(targets, predictions)}``."""

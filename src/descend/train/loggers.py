@@ -14,6 +14,8 @@ class CSVLogger(Callback):
     Each write is atomic, so the file is always a complete CSV.
     """
 
+    main_process_only = True
+
     def __init__(self, path: str | os.PathLike):
         super().__init__()
         self.path = path
@@ -28,6 +30,8 @@ class ModelCheckpoint(Callback):
     Files are written atomically by ``descend.io.save``; an interrupted save leaves
     the previous checkpoint intact.
     """
+
+    main_process_only = True
 
     def __init__(
         self, path: str | os.PathLike, monitor="val_loss", save_best_only=True, mode="auto"

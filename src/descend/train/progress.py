@@ -13,7 +13,9 @@ def describe_plan(logs: dict) -> str:
     """``"1000 samples, batch 100: 10 updates per epoch, 20 epochs: 200 updates"``.
 
     A run that goes on from earlier epochs names them: ``"..., epochs 31-40: 340
-    updates"``, counting only the updates still to do.
+    updates"``, counting only the updates still to do. Data-parallel training names
+    its processes: ``"60000 samples, 4 processes, global batch 128 (32 per process):
+    ..."``.
     """
     n, batch, per_epoch, epochs = (
         logs["n_samples"],
@@ -25,6 +27,11 @@ def describe_plan(logs: dict) -> str:
     last = logs.get("last_epoch", first + epochs - 1)
     updates = logs.get("total_updates", per_epoch * epochs)
     strategy = "full batch" if batch >= n else f"batch {batch}"
+    processes = logs.get("processes", 1)
+    if processes > 1:
+        low, high = batch // processes, -(-batch // processes)
+        each = f"{low}" if low == high else f"{low}-{high}"
+        strategy = f"{processes} processes, global {strategy} ({each} per process)"
     if first == 1:
         span = f"{epochs} epoch{'s' * (epochs != 1)}"
     else:
@@ -54,6 +61,8 @@ class ProgressBar(Callback):
     after each epoch, a line with its loss, metrics, learning rate and time (the only
     output when not on a terminal: a log file, CI).
     """
+
+    main_process_only = True
 
     def __init__(self, file=None):
         super().__init__()

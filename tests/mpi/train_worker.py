@@ -1,0 +1,61 @@
+"""Run by ``mpiexec -n P``: trains the test problem data-parallel and writes what it saw.
+
+Checks, in one launch (each Python start costs a second):
+1. exactness: processes that built their models with different seeds train together;
+   each writes its final weights, process 0 its History (the test compares them with
+   one process's run);
+2. a stop decided in the last process alone is made by all;
+3. an interruption in the last process alone, a checkpoint written by process 0 and read
+   back by all, and a resumed run: bit-identical to a run never interrupted.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import problem
+
+import descend as ds
+
+out = Path(sys.argv[1])
+ds.distributed.init()
+rank, size = ds.distributed.rank(), ds.distributed.world_size()
+
+# 1. exactness
+trainer, loader = problem.trainer(model_seed=100 + rank)
+trainer.fit(loader, epochs=3, val=problem.validation())
+np.savez(out / f"weights{rank}.npz", **problem.weights(trainer.model))
+if rank == 0:
+    (out / "history.json").write_text(json.dumps(problem.records(trainer.history)))
+
+# 2. a stop decided by one process
+stop = problem.At(3, size - 1, lambda t: setattr(t, "stop_training", True))
+stopped, loader = problem.trainer(model_seed=3, callbacks=[stop])
+stopped.fit(loader, epochs=3)
+results = {"stopped_at": [stopped.step, stopped.epoch]}
+
+# 3. interrupted in one process, resumed from process 0's checkpoint
+whole, loader = problem.trainer(model_seed=4, loader_seed=2)
+whole.fit(loader, epochs=3, val=problem.validation())
+interrupt = problem.At(6, size - 1, lambda t: t.interrupt())
+first, loader = problem.trainer(model_seed=4, loader_seed=2, callbacks=[interrupt])
+first.fit(loader, epochs=3, val=problem.validation())
+results["interrupted"] = [first.interrupted, first.step]
+checkpoint = out / "checkpoint.safetensors"
+if rank == 0:
+    state = {"model": first.model.state_dict(), "trainer": first.state_dict()}
+    ds.io.save({**state, "loader": loader.state_dict()}, checkpoint)
+ds.distributed.init().Barrier()
+state = ds.io.load(checkpoint)
+second, loader = problem.trainer(model_seed=50 + rank, loader_seed=9)
+second.model.load_state_dict(state["model"])
+second.load_state_dict(state["trainer"])
+loader.load_state_dict(state["loader"])
+second.fit(loader, epochs=3 - second.epoch, val=problem.validation())
+results["resumed_equal"] = all(
+    np.array_equal(a, b)
+    for a, b in zip(problem.weights(second.model).values(), problem.weights(whole.model).values())
+)
+results["resumed_history_equal"] = problem.records(second.history) == problem.records(whole.history)
+(out / f"results{rank}.json").write_text(json.dumps(results))

@@ -1,0 +1,74 @@
+"""Data parallelism with real processes: ``mpiexec -n P`` runs the workers in tests/mpi.
+
+Each launch starts P Python interpreters, so each checks several things at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import descend as ds
+from tests.mpi import problem
+
+WORKERS = Path(__file__).parent / "mpi"
+
+
+def mpiexec(n: int, *command, timeout: float = 60, cwd=None) -> subprocess.CompletedProcess:
+    """Run ``command`` in ``n`` processes with the mpiexec of this Python's environment."""
+    launcher = Path(sys.executable).parent / "mpiexec"
+    if not launcher.exists():
+        pytest.fail(f"no mpiexec next to {sys.executable}: pip install 'descend[mpi]'")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "MPI"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
+    return subprocess.run(
+        [str(launcher), "-n", str(n), *map(str, command)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def single_process_reference():
+    trainer, loader = problem.trainer(model_seed=100)
+    trainer.fit(loader, epochs=3, val=problem.validation())
+    return problem.weights(trainer.model), problem.records(trainer.history)
+
+
+@pytest.fixture(scope="module")
+def reference():
+    old = ds.get_default_dtype()
+    try:
+        return single_process_reference()
+    finally:
+        ds.set_default_dtype(old)
+
+
+@pytest.mark.parametrize("processes", [2, 3])
+def test_data_parallel_training_equals_one_process(processes, reference, tmp_path):
+    done = mpiexec(processes, sys.executable, WORKERS / "train_worker.py", tmp_path)
+    assert done.returncode == 0, done.stderr
+    weights, records = reference
+    for rank in range(processes):  # every process ends with one process's weights
+        mine = np.load(tmp_path / f"weights{rank}.npz")
+        assert sorted(mine) == sorted(weights)
+        for name, expected in weights.items():
+            np.testing.assert_allclose(mine[name], expected, rtol=1e-9, atol=1e-12)
+    history = json.loads((tmp_path / "history.json").read_text())
+    assert history.keys() == records.keys()
+    for key, values in records.items():
+        np.testing.assert_allclose(history[key], values, rtol=1e-9, err_msg=key)
+    assert len(history["step_loss"]) == 3 * 4  # 49 samples, batch 16: 4 updates per epoch
+    for rank in range(processes):
+        results = json.loads((tmp_path / f"results{rank}.json").read_text())
+        assert results["stopped_at"] == [3, 1], "a stop in one process stops all at once"
+        assert results["interrupted"] == [True, 6]
+        assert results["resumed_equal"] and results["resumed_history_equal"]
