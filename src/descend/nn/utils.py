@@ -45,9 +45,12 @@ def clip_grad_norm_(
 
     Examples
     --------
-    >>> loss.backward()
-    >>> norm = clip_grad_norm_(model.parameters(), max_norm=1.0)
-    >>> optimizer.step()
+    >>> model = nn.Linear(3, 1)
+    >>> (100 * model(ds.ones(4, 3))).sum().backward()  # gradients 400, 400, 400 and 400
+    >>> clip_grad_norm_(model.parameters(), max_norm=1.0)  # their norm before clipping
+    tensor(800.)
+    >>> model.bias.grad  # all four scaled by 1/800: norm 1, the same direction
+    array([0.5], dtype=float32)
     """
     max_norm = _number(max_norm, "max_norm")
     norm_type = _number(norm_type, "norm_type")
@@ -75,8 +78,11 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
 
     Examples
     --------
-    >>> loss.backward()
+    >>> model = nn.Linear(3, 1)
+    >>> (100 * model(ds.ones(4, 3))).sum().backward()  # gradients of 400
     >>> clip_grad_value_(model.parameters(), clip_value=0.5)
+    >>> model.weight.grad
+    array([[0.5, 0.5, 0.5]], dtype=float32)
     """
     clip_value = _number(clip_value, "clip_value")
     for p in _as_list(parameters):

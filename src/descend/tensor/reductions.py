@@ -132,7 +132,7 @@ def max(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None)
     tensor([5., 7.])
     >>> values, indices = x.max(dim=1)
     >>> indices
-    tensor([1, 0])
+    tensor([1, 0], dtype=int64)
     """
     if dim is not None:
         return _along(x, "max", np.argmax, axis, dim, keepdims if keepdim is None else keepdim)
@@ -185,7 +185,7 @@ def argmax(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=No
     Examples
     --------
     >>> ds.tensor([[0.1, 0.7, 0.2], [0.5, 0.3, 0.2]]).argmax(dim=1)
-    tensor([1, 0])
+    tensor([1, 0], dtype=int64)
     """
     if dim is not None or keepdim is not None:
         axis, keepdims = _torch_names("argmax", axis, keepdims, dim, keepdim)

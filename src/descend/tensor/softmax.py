@@ -36,8 +36,8 @@ def softmax(x, dim: int = -1, *, axis: int | None = None) -> Tensor:
     >>> softmax(ds.tensor([[1000.0, 1000.0]]))
     tensor([[0.5, 0.5]])
     >>> ds.tensor([[0.0, 0.0], [0.0, 2.0]]).softmax(dim=0)
-    tensor([[0.5      , 0.1192029],
-            [0.5      , 0.8807971]])
+    tensor([[0.5       , 0.11920292],
+            [0.5       , 0.880797  ]])
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
     dim = _dim(dim, axis, "softmax")
