@@ -10,11 +10,11 @@ import argparse
 import os
 import sys
 
-from descend.cli import compare, evaluate, explain, info, landscape, lr_find, predict, train
+from descend.cli import compare, evaluate, explain, export, info, landscape, lr_find, predict, train
 from descend.cli.common import HelpFormatter, UsageError, add_command
 from descend.io import ModelFileError
 
-COMMANDS = (train, evaluate, predict, info, landscape, compare, lr_find, explain)
+COMMANDS = (train, evaluate, predict, export, info, landscape, compare, lr_find, explain)
 
 EXAMPLES = """\
 examples:
@@ -22,6 +22,7 @@ examples:
   descend train --data iris --model softmax  another data set, another model
   descend evaluate runs/digits-mlp           metrics and confusion matrix on the test split
   descend predict runs/digits-mlp new.csv    predictions for new rows
+  descend export runs/digits-mlp m.onnx      the run as an ONNX model, scaler included
   descend info runs/digits-mlp               layers, parameters, settings, final metrics
   descend landscape --compare optimizers     paths of 6 optimizers on a two-weight bowl
   descend compare --optimizer sgd,momentum,adam

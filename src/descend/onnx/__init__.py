@@ -1,6 +1,7 @@
 """ONNX export by tracing: run a model once, write the ops it ran as an ONNX graph.
 
     >>> ds.onnx.export(model, X[:2], "model.onnx")        # any Module of supported ops
+    >>> ds.onnx.export_run("runs/iris-softmax", "iris.onnx")   # scaler and softmax included
 
 Export runs the model in eval mode on an example input while the engine hands every
 op to a tracer (``descend.tensor.autograd.tracing``). Each op becomes one ONNX node
@@ -24,7 +25,7 @@ from descend.onnx.trace import ExportError, trace
 DEFAULT_OPSET = 17
 MIN_OPSET = 13
 
-__all__ = ["DEFAULT_OPSET", "ExportError", "export", "to_model"]
+__all__ = ["DEFAULT_OPSET", "ExportError", "export", "export_run", "to_model"]
 
 
 def export(
@@ -97,6 +98,28 @@ def to_model(model: Module, example_input, opset=None, metadata=None, forward=No
     graph.scope = ""
     outputs = [graph.value(out, None) for out in recorded.outputs]
     return graph.model(outputs, metadata)
+
+
+def export_run(run, path: str | os.PathLike, opset: int | None = None) -> Path:
+    """Export a trained run (a folder or a ``SavedRun``) with its input scaling.
+
+    The ONNX model takes raw features (N, F) as ``descend predict`` reads them and
+    gives what it gives: class probabilities (N, C) for a classifier, whose names
+    are in the metadata (``class_names``, JSON), or values (N,) in the target's own
+    units for a regressor.
+    """
+    from descend.onnx.run import served
+
+    pipeline = served(run)
+    proto = to_model(
+        pipeline.model,
+        pipeline.example,
+        opset,
+        pipeline.metadata,
+        pipeline.forward,
+        pipeline.arrays,
+    )
+    return _write(proto, path)
 
 
 def _write(proto, path) -> Path:
