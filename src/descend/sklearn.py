@@ -5,11 +5,14 @@ stores its arguments, ``fit`` validates the data, builds a fresh network and tra
 with descend's Trainer, and learns the attributes that end in ``_``. So they work in
 ``Pipeline``, ``GridSearchCV`` and ``cross_val_score``, and survive ``clone``.
 
+>>> from sklearn.datasets import load_iris
 >>> from sklearn.pipeline import make_pipeline
 >>> from sklearn.preprocessing import StandardScaler
 >>> from descend.sklearn import NeuralNetClassifier
->>> model = make_pipeline(StandardScaler(), NeuralNetClassifier(hidden=(32,), epochs=50))
->>> model.fit(X_train, y_train).score(X_test, y_test)  # doctest: +SKIP
+>>> X, y = load_iris(return_X_y=True)
+>>> net = NeuralNetClassifier(hidden=(16,), epochs=50, lr=0.01, random_state=0)
+>>> make_pipeline(StandardScaler(), net).fit(X, y).score(X, y) > 0.9
+True
 
 Anchors: scikit-learn's ``MLPClassifier`` (parameter names, ``partial_fit``,
 ``loss_curve_``) and skorch (a network module given by the user).
@@ -307,9 +310,15 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
 
     Examples
     --------
-    >>> clf = NeuralNetClassifier(hidden=(32,), epochs=100, random_state=0).fit(X, y)
+    >>> from sklearn.datasets import load_iris
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = NeuralNetClassifier(hidden=(16,), epochs=50, lr=0.01, random_state=0).fit(X, y)
     >>> clf.predict_proba(X[:2]).sum(axis=1)
     array([1., 1.])
+    >>> clf.save("iris-net.safetensors")
+    PosixPath('iris-net.safetensors')
+    >>> NeuralNetClassifier.load("iris-net.safetensors").score(X, y) == clf.score(X, y)
+    True
     """
 
     def _loss(self) -> nn.Module:

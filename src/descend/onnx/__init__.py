@@ -1,7 +1,9 @@
 """ONNX export by tracing: run a model once, write the ops it ran as an ONNX graph.
 
-    >>> ds.onnx.export(model, X[:2], "model.onnx")        # any Module of supported ops
-    >>> ds.onnx.export_run("runs/iris-softmax", "iris.onnx")   # scaler and softmax included
+    >>> model = ds.models.MLP([4, 16, 3])                  # any Module of supported ops
+    >>> ds.onnx.export(model, np.zeros((2, 4), np.float32), "mlp.onnx")
+    PosixPath('mlp.onnx')
+    >>> ds.onnx.export_run("runs/iris-softmax", "iris.onnx")  # doctest: +SKIP
 
 Export runs the model in eval mode on an example input while the engine hands every
 op to a tracer (``descend.tensor.autograd.tracing``). Each op becomes one ONNX node
