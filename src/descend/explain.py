@@ -87,8 +87,11 @@ def explain(
 
     Examples
     --------
-    >>> print(ds.explain())
-    >>> ds.explain("logistic", steps=50).converged_step
+    >>> print(str(ds.explain()).splitlines()[0])
+    One step of gradient descent, written out: linear regression on 4 samples with 2 features
+    >>> steps = ds.explain("logistic", steps=50).steps
+    >>> len(steps), steps[-1].cost < steps[0].cost
+    (50, True)
     """
     if model not in _TARGETS:
         raise ValueError(f"model must be 'linear' or 'logistic', got {model!r}")

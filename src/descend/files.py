@@ -19,7 +19,9 @@ def atomic_write(path: str | os.PathLike, mode: str = "w", **open_kwargs):
     Examples
     --------
     >>> with atomic_write("metrics.json") as f:
-    ...     f.write(text)
+    ...     _ = f.write('{"loss": 0.25}')
+    >>> open("metrics.json").read()
+    '{"loss": 0.25}'
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -47,8 +47,11 @@ def save(obj, path: str | os.PathLike, metadata: dict | None = None) -> Path:
 
     Examples
     --------
-    >>> ds.io.save(model, "runs/mlp/model.safetensors")
+    >>> model = nn.Linear(2, 1)
+    >>> ds.io.save(model, "runs/mlp/model.safetensors").name
+    'model.safetensors'
     >>> model.load_state_dict(ds.io.load("runs/mlp/model.safetensors"))
+    IncompatibleKeys(missing_keys=[], unexpected_keys=[])
     """
     path = Path(path)
     state = obj.state_dict() if hasattr(obj, "state_dict") else obj

@@ -154,8 +154,8 @@ def log_loss(y_true, y_prob, labels=None) -> float:
 
     Examples
     --------
-    >>> log_loss([0, 1], [[0.9, 0.1], [0.2, 0.8]])
-    0.16425203348601802
+    >>> round(log_loss([0, 1], [[0.9, 0.1], [0.2, 0.8]]), 6)  # -(log 0.9 + log 0.8) / 2
+    0.164252
     """
     t = _labels(y_true, "y_true")
     prob = to_numpy(y_prob, "y_prob")

@@ -72,7 +72,8 @@ class MLP(nn.Sequential):
 
     Examples
     --------
-    >>> MLP([784, 256, 128, 10])  # state_dict keys: 0.weight, 0.bias, 2.weight, ...
+    >>> list(MLP([784, 256, 128, 10]).state_dict())[:3]  # PyTorch's keys
+    ['0.weight', '0.bias', '2.weight']
     """
 
     def __init__(self, sizes, activation: str = "relu", dropout: float = 0.0):

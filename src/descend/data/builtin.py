@@ -37,7 +37,7 @@ def load_digits(return_names: bool = False):
     Examples
     --------
     >>> X, y = load_digits()
-    >>> X.shape, y.max()
+    >>> X.shape, int(y.max())
     ((1797, 64), 9)
     """
     return _load("load_digits", return_names, classes=True)

@@ -41,8 +41,11 @@ def train_test_split(
 
     Examples
     --------
+    >>> X, y = np.arange(20.0).reshape(10, 2), np.array([0] * 5 + [1] * 5)
     >>> X_train, X_test, y_train, y_test = train_test_split(
     ...     X, y, test_size=0.2, stratify=y, random_state=0)
+    >>> X_train.shape, X_test.shape, np.bincount(y_test).tolist()  # one of each class
+    ((8, 2), (2, 2), [1, 1])
     """
     X = to_numpy(X, "X", numeric=False)
     check_not_empty(X, "X")

@@ -77,7 +77,10 @@ def decision_regions(
 
     Examples
     --------
-    >>> ds.plot.decision_regions(trainer, X, y, "regions.png")
+    >>> X, y = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([0, 1, 0, 1])
+    >>> model = ds.models.LogisticRegression(2)
+    >>> ds.plot.decision_regions(model, X, y, "regions.png").name
+    'regions.png'
     """
     return save(
         decision_regions_figure(
@@ -190,8 +193,9 @@ def confusion_matrix(
 
     Examples
     --------
-    >>> cm = ds.metrics.confusion_matrix(y_test, trainer.predict(X_test))
-    >>> ds.plot.confusion_matrix(cm, "confusion.png")
+    >>> cm = ds.metrics.confusion_matrix([0, 1, 1, 2], [0, 1, 2, 2])  # true, predicted
+    >>> ds.plot.confusion_matrix(cm, "confusion.png", labels=["a", "b", "c"]).name
+    'confusion.png'
     """
     return save(confusion_matrix_figure(cm, labels=labels, title=title), path)
 

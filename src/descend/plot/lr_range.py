@@ -21,8 +21,12 @@ def lr_find(result: LRFinderResult, path: str | os.PathLike, title: str | None =
 
     Examples
     --------
-    >>> result = ds.lr_find(model, loss, optimizer, (X, y))
-    >>> ds.plot.lr_find(result, "lr_find.png")
+    >>> X, y = ds.data.load_iris()
+    >>> model = nn.Linear(4, 3)
+    >>> optimizer = ds.optim.SGD(model.parameters(), lr=1e-3)
+    >>> result = ds.lr_find(model, nn.CrossEntropyLoss(), optimizer, (X, y), seed=0)
+    >>> ds.plot.lr_find(result, "lr_find.png").name
+    'lr_find.png'
     """
     return save(lr_find_figure(result, title=title), path)
 
