@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -72,3 +73,18 @@ def test_data_parallel_training_equals_one_process(processes, reference, tmp_pat
         assert results["stopped_at"] == [3, 1], "a stop in one process stops all at once"
         assert results["interrupted"] == [True, 6]
         assert results["resumed_equal"] and results["resumed_history_equal"]
+
+
+@pytest.mark.parametrize("how", ["kill", "raise"])
+def test_a_process_that_dies_ends_the_job(how, tmp_path):
+    start = time.perf_counter()
+    done = mpiexec(2, sys.executable, WORKERS / "fault_worker.py", tmp_path, how, timeout=60)
+    assert time.perf_counter() - start < 60
+    assert done.returncode != 0
+    if how == "raise":
+        assert done.stderr.count("RuntimeError: process 1 gives up") == 1, done.stderr
+    # process 0 wrote its log after epoch 1 and was stopped before the end of epoch 2:
+    # the file is whole, never half written
+    lines = (tmp_path / "history.csv").read_text().splitlines()
+    assert len(lines) == 2 and lines[1].startswith("1,")
+    assert [p.name for p in tmp_path.iterdir()] == ["history.csv"]
