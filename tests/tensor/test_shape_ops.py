@@ -1,8 +1,10 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 import descend as ds
 from tests.tensor.helpers import normal
+from tests.tensor_strategies import shape_and_index, shape_and_permutation
 
 
 @pytest.mark.parametrize(
@@ -128,3 +130,28 @@ def test_where_with_scalar_branch_and_tensor_condition():
     y.sum().backward()
     np.testing.assert_array_equal(y.data, [0.0, 2.0, 0.0])
     np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=shape_and_permutation())
+def test_transpose_any_permutation(case):
+    shape, axes = case
+    x = normal(*shape)
+    np.testing.assert_array_equal(x.transpose(*axes).data, x.data.transpose(*axes))
+    assert ds.gradcheck(lambda t: t.transpose(*axes), x)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=shape_and_index())
+def test_getitem_any_index(case):
+    shape, key = case
+    x = normal(*shape)
+    np.testing.assert_array_equal(x[key].data, x.data[key])
+    # Against the definition: the gradient of sum(w * x[key]) scatters w back, adding up
+    # where an index repeats.
+    w = np.random.default_rng(1).standard_normal(x.data[key].shape)
+    leaf = ds.tensor(x.data, requires_grad=True)
+    (leaf[key] * w).sum().backward()
+    expected = np.zeros(shape)
+    np.add.at(expected, key, w)
+    np.testing.assert_allclose(leaf.grad, expected, rtol=1e-12)

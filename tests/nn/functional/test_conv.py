@@ -4,6 +4,8 @@ import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import descend as ds
 from descend.nn.functional import (
@@ -14,34 +16,42 @@ from descend.nn.functional import (
     max_pool1d,
     max_pool2d,
 )
+from tests.tensor_strategies import windows
 
 RNG = np.random.default_rng(7)
 
 
+def _pair(value):
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
 def reference_conv(x, w, b, stride, padding):
-    """The definition, one output value at a time."""
+    """The definition, one output value at a time (stride and padding: int or pair)."""
+    (sh, sw), (ph, pw) = _pair(stride), _pair(padding)
     n, c, h, wd = x.shape
     o, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
-    ho = (h + 2 * padding - kh) // stride + 1
-    wo = (wd + 2 * padding - kw) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    ho = (h + 2 * ph - kh) // sh + 1
+    wo = (wd + 2 * pw - kw) // sw + 1
     out = np.zeros((n, o, ho, wo))
     for i in range(ho):
         for j in range(wo):
-            patch = xp[:, :, i * stride : i * stride + kh, j * stride : j * stride + kw]
+            patch = xp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw]
             out[:, :, i, j] = np.tensordot(patch, w, axes=([1, 2, 3], [1, 2, 3]))
     return out + (0 if b is None else b[None, :, None, None])
 
 
 def reference_pool(x, k, stride, padding, reduce, fill):
+    """The definition, one window at a time (kernel, stride and padding: int or pair)."""
+    (kh, kw), (sh, sw), (ph, pw) = _pair(k), _pair(stride), _pair(padding)
     n, c, h, w = x.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)), constant_values=fill)
-    ho = (h + 2 * padding - k) // stride + 1
-    wo = (w + 2 * padding - k) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=fill)
+    ho = (h + 2 * ph - kh) // sh + 1
+    wo = (w + 2 * pw - kw) // sw + 1
     out = np.zeros((n, c, ho, wo))
     for i in range(ho):
         for j in range(wo):
-            window = xp[:, :, i * stride : i * stride + k, j * stride : j * stride + k]
+            window = xp[:, :, i * sh : i * sh + kh, j * sw : j * sw + kw]
             out[:, :, i, j] = reduce(window, axis=(2, 3))
     return out
 
@@ -347,3 +357,69 @@ def test_pool1d_errors(pool):
         pool(ds.zeros(1, 1, 8, 8), 2)
     with pytest.raises(ValueError, match=r"kernel_size must be an int >= 1, got \(2, 2\)"):
         pool(ds.zeros(1, 1, 8), (2, 2))
+
+
+# -- any geometry (hypothesis): values against the loops above, gradients by differences --
+
+
+def _distinct(shape):
+    """Values without ties (max pooling's gradient is not defined at a tie)."""
+    return RNG.permutation(int(np.prod(shape))).reshape(shape) / 10.0
+
+
+@settings(max_examples=40, deadline=None)
+@given(geometry=windows(2), n=st.integers(1, 2), c=st.integers(1, 3), o=st.integers(1, 3),
+       bias=st.booleans())  # fmt: skip
+def test_conv2d_any_geometry(geometry, n, c, o, bias):
+    kernel, stride, padding, size = geometry
+    x, w = RNG.standard_normal((n, c, *size)), RNG.standard_normal((o, c, *kernel))
+    b = RNG.standard_normal(o) if bias else None
+    out = conv2d(ds.tensor(x), ds.tensor(w), None if b is None else ds.tensor(b), stride, padding)
+    np.testing.assert_allclose(out.data, reference_conv(x, w, b, stride, padding), atol=1e-12)
+    inputs = [ds.tensor(x), ds.tensor(w)] + ([] if b is None else [ds.tensor(b)])
+    assert ds.gradcheck(lambda *t: conv2d(*t, stride=stride, padding=padding), *inputs)
+
+
+@settings(max_examples=40, deadline=None)
+@given(geometry=windows(1), n=st.integers(1, 2), c=st.integers(1, 3), o=st.integers(1, 3))
+def test_conv1d_any_geometry(geometry, n, c, o):
+    (k,), (s,), (p,), (length,) = geometry
+    x, w, b = (
+        RNG.standard_normal((n, c, length)),
+        RNG.standard_normal((o, c, k)),
+        RNG.standard_normal(o),
+    )
+    out = conv1d(ds.tensor(x), ds.tensor(w), ds.tensor(b), s, p)
+    np.testing.assert_allclose(out.data, reference_conv1d(x, w, b, s, p), atol=1e-12)
+    assert ds.gradcheck(lambda *t: conv1d(*t, s, p), ds.tensor(x), ds.tensor(w), ds.tensor(b))
+
+
+@settings(max_examples=40, deadline=None)
+@given(geometry=windows(2, pool=True), kind=st.sampled_from(["max", "avg"]),
+       default_stride=st.booleans())  # fmt: skip
+def test_pool2d_any_geometry(geometry, kind, default_stride):
+    kernel, stride, padding, size = geometry
+    stride = None if default_stride else stride
+    pool, reduce, fill = (
+        (max_pool2d, np.max, -np.inf) if kind == "max" else (avg_pool2d, np.mean, 0.0)
+    )
+    x = _distinct((2, 2, *size))
+    out = pool(ds.tensor(x), kernel, stride, padding)
+    expected = reference_pool(
+        x, kernel, kernel if stride is None else stride, padding, reduce, fill
+    )
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    assert ds.gradcheck(lambda t: pool(t, kernel, stride, padding), ds.tensor(x))
+
+
+@settings(max_examples=40, deadline=None)
+@given(geometry=windows(1, pool=True), kind=st.sampled_from(["max", "avg"]))
+def test_pool1d_any_geometry(geometry, kind):
+    (k,), (s,), (p,), (length,) = geometry
+    pool, reduce, fill = (
+        (max_pool1d, np.max, -np.inf) if kind == "max" else (avg_pool1d, np.mean, 0.0)
+    )
+    x = _distinct((2, 3, length))
+    out = pool(ds.tensor(x), k, s, p)
+    np.testing.assert_allclose(out.data, reference_pool1d(x, k, s, p, reduce, fill), rtol=1e-12)
+    assert ds.gradcheck(lambda t: pool(t, k, s, p), ds.tensor(x))
