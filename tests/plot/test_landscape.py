@@ -1,184 +1,104 @@
-import itertools
+"""Drawing a Landscape: what the picture shows is what descend.landscape computed."""
 
 import numpy as np
 import pytest
+from matplotlib.colors import to_hex
 
 from descend import plot
-from descend.plot.landscape_figure import loss_landscape_figure
-from descend.plot.problems import make_data, problem
+from descend.landscape import compute_landscape
+from descend.plot.landscape import loss_landscape_figure
 from tests.plot.png import assert_picture
 
 
 @pytest.fixture(scope="module")
 def lr_landscape():
-    return plot.compute_landscape("linear", "lr", resolution=41)
+    return compute_landscape("linear", "lr", resolution=41)
 
 
-@pytest.fixture(scope="module")
-def optimizer_landscape():
-    return plot.compute_landscape("linear", "optimizers", resolution=41)
-
-
-@pytest.fixture(scope="module")
-def strategy_landscape():
-    return plot.compute_landscape("linear", "strategies", epochs=10, resolution=41)
-
-
-def test_every_path_starts_at_the_start(lr_landscape, optimizer_landscape, strategy_landscape):
-    for land in (lr_landscape, optimizer_landscape, strategy_landscape):
-        np.testing.assert_array_equal(land.start, [-2.5, -1.0])
-        for run in land.runs:
-            np.testing.assert_allclose(run.weights[0], land.start, rtol=0, atol=1e-6)
-            np.testing.assert_allclose(run.costs[0], land.start_cost, rtol=1e-5)
-            assert len(run.costs) == len(run.weights) == run.updates + 1
-
-
-def test_the_minimum_is_least_squares(lr_landscape):
-    x, y = make_data("linear")
-    slope, intercept = np.polyfit(x[:, 0], y, 1)
-    np.testing.assert_allclose(lr_landscape.minimum, [intercept, slope], rtol=1e-10)
-    residuals = y - intercept - slope * x[:, 0]
-    np.testing.assert_allclose(lr_landscape.cost_at(lr_landscape.minimum), np.mean(residuals**2))
-
-
-def test_the_grid_is_the_cost_at_each_point(lr_landscape):
-    land = lr_landscape
-    x, y = land.X[:, 0], land.y
-    for i, j in [(0, 0), (7, 30), (40, 12)]:
-        w0, w1 = land.w0[j], land.w1[i]
-        np.testing.assert_allclose(land.cost[i, j], np.mean((w0 + w1 * x - y) ** 2), rtol=1e-12)
-    assert land.cost.shape == (41, 41)
-
-
-def test_the_gradient_at_the_start_is_the_slope_of_the_cost(lr_landscape):
-    land, eps = lr_landscape, 1e-5
-    numeric = [
-        (land.cost_at(land.start + d) - land.cost_at(land.start - d))[0] / (2 * eps)
-        for d in (np.array([eps, 0]), np.array([0, eps]))
-    ]
-    np.testing.assert_allclose(land.gradient, numeric, rtol=1e-4)  # autodiff ran in float32
-
-
-def test_learning_rates_too_small_good_too_large(lr_landscape):
-    small, good, large = lr_landscape.runs
-    assert [r.settings["role"] for r in (small, good, large)] == ["too small", "good", "too large"]
-    assert small.settings["lr"] < good.settings["lr"] < large.settings["lr"]
-    distance = np.linalg.norm(lr_landscape.start - lr_landscape.minimum)
-    good_end = np.linalg.norm(good.weights[-1] - lr_landscape.minimum)
-    small_end = np.linalg.norm(small.weights[-1] - lr_landscape.minimum)
-    assert good_end < 0.05 * distance  # the good rate ends near the least-squares minimum
-    assert small_end > 0.3 * distance  # the small one is still crawling
-    assert np.all(np.diff(small.costs) < 0) and np.all(np.diff(good.costs) <= 1e-6)
-    assert large.diverged and not good.diverged and not small.diverged
-    assert large.costs[-1] > 100 * large.costs[0]  # the cost grows ...
-    assert np.all(np.diff(large.costs[3:]) > 0)  # ... step after step
-    assert large.updates < 40  # stopped once far away
-
-
-def test_optimizer_paths_differ(optimizer_landscape):
-    runs = optimizer_landscape.runs
-    names = [r.settings["optimizer"] for r in runs]
-    assert names == ["SGD", "SGD", "SGD", "Adagrad", "RMSprop", "Adam"]
-    assert [r.label.split(" lr")[0] for r in runs] == [
-        "SGD", "momentum 0.9", "Nesterov 0.9", "AdaGrad", "RMSProp", "Adam",
-    ]  # fmt: skip
-    for a, b in itertools.combinations(runs, 2):
-        assert np.abs(a.weights - b.weights).max() > 0.05, (a.label, b.label)
-    for run in runs:
-        assert run.updates == 60 and run.costs[-1] < 0.02 * run.costs[0]
-
-
-def test_the_paths_are_the_optimizers_real_trajectories(optimizer_landscape):
-    """Batch gradient descent by hand, in float64, gives the SGD run's path."""
-    land = optimizer_landscape
-    sgd = land.runs[0]
-    lr, x, y = sgd.settings["lr"], land.X[:, 0], land.y
-    w = land.start.copy()
-    path = [w.copy()]
-    for _ in range(sgd.updates):
-        error = w[0] + w[1] * x - y
-        w -= lr * 2 * np.array([error.mean(), (error * x).mean()])
-        path.append(w.copy())
-    np.testing.assert_allclose(sgd.weights, path, atol=2e-5)
-
-
-def test_strategies_make_one_update_per_batch(strategy_landscape):
-    batch, mini, single = strategy_landscape.runs
-    n = len(strategy_landscape.X)
-    assert (batch.updates, mini.updates, single.updates) == (10, 10 * n // 8, 10 * n)
-    assert [r.settings["batch_size"] for r in (batch, mini, single)] == ["full", 8, 1]
-    assert len({r.settings["lr"] for r in (batch, mini, single)}) == 1
-
-    def wiggle(run):  # path length over distance travelled: 1 for a straight line
-        steps = np.linalg.norm(np.diff(run.weights, axis=0), axis=1).sum()
-        return steps / np.linalg.norm(run.weights[-1] - run.weights[0])
-
-    assert wiggle(batch) < wiggle(mini) < wiggle(single)
-
-
-def test_the_stochastic_runs_follow_the_seed():
-    a = plot.compute_landscape("linear", "strategies", epochs=2, resolution=11, seed=3)
-    b = plot.compute_landscape("linear", "strategies", epochs=2, resolution=11, seed=3)
-    c = plot.compute_landscape("linear", "strategies", epochs=2, resolution=11, seed=4)
-    np.testing.assert_array_equal(a.runs[2].weights, b.runs[2].weights)
-    assert a.runs[2].weights.shape == c.runs[2].weights.shape
-    assert not np.array_equal(a.runs[2].weights, c.runs[2].weights)
-
-
-def test_logistic_landscape():
-    land = plot.compute_landscape("logistic", "lr", resolution=31)
-    task = problem("logistic", land.X, land.y)
-    eps = 1e-6
-    for d in (np.array([eps, 0]), np.array([0, eps])):  # the minimum is flat
-        slope = (task.cost((land.minimum + d)[None]) - task.cost((land.minimum - d)[None])) / eps
-        assert abs(slope[0]) < 1e-6
-    small, good, large = land.runs
-    assert np.linalg.norm(good.weights[-1] - land.minimum) < 1e-3
-    # Too large: the log-loss flattens far out, so the weights bounce across the valley
-    # for ever instead of flying off, ending higher than the good rate did.
-    assert not large.diverged and large.costs[-1] > good.costs[-1] + 0.05
-    assert land.weight_names == ("w0 (weight of x1)", "w1 (weight of x2)")
-
-
-def test_custom_settings_are_used():
-    land = plot.compute_landscape(
-        "linear", "lr", start=(0.0, 0.0), lrs=(0.01, 0.05, 0.1), epochs=5, resolution=11
-    )
-    assert [r.settings["lr"] for r in land.runs] == [0.01, 0.05, 0.1]
-    np.testing.assert_array_equal(land.runs[0].weights[0], [0.0, 0.0])
-    assert all(r.updates == 5 for r in land.runs)
-
-
-@pytest.mark.parametrize(
-    "kwargs, message",
-    [
-        ({"compare": "batch"}, "compare must be one of strategies, optimizers, lr; got 'batch'"),
-        ({"model": "mlp"}, "model must be one of linear, logistic; got 'mlp'"),
-        ({"start": (1.0, np.nan)}, "start must be two finite numbers"),
-        ({"start": (1.0, 2.0, 3.0)}, "start must be two finite numbers"),
-        ({"compare": "lr", "lrs": (0.1, 0.2)}, "lrs must be three positive learning rates"),
-    ],
-)
-def test_bad_settings_are_named(kwargs, message):
-    with pytest.raises(ValueError, match=message.replace("(", r"\(")):
-        plot.compute_landscape(**kwargs)
+def _legend(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_the_picture_draws_the_computed_paths(tmp_path, lr_landscape):
     land = lr_landscape
     figure = loss_landscape_figure(land)
     contour_ax, slice_ax = figure.axes[0], figure.axes[2]  # axes[1] is the colour bar
-    labels = [t.get_text() for t in contour_ax.get_legend().get_texts()]
+    labels = _legend(contour_ax)
     assert any("(too large): diverges" in label and "leaves the plot" in label for label in labels)
+    assert "minimum (least squares): (1.56, 2.07)" in labels
     good = next(line for line in contour_ax.lines if line.get_label().startswith("lr=0.135 (good)"))
     np.testing.assert_array_equal(good.get_xdata(), land.runs[1].weights[:, 0])
     tangent = next(line for line in slice_ax.lines if line.get_label().startswith("tangent"))
     (t0, t1), (c0, c1) = tangent.get_xdata(), tangent.get_ydata()
     np.testing.assert_allclose((c1 - c0) / (t1 - t0), land.gradient[1])
     assert contour_ax.get_xlim() == (land.w0[0], land.w0[-1])
+    assert figure._suptitle.get_text().startswith("Loss landscape of linear regression")
     assert_picture(plot.loss_landscape(land, tmp_path / "landscape.png"), min_size=(1200, 550))
+
+
+def test_minima_are_marked_and_each_run_says_where_it_ended(tmp_path):
+    land = compute_landscape("local-minimum", "optimizers", resolution=31)
+    figure = loss_landscape_figure(land)
+    ax = figure.axes[0]
+    stars = {to_hex(line.get_color()): line for line in ax.lines if line.get_marker() == "*"}
+    glob, local = land.minima
+    np.testing.assert_allclose(
+        np.column_stack([stars["#ffffff"].get_xdata(), stars["#ffffff"].get_ydata()]),
+        [glob.weights],
+    )
+    np.testing.assert_allclose(
+        np.column_stack([stars["#909090"].get_xdata(), stars["#909090"].get_ydata()]),
+        [local.weights],
+    )
+    labels = _legend(ax)
+    assert any(
+        label.startswith("SGD lr=1.85:") and label.endswith("→ local minimum") for label in labels
+    )
+    assert any(
+        label.startswith("momentum 0.9") and label.endswith("→ global minimum") for label in labels
+    )
+    assert any(label.startswith("local minimum (0.54, 0.63), cost 0.123") for label in labels)
+    texts = [t.get_text() for t in ax.texts]
+    assert "local\n(0.54, 0.63)" in texts and "global\n(-1.40, 1.01)" in texts
+    assert figure._suptitle.get_text().startswith("Loss landscape of one Gaussian unit")
+    assert_picture(plot.loss_landscape(land, tmp_path / "local.png"), min_size=(1200, 550))
+
+
+def test_several_starts_are_lettered_and_the_legend_stays_short(tmp_path):
+    land = compute_landscape("himmelblau", "lr", epochs=20, resolution=31)
+    figure = loss_landscape_figure(land)
+    ax = figure.axes[0]
+    labels = _legend(ax)
+    # One entry per setting and per start, not one per run (12 runs here).
+    assert sum(label.startswith("lr=") for label in labels) == 3
+    assert [label for label in labels if label.startswith("paths from start")] == [
+        f"paths from start {name} ({s[0]:g}, {s[1]:g}), cost {c:.3g}"
+        for name, s, c in zip("ABCD", land.starts, land.start_costs)
+    ]
+    assert any(label.startswith("4 global minima, cost 0") for label in labels)
+    assert {"A", "B", "C", "D"} <= {t.get_text() for t in ax.texts}
+    assert "from 4 starts" in figure._suptitle.get_text()
+    assert "20 updates each" in figure._suptitle.get_text()
+    assert_picture(plot.loss_landscape(land, tmp_path / "himmelblau.png"), min_size=(1200, 550))
+
+
+def test_the_downhill_arrow_stays_in_the_window():
+    land = compute_landscape("local-minimum", "optimizers", epochs=3, resolution=21)
+    ax = loss_landscape_figure(land).axes[0]
+    (arrow,) = [a for a in ax.texts if a.get_text() == "" and a.arrow_patch is not None]
+    tip = np.array(arrow.xy)
+    assert land.w0[0] <= tip[0] <= land.w0[-1] and land.w1[0] <= tip[1] <= land.w1[-1]
+    direction = (tip - land.start) / np.linalg.norm(tip - land.start)
+    np.testing.assert_allclose(direction, -land.gradient / np.linalg.norm(land.gradient))
 
 
 def test_loss_landscape_wants_a_landscape(tmp_path):
     with pytest.raises(TypeError, match="expected a Landscape from compute_landscape"):
         plot.loss_landscape("linear", tmp_path / "x.png")
+
+
+def test_ds_plot_keeps_the_names_it_had():
+    import descend.landscape as landscape
+
+    assert plot.compute_landscape is landscape.compute_landscape
+    assert plot.Landscape is landscape.Landscape and plot.make_data is landscape.make_data

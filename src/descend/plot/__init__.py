@@ -2,8 +2,9 @@
 
 - :func:`learning_curves`: loss and the main metric against epoch, events marked;
 - :func:`compare_curves`: several runs' learning curves in one picture;
-- :func:`compute_landscape` and :func:`loss_landscape`: the cost of a two-weight model
-  and the real paths of several optimizers, batch strategies or learning rates;
+- :func:`loss_landscape`: the cost of a two-weight model, its minima and the real paths
+  of several optimizers, batch strategies or learning rates, as
+  :func:`descend.landscape.compute_landscape` measured them (re-exported here);
 - :func:`lr_find`: the loss against the learning rate of a range test (``ds.lr_find``);
 - :func:`decision_regions` and :func:`confusion_matrix` for classifiers.
 
@@ -13,12 +14,11 @@ Every function writes a PNG atomically and returns its path.
 >>> ds.plot.learning_curves(history, "runs/curves.png")
 """
 
+from descend.landscape import Landscape, Run, compute_landscape, make_data
 from descend.plot.classifier import confusion_matrix, decision_regions
 from descend.plot.curves import compare_curves, learning_curves
-from descend.plot.landscape import Landscape, Run, compute_landscape
-from descend.plot.landscape_figure import loss_landscape
+from descend.plot.landscape import loss_landscape
 from descend.plot.lr_range import lr_find
-from descend.plot.problems import make_data
 
 __all__ = [
     "Landscape",

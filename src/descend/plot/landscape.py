@@ -1,324 +1,326 @@
-"""The loss landscape of a two-weight model, and the real paths of training runs across it.
+"""Drawing a Landscape: the cost as a filled contour with the runs' paths, and a 1-D slice.
 
-This module computes; :mod:`descend.plot.landscape_figure` draws. The cost surface is
-the library's own loss evaluated on a grid of weights; each path is a real training
-run (a descend model, a descend optimizer, the Trainer's loop over a DataLoader) whose
-weights are recorded after every update. The two problems (linear and logistic
-regression with two weights) are in :mod:`descend.plot.problems`.
+The numbers come from :mod:`descend.landscape` (the runs, the grid, the minima); this
+module only draws them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import os
+from pathlib import Path
 
 import numpy as np
+from matplotlib import patheffects
+from matplotlib.figure import Figure
 
-from descend import optim
-from descend.data import DataLoader, TensorDataset
-from descend.plot.problems import PROBLEMS, Problem, check_choice, gradient, make_data, problem
-from descend.train import Callback, Trainer
+from descend.landscape import Landscape
+from descend.plot._figure import colour, new_figure, save
 
-COMPARISONS = ("strategies", "optimizers", "lr")
-
-
-@dataclass
-class Run:
-    """One training run's path across the landscape.
-
-    Attributes
-    ----------
-    label : str
-    weights : ndarray, shape (T + 1, 2)
-        ``(w0, w1)`` at the start and after each of the T updates.
-    costs : ndarray, shape (T + 1,)
-        The full-data cost at each of those points.
-    diverged : bool
-        The weights left every sensible range (or became non-finite) and the run was stopped.
-    settings : dict
-        optimizer, lr, batch_size, epochs.
-    """
-
-    label: str
-    weights: np.ndarray
-    costs: np.ndarray
-    diverged: bool
-    settings: dict
-
-    @property
-    def updates(self) -> int:
-        return len(self.weights) - 1
+_TITLES = {
+    "strategies": "batch, mini-batch and stochastic gradient descent",
+    "optimizers": "optimizers from {starts}",
+    "lr": "a learning rate too small, good, too large",
+}
+_MARKERS = ("o", "s", "^", "D", "v", "P")
+_OUTLINE = [patheffects.withStroke(linewidth=3.5, foreground="white")]
 
 
-@dataclass
-class Landscape:
-    """Everything a landscape picture shows, as numbers.
+def loss_landscape(landscape: Landscape, path: str | os.PathLike, title: str | None = None) -> Path:
+    """Draw a :class:`~descend.landscape.Landscape` (from ``compute_landscape``); write a PNG.
 
-    Attributes
-    ----------
-    model, compare : str
-    X, y : ndarray
-        The data the cost is measured on.
-    weight_names : (str, str)
-    start : ndarray, shape (2,)
-        Where every run starts.
-    minimum : ndarray, shape (2,)
-        The exact minimum of the cost (least squares, or Newton's method).
-    w0, w1 : ndarray
-        The grid's axes; ``cost[i, j]`` is the cost at ``(w0[j], w1[i])``.
-    cost : ndarray, shape (len(w1), len(w0))
-    runs : list of Run
-    gradient : ndarray, shape (2,)
-        ``(dJ/dw0, dJ/dw1)`` at the start, by autodiff (backward through the model).
-    start_cost : float
-    """
-
-    model: str
-    compare: str
-    X: np.ndarray
-    y: np.ndarray
-    weight_names: tuple[str, str]
-    start: np.ndarray
-    minimum: np.ndarray
-    w0: np.ndarray
-    w1: np.ndarray
-    cost: np.ndarray
-    runs: list[Run]
-    gradient: np.ndarray
-    start_cost: float
-    loss_name: str = ""
-    notes: list[str] = field(default_factory=list)
-
-    def cost_at(self, weights) -> np.ndarray:
-        """The full-data cost at each row of ``weights`` (shape (G, 2)), by the library's loss."""
-        return problem(self.model, self.X, self.y).cost(np.atleast_2d(weights))
-
-
-# -- the runs ------------------------------------------------------------------------------
-class _PathRecorder(Callback):
-    """Keeps the two weights after every update; stops a run that has run far away."""
-
-    def __init__(self, problem: Problem, centre: np.ndarray, limit: float):
-        super().__init__()
-        self.problem, self.centre, self.limit = problem, centre, limit
-        self.points: list[np.ndarray] = []
-        self.diverged = False
-
-    def on_train_begin(self, logs):
-        self.points = [self.problem.weights(self.trainer.model)]
-
-    def on_batch_end(self, step, logs):
-        w = self.problem.weights(self.trainer.model)
-        self.points.append(w)
-        if not np.isfinite(w).all() or np.abs(w - self.centre).max() > self.limit:
-            self.diverged = True
-            self.trainer.stop_training = True
-
-
-@dataclass
-class _Setting:
-    label: str
-    optimizer: Callable  # params -> Optimizer
-    batch_size: int | str
-    note: dict
-
-
-def _settings(compare: str, problem: Problem, start: np.ndarray, lr, lrs, batch_size):
-    curvature = problem.curvature()
-    good = 1.0 / curvature  # one step to the bottom along the steepest direction
-    distance = float(np.linalg.norm(start - problem.minimum()))
-    sgd = optim.SGD
-    if compare == "strategies":
-        # Small enough that no single sample's step overshoots its own valley.
-        rate = lr if lr is not None else min(0.5 * good, 1 / problem.sample_curvature())
-        return [
-            _Setting(
-                f"batch GD (all {len(problem.X)})", lambda p: sgd(p, lr=rate), "full", {"lr": rate}
-            ),
-            _Setting(
-                f"mini-batch ({batch_size})", lambda p: sgd(p, lr=rate), batch_size, {"lr": rate}
-            ),
-            _Setting("SGD (batch 1)", lambda p: sgd(p, lr=rate), 1, {"lr": rate}),
-        ]
-    if compare == "optimizers":
-        rate = lr if lr is not None else 0.5 * good
-        # Momentum 0.9 multiplies the steady step by up to 10: a fifth of the rate keeps
-        # its overshoot on the picture. Adaptive methods step in weight units, so their
-        # rates follow the distance to travel.
-        heavy = rate / 5
-        adam, rms, ada = distance / 25, distance / 100, distance / 3
-        return [
-            _Setting(f"SGD lr={rate:.3g}", lambda p: sgd(p, lr=rate), "full", {"lr": rate}),
-            _Setting(
-                f"momentum 0.9 lr={heavy:.3g}",
-                lambda p: sgd(p, lr=heavy, momentum=0.9),
-                "full",
-                {"lr": heavy},
-            ),
-            _Setting(
-                f"Nesterov 0.9 lr={heavy:.3g}",
-                lambda p: sgd(p, lr=heavy, momentum=0.9, nesterov=True),
-                "full",
-                {"lr": heavy},
-            ),
-            _Setting(
-                f"AdaGrad lr={ada:.3g}", lambda p: optim.Adagrad(p, lr=ada), "full", {"lr": ada}
-            ),
-            _Setting(
-                f"RMSProp lr={rms:.3g}", lambda p: optim.RMSprop(p, lr=rms), "full", {"lr": rms}
-            ),
-            _Setting(f"Adam lr={adam:.3g}", lambda p: optim.Adam(p, lr=adam), "full", {"lr": adam}),
-        ]
-    small, big = (lrs[0], lrs[2]) if lrs else (good / 15, _too_large(problem, curvature))
-    rate = lrs[1] if lrs else good
-    words = ("too small", "good", "too large")
-    return [
-        _Setting(
-            f"lr={value:.3g} ({word})",
-            lambda p, v=value: sgd(p, lr=v),
-            "full",
-            {"lr": value, "role": word},
-        )
-        for value, word in zip((small, rate, big), words)
-    ]
-
-
-def _too_large(problem: Problem, curvature: float) -> float:
-    # Past 2/curvature each step overshoots the valley by more than it started from: a
-    # quadratic bowl (linear regression) throws the weights out ever further; the
-    # log-loss flattens far away, so logistic regression keeps bouncing across instead.
-    return (2.25 if problem.name == "linear" else 2.6) / curvature
-
-
-def _run(problem: Problem, setting: _Setting, start, epochs: int, seed: int, limit) -> Run:
-    model = problem.model(start)
-    optimizer = setting.optimizer(model.parameters())
-    recorder = _PathRecorder(problem, problem.minimum(), limit)
-    trainer = Trainer(
-        model, problem.loss(), optimizer, callbacks=[recorder], verbose=0, divergence_guard=False
-    )
-    loader = DataLoader(
-        TensorDataset(problem.X, problem.y),
-        batch_size=setting.batch_size,
-        shuffle=setting.batch_size != "full",
-        seed=seed,
-    )
-    with np.errstate(over="ignore", invalid="ignore"):
-        trainer.fit(loader, epochs=epochs)
-    weights = np.array(recorder.points)
-    finite = np.isfinite(weights).all(axis=1)
-    weights = weights[: int(np.argmin(finite)) if not finite.all() else len(weights)]
-    with np.errstate(over="ignore", invalid="ignore"):
-        costs = problem.cost(weights)
-    settings = {
-        "optimizer": type(optimizer).__name__,
-        "batch_size": setting.batch_size,
-        "epochs": epochs,
-        **setting.note,
-    }
-    return Run(setting.label, weights, costs, recorder.diverged, settings)
-
-
-def compute_landscape(
-    model: str = "linear",
-    compare: str = "strategies",
-    start=None,
-    epochs: int | None = None,
-    lr: float | None = None,
-    lrs=None,
-    batch_size: int = 8,
-    n_samples: int = 40,
-    seed: int = 0,
-    resolution: int = 121,
-) -> Landscape:
-    """Train several runs of a two-weight model from one start and measure the landscape.
-
-    Parameters
-    ----------
-    model : {'linear', 'logistic'}
-    compare : {'strategies', 'optimizers', 'lr'}
-        ``'strategies'``: batch GD, mini-batch and SGD (batch 1) with plain SGD updates.
-        ``'optimizers'``: SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam on the full batch.
-        ``'lr'``: plain batch gradient descent with a too-small, a good and a too-large
-        learning rate (chosen from the cost's curvature unless ``lrs`` is given).
-    start : (float, float), optional
-        The common starting weights (default: a point well away from the minimum).
-    epochs : int, optional
-        Epochs per run (default 30 for strategies, 60 for optimizers, 40 for lr).
-    lr : float, optional
-        The learning rate of the plain-SGD runs in 'strategies' and 'optimizers'.
-    lrs : (float, float, float), optional
-        Too small, good, too large, for ``compare='lr'``.
-    batch_size : int
-        The mini-batch size in 'strategies'.
-    n_samples, seed : int
-        The generated data, and the shuffling of the stochastic runs.
-    resolution : int
-        Grid points per axis.
-
-    Returns
-    -------
-    Landscape
+    Left: the cost over the two weights as a filled contour, its minima (global ones
+    as white stars, local ones as grey stars), each start with the downhill direction
+    (minus the gradient, by autodiff), and the path of every run, labelled with its
+    updates, final cost and, on a non-convex cost, the minimum it settled in. A run that
+    diverges is drawn until it leaves the window, and its legend entry says so. Right:
+    the cost against ``w1`` alone (``w0`` held at the first start's value) with the
+    tangent at the start, whose slope is the partial derivative ``dJ/dw1``.
 
     Examples
     --------
-    >>> land = ds.plot.compute_landscape("linear", "optimizers")
-    >>> [run.costs[-1] for run in land.runs]
+    >>> from descend.landscape import compute_landscape
+    >>> land = compute_landscape("linear", compare="lr", resolution=41)
     >>> ds.plot.loss_landscape(land, "landscape.png")
+    PosixPath('landscape.png')
     """
-    check_choice(model, PROBLEMS, "model")
-    check_choice(compare, COMPARISONS, "compare")
-    if lrs is not None and (len(lrs) != 3 or not all(v > 0 for v in lrs)):
-        raise ValueError(
-            f"lrs must be three positive learning rates (small, good, large), got {lrs}"
+    return save(loss_landscape_figure(landscape, title=title), path)
+
+
+def loss_landscape_figure(landscape: Landscape, title: str | None = None) -> Figure:
+    """The figure of :func:`loss_landscape`, not yet saved (to inspect or edit)."""
+    if not isinstance(landscape, Landscape):
+        raise TypeError(
+            f"expected a Landscape from compute_landscape(...), got {type(landscape).__name__}"
         )
-    task = problem(model, *make_data(model, n_samples, seed))
-    minimum = task.minimum()
-    start = np.asarray(start if start is not None else _default_start(model), dtype=float)
-    if start.shape != (2,) or not np.isfinite(start).all():
-        raise ValueError(f"start must be two finite numbers (w0, w1), got {start!r}")
-    epochs = epochs or {"strategies": 30, "optimizers": 60, "lr": 40}[compare]
-    reach = max(float(np.abs(start - minimum).max()), 1.0)
-    runs = [
-        _run(task, setting, start, epochs, seed, limit=20 * reach)
-        for setting in _settings(compare, task, start, lr, lrs, batch_size)
-    ]
-    w0, w1 = _axes(start, minimum, runs, resolution, task.cost(start[None])[0])
-    G0, G1 = np.meshgrid(w0, w1)
-    cost = task.cost(np.column_stack([G0.ravel(), G1.ravel()])).reshape(G0.shape)
-    slope, start_cost = gradient(task, start)
-    return Landscape(
-        model=model,
-        compare=compare,
-        X=task.X,
-        y=task.y,
-        weight_names=task.weight_names,
-        start=start,
-        minimum=minimum,
-        w0=w0,
-        w1=w1,
-        cost=cost,
-        runs=runs,
-        gradient=slope,
-        start_cost=start_cost,
-        loss_name=task.loss_name,
+    # Room below the panels for a legend of many runs.
+    rows = len(landscape.runs) + len(landscape.starts) + len(landscape.minima) + 1
+    figure = new_figure(15, 7 + max(0, rows - 10) * 0.11)
+    grid = figure.add_gridspec(1, 2, width_ratios=[1.65, 1])
+    _draw_contour(figure, figure.add_subplot(grid[0]), landscape)
+    _draw_slice(figure.add_subplot(grid[1]), landscape)
+    figure.suptitle(title or _title(landscape), fontsize="x-large")
+    return figure
+
+
+def _title(land: Landscape) -> str:
+    n = len(land.starts)
+    what = _TITLES[land.compare].format(starts="one start" if n == 1 else f"{n} starts")
+    if land.compare != "optimizers" and n > 1:
+        what += f", from {n} starts"
+    epochs = land.runs[0].settings["epochs"] if land.runs else 0
+    if land.problem.sampled:
+        extent = f"{len(land.X)} samples, {epochs} epochs each"
+    else:
+        extent = f"{epochs} updates each"
+    return f"Loss landscape of {land.title}: {what} ({extent})"
+
+
+def _levels(cost: np.ndarray) -> np.ndarray:
+    # Quadratic spacing: contour lines of a bowl come out evenly spaced in distance.
+    low, high = float(cost.min()), float(cost.max())
+    return low + (high - low) * np.linspace(0, 1, 26) ** 2
+
+
+def _draw_contour(figure, ax, land: Landscape) -> None:
+    G0, G1 = np.meshgrid(land.w0, land.w1)
+    levels = _levels(land.cost)
+    # A grey bowl, so that every coloured path stands out on it.
+    filled = ax.contourf(G0, G1, land.cost, levels=levels, cmap="Greys", alpha=0.5)
+    ax.contour(G0, G1, land.cost, levels=levels, colors="#707070", linewidths=0.5, alpha=0.7)
+    figure.colorbar(filled, ax=ax, label=f"cost J ({land.loss_name})", format="%.3g")
+    window = (land.w0[0], land.w0[-1], land.w1[0], land.w1[-1])
+    several = len(land.starts) > 1
+    for i, run in enumerate(land.runs):
+        # Colour and width by setting; with several starts the marker tells the start, and
+        # the legend names settings and starts instead of every run (the table has them all).
+        style = run.setting_index if several else i
+        marker = _MARKERS[(run.start_index if several else style) % 6]
+        if _noisy(run) and not several:
+            marker = None  # a long zigzag is its line
+        _draw_run(ax, run, colour(style), window, style, marker, land.problem.convex, not several)
+    _draw_minima(ax, land)
+    for i, (start, cost) in enumerate(zip(land.starts, land.start_costs)):
+        text = f"({start[0]:g}, {start[1]:g}), cost {cost:.3g}"
+        ax.plot(
+            *start,
+            marker="o",
+            ms=10,
+            color="black",
+            mec="white",
+            mew=1.5,
+            ls="",
+            zorder=6,
+            label=f"start {text}" if not several else None,
+        )
+        if several:
+            name = land.start_name(i)
+            ax.plot([], [], marker=_MARKERS[i % 6], color="white", mec="black", ls="",
+                    label=f"paths from start {name} {text}")  # fmt: skip
+            ax.annotate(
+                name,
+                start,
+                textcoords="offset points",
+                xytext=(-16, 6),
+                fontsize=13,
+                fontweight="bold",
+                path_effects=_OUTLINE,
+                zorder=7,
+            )
+        _draw_downhill(ax, land, start, land.gradients[i], label=i == 0)
+    ax.set_xlim(land.w0[0], land.w0[-1])
+    ax.set_ylim(land.w1[0], land.w1[-1])
+    ax.set_xlabel(land.weight_names[0])
+    ax.set_ylabel(land.weight_names[1])
+    ax.set_title("The cost over both weights, and each run's path")
+    ax.legend(
+        fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=2, framealpha=0.92
     )
 
 
-def _default_start(model: str) -> tuple[float, float]:
-    return (-2.5, -1.0) if model == "linear" else (-2.0, 2.5)
+def _draw_minima(ax, land: Landscape) -> None:
+    """White stars for the global minima, grey ones for local minima; coordinates beside
+    each star when there are several."""
+    method = land.problem.minimum_method
+    for kind, face in (("global", "white"), ("local", "#909090")):
+        minima = [m for m in land.minima if m.kind == kind]
+        if not minima:
+            continue
+        points = np.array([m.weights for m in minima])
+        if len(land.minima) == 1:
+            text = f"minimum ({method}): ({points[0, 0]:.2f}, {points[0, 1]:.2f})"
+        elif len(minima) == 1:
+            x, y = points[0]
+            text = f"{kind} minimum ({x:.2f}, {y:.2f}), cost {minima[0].cost:.3g}"
+        else:
+            text = f"{len(minima)} {kind} minima, cost {_cost(minima[0].cost)}"
+        if len(land.minima) > 1 and kind == "global":
+            text += f"\n({method})"
+        ax.plot(
+            points[:, 0],
+            points[:, 1],
+            marker="*",
+            ms=20,
+            color=face,
+            mec="black",
+            mew=1.2,
+            ls="",
+            zorder=6,
+            label=text,
+        )
+        if len(land.minima) > 1:
+            for m in minima:
+                ax.annotate(
+                    f"{kind}\n({m.weights[0]:.2f}, {m.weights[1]:.2f})",
+                    m.weights,
+                    textcoords="offset points",
+                    xytext=(10, -4),
+                    fontsize=9,
+                    va="top",
+                    path_effects=_OUTLINE,
+                    zorder=7,
+                )
 
 
-def _axes(start, minimum, runs, resolution, start_cost) -> tuple[np.ndarray, np.ndarray]:
-    """A window holding the start, the minimum, every run that did not diverge, and the
-    first steps of those that did (while their cost is below 5 times the start's)."""
-    points = [start[None], minimum[None]]
-    for run in runs:
-        points.append(run.weights[run.costs <= 5 * start_cost] if run.diverged else run.weights)
-    points = np.concatenate(points)
-    lo, hi = points.min(axis=0), points.max(axis=0)
-    pad = 0.15 * np.maximum(hi - lo, 1.0)
-    return (
-        np.linspace(lo[0] - pad[0], hi[0] + pad[0], resolution),
-        np.linspace(lo[1] - pad[1], hi[1] + pad[1], resolution),
+def _cost(value: float) -> str:
+    return f"{value:.3g}" if abs(value) >= 1e-12 else "0"
+
+
+def _noisy(run) -> bool:
+    """A long path of small-batch steps: drawn thin and underneath the others."""
+    return run.updates > 80 and run.settings["batch_size"] != "full"
+
+
+def _draw_run(ax, run, color, window, style: int, marker, convex: bool, label: bool) -> None:
+    w = run.weights
+    many = _noisy(run)
+    if run.diverged:
+        # Drawn up to the first point outside the window: the line runs off the edge.
+        outside = _first_outside(w, window)
+        text = (
+            f"{run.label}: diverges, cost {run.costs[0]:.3g} → {run.costs[-1]:.2g}\n"
+            f"in {run.updates} updates (cut where it leaves the plot)"
+        )
+        end, w = w[max(outside - 1, 0)], w[: outside + 1]
+    else:
+        text = f"{run.label}: {run.updates} updates, final cost {run.costs[-1]:.4g}"
+        end = w[-1]
+        if not convex:  # where it ended is the point of the picture
+            text += f"\n→ {run.minimum.kind} minimum" if run.minimum else "\n→ did not settle"
+    if not label:  # with several starts: one entry per setting, named by the setting alone
+        text = run.label if run.start_index == 0 else None
+    # Each path drawn on top of the previous ones and thinner than them: where paths
+    # coincide (AdaGrad, RMSProp and Adam all start along the diagonal) they show as
+    # nested stripes of their colours instead of hiding one another.
+    width = 1.2 if many else max(4.2 - 0.55 * style, 1.2)
+    ax.plot(
+        w[:, 0],
+        w[:, 1],
+        color=color,
+        lw=width,
+        marker=marker,
+        ms=5,
+        mec="black",
+        mew=0.5,
+        markevery=max(len(w) // 25, 1),
+        zorder=3 - 0.01 * style if many else 4 + 0.01 * style,  # noisy paths underneath
+        label=text,
+    )
+    ax.plot(
+        *end, marker="X" if run.diverged else "s", ms=10, color=color, mec="black", ls="", zorder=5
+    )
+    if run.diverged or run.settings.get("role") == "too large":  # number the jumps in order
+        for k, point in enumerate(w[1:8], start=1):
+            ax.annotate(
+                str(k),
+                point,
+                textcoords="offset points",
+                xytext=(6, 4),
+                fontsize=9,
+                fontweight="bold",
+                color=color,
+                path_effects=_OUTLINE,
+                zorder=6,
+                annotation_clip=True,
+            )
+
+
+def _first_outside(w: np.ndarray, window) -> int:
+    x0, x1, y0, y1 = window
+    inside = (w[:, 0] >= x0) & (w[:, 0] <= x1) & (w[:, 1] >= y0) & (w[:, 1] <= y1)
+    return int(np.argmin(inside)) if not inside.all() else len(w) - 1
+
+
+def _draw_downhill(ax, land: Landscape, start, g, label: bool) -> None:
+    """An arrow from a start along minus the gradient: the direction of steepest descent."""
+    norm = float(np.hypot(*g))
+    if norm == 0:
+        return
+    span = np.hypot(land.w0[-1] - land.w0[0], land.w1[-1] - land.w1[0])
+    # Shortened if need be, so that the tip stays in the window (on axes of unequal scale).
+    low, high = np.array([land.w0[0], land.w1[0]]), np.array([land.w0[-1], land.w1[-1]])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.where(g < 0, (high - start) / -g, np.where(g > 0, (start - low) / g, np.inf))
+    tip = start - min(0.15 * span / norm, 0.95 * float(room.min())) * g
+    ax.annotate(
+        "",
+        xy=tip,
+        xytext=start,
+        zorder=7,
+        arrowprops={"arrowstyle": "-|>", "color": "#CC0000", "lw": 2.5, "mutation_scale": 18},
+    )
+    if label:
+        where = "start" if len(land.starts) == 1 else "start A"
+        ax.plot(
+            [],
+            [],
+            color="#CC0000",
+            lw=2.5,
+            label=f"−gradient at {where} = ({-g[0]:.3g}, {-g[1]:.3g}):\nthe steepest way down",
+        )
+
+
+def _draw_slice(ax, land: Landscape) -> None:
+    """The cost against w1 with w0 held at the first start, and the tangent at the start."""
+    w1 = np.linspace(land.w1[0], land.w1[-1], 200)
+    start0, start1 = land.start
+    cost = land.cost_at(np.column_stack([np.full_like(w1, start0), w1]))
+    slope = float(land.gradient[1])
+    ax.plot(w1, cost, color="#0072B2", lw=2.5, label=f"J(w0 = {start0:g}, w1)")
+    half = 0.2 * (w1[-1] - w1[0])
+    t = np.array([start1 - half, start1 + half])
+    ax.plot(
+        t,
+        land.start_cost + slope * (t - start1),
+        color="#CC0000",
+        lw=2,
+        ls="--",
+        label=f"tangent: slope dJ/dw1 = {slope:.4g} (autodiff)",
+    )
+    ax.plot(
+        start1,
+        land.start_cost,
+        marker="o",
+        ms=10,
+        color="black",
+        mec="white",
+        ls="",
+        zorder=5,
+        label=f"start w1 = {start1:g}, J = {land.start_cost:.4g}",
+    )
+    direction = "right (w1 grows)" if slope < 0 else "left (w1 shrinks)"
+    tip = start1 - np.sign(slope) * 0.12 * (w1[-1] - w1[0])
+    ax.annotate(
+        "",
+        xy=(tip, land.start_cost),
+        xytext=(start1, land.start_cost),
+        arrowprops={"arrowstyle": "-|>", "color": "#CC0000", "lw": 2.5, "mutation_scale": 18},
+    )
+    ax.plot([], [], color="#CC0000", lw=2.5, label=f"step against the slope: {direction}")
+    ax.set_ylim(min(cost.min(), land.start_cost) - 0.05 * np.ptp(cost), cost.max() * 1.05)
+    ax.set_xlabel(land.weight_names[1])
+    ax.set_ylabel("cost J")
+    ax.set_title("One weight: the slope is the derivative")
+    ax.grid(alpha=0.3)
+    ax.legend(
+        fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=1, framealpha=0.92
     )

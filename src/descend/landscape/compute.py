@@ -1,0 +1,291 @@
+"""Computing a landscape: the runs across it, the grid of costs, where each run ended.
+
+Each path is a real training run (a descend model, a descend optimizer, the Trainer's
+loop over a DataLoader) whose two weights are recorded after every update; the cost
+surface is the library's own loss on a grid of weights; the minima are found by least
+squares or Newton's method; and each run is told which minimum, if any, it settled in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from descend import optim
+from descend.data import DataLoader, TensorDataset
+from descend.landscape.minima import Minimum, nearest, settled_in
+from descend.landscape.problems import Problem
+from descend.landscape.registry import check_choice, problem
+from descend.landscape.result import Landscape, Run
+from descend.train import Callback, Trainer
+
+COMPARISONS = ("strategies", "optimizers", "lr")
+SETTLE_RADIUS = 0.03  # of the window's diagonal: a run whose last tenth stays this close settled
+
+
+# -- the runs ------------------------------------------------------------------------------
+class _PathRecorder(Callback):
+    """Keeps the two weights after every update; stops a run that has run far away."""
+
+    def __init__(self, problem: Problem, centre: np.ndarray, limit: float):
+        super().__init__()
+        self.problem, self.centre, self.limit = problem, centre, limit
+        self.points: list[np.ndarray] = []
+        self.diverged = False
+
+    def on_train_begin(self, logs):
+        self.points = [self.problem.weights(self.trainer.model)]
+
+    def on_batch_end(self, step, logs):
+        w = self.problem.weights(self.trainer.model)
+        self.points.append(w)
+        if not np.isfinite(w).all() or np.abs(w - self.centre).max() > self.limit:
+            self.diverged = True
+            self.trainer.stop_training = True
+
+
+@dataclass
+class _Setting:
+    label: str
+    optimizer: Callable  # params -> Optimizer
+    batch_size: int | str
+    note: dict
+
+
+def _settings(compare: str, problem: Problem, start: np.ndarray, lr, lrs, batch_size):
+    sgd = optim.SGD
+    if compare == "strategies":
+        rate = lr if lr is not None else problem.strategy_lr()
+        return [
+            _Setting(
+                f"batch GD (all {len(problem.X)})", lambda p: sgd(p, lr=rate), "full", {"lr": rate}
+            ),
+            _Setting(
+                f"mini-batch ({batch_size})", lambda p: sgd(p, lr=rate), batch_size, {"lr": rate}
+            ),
+            _Setting("SGD (batch 1)", lambda p: sgd(p, lr=rate), 1, {"lr": rate}),
+        ]
+    if compare == "optimizers":
+        rates = problem.optimizer_lrs(start)
+        if lr is not None:  # the plain runs' rate, the others scaled with it
+            rates = {**rates, "momentum": rates["momentum"] * lr / rates["sgd"], "sgd": lr}
+        rate, heavy = rates["sgd"], rates["momentum"]
+        ada, rms, adam = rates["adagrad"], rates["rmsprop"], rates["adam"]
+        return [
+            _Setting(f"SGD lr={rate:.3g}", lambda p: sgd(p, lr=rate), "full", {"lr": rate}),
+            _Setting(
+                f"momentum 0.9 lr={heavy:.3g}",
+                lambda p: sgd(p, lr=heavy, momentum=0.9),
+                "full",
+                {"lr": heavy},
+            ),
+            _Setting(
+                f"Nesterov 0.9 lr={heavy:.3g}",
+                lambda p: sgd(p, lr=heavy, momentum=0.9, nesterov=True),
+                "full",
+                {"lr": heavy},
+            ),
+            _Setting(
+                f"AdaGrad lr={ada:.3g}", lambda p: optim.Adagrad(p, lr=ada), "full", {"lr": ada}
+            ),
+            _Setting(
+                f"RMSProp lr={rms:.3g}", lambda p: optim.RMSprop(p, lr=rms), "full", {"lr": rms}
+            ),
+            _Setting(f"Adam lr={adam:.3g}", lambda p: optim.Adam(p, lr=adam), "full", {"lr": adam}),
+        ]
+    words = ("too small", "good", "too large")
+    return [
+        _Setting(
+            f"lr={value:.3g} ({word})",
+            lambda p, v=value: sgd(p, lr=v),
+            "full",
+            {"lr": value, "role": word},
+        )
+        for value, word in zip(lrs or problem.lr_range(), words)
+    ]
+
+
+def _run(problem: Problem, setting: _Setting, start, epochs: int, seed: int, limit) -> Run:
+    model = problem.model(start)
+    optimizer = setting.optimizer(model.parameters())
+    recorder = _PathRecorder(problem, problem.minimum(), limit)
+    # The recorder is the judge of divergence here: the Trainer's guard would restore
+    # the weights mid-path (and a single sample's loss can vary a hundredfold anyway).
+    trainer = Trainer(
+        model, problem.loss(), optimizer, callbacks=[recorder], verbose=0, divergence_guard=False
+    )
+    loader = DataLoader(
+        TensorDataset(problem.X, problem.y),
+        batch_size=setting.batch_size,
+        shuffle=setting.batch_size != "full",
+        seed=seed,
+    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        trainer.fit(loader, epochs=epochs)
+    weights = np.array(recorder.points)
+    finite = np.isfinite(weights).all(axis=1)
+    weights = weights[: int(np.argmin(finite)) if not finite.all() else len(weights)]
+    with np.errstate(over="ignore", invalid="ignore"):
+        costs = problem.cost(weights)
+    settings = {
+        "optimizer": type(optimizer).__name__,
+        "batch_size": setting.batch_size,
+        "epochs": epochs,
+        **setting.note,
+    }
+    return Run(setting.label, weights, costs, recorder.diverged, settings)
+
+
+def compute_landscape(
+    model: str = "linear",
+    compare: str | None = None,
+    start=None,
+    epochs: int | None = None,
+    lr: float | None = None,
+    lrs=None,
+    batch_size: int = 8,
+    n_samples: int = 40,
+    seed: int = 0,
+    resolution: int = 121,
+) -> Landscape:
+    """Train several runs of a two-weight model and measure the landscape they cross.
+
+    Parameters
+    ----------
+    model : {'linear', 'logistic', 'local-minimum', 'rosenbrock', 'himmelblau'}
+        Two convex problems (linear and logistic regression), a Gaussian unit whose
+        cost has a local minimum beside the global one, Rosenbrock's curved valley and
+        Himmelblau's four equal minima (see :mod:`descend.landscape`).
+    compare : {'strategies', 'optimizers', 'lr'}, optional
+        ``'strategies'``: batch GD, mini-batch and SGD (batch 1) with plain SGD updates.
+        ``'optimizers'``: SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam on the full batch.
+        ``'lr'``: plain batch gradient descent with a too-small, a good and a too-large
+        learning rate (chosen from the cost's curvature unless ``lrs`` is given).
+        Default: ``'strategies'`` for the convex problems, ``'optimizers'`` for the others.
+        Rosenbrock and Himmelblau have no samples to batch, so no ``'strategies'``.
+    start : (float, float) or sequence of them, optional
+        Where the runs start (default: the problem's own starts). Every setting runs
+        from every start.
+    epochs : int, optional
+        Epochs per run (default 30 for strategies, 60 for optimizers, 40 for lr; for
+        Rosenbrock and Himmelblau an epoch is one update).
+    lr : float, optional
+        The learning rate of the plain-SGD runs in 'strategies' and 'optimizers'.
+    lrs : (float, float, float), optional
+        Too small, good, too large, for ``compare='lr'``.
+    batch_size : int
+        The mini-batch size in 'strategies'.
+    n_samples, seed : int
+        The generated data, and the shuffling of the stochastic runs.
+    resolution : int
+        Grid points per axis.
+
+    Returns
+    -------
+    Landscape
+
+    Examples
+    --------
+    Two starts on Himmelblau's function, the good learning rate from each:
+
+    >>> land = compute_landscape("himmelblau", "lr", start=[(-1, 1), (1, -1)], resolution=21)
+    >>> for run in land.runs[1::3]:
+    ...     print(run.label, "from", land.starts[run.start_index], "->", run.outcome)
+    lr=0.00949 (good) from [-1.  1.] -> global minimum at (-2.8051, 3.1313), cost 0
+    lr=0.00949 (good) from [ 1. -1.] -> global minimum at (3.5844, -1.8481), cost 0
+    >>> path = ds.plot.loss_landscape(land, "himmelblau.png")
+    """
+    task = problem(model, n_samples, seed)
+    compare = compare or task.default_compare
+    check_choice(compare, COMPARISONS, "compare")
+    if compare == "strategies" and not task.sampled:
+        raise ValueError(
+            f"compare='strategies' needs samples to batch; {model} is a function of the two "
+            f"weights alone: compare 'optimizers' or 'lr'"
+        )
+    if lrs is not None and (len(lrs) != 3 or not all(v > 0 for v in lrs)):
+        raise ValueError(
+            f"lrs must be three positive learning rates (small, good, large), got {lrs}"
+        )
+    starts = _starts(task.default_starts if start is None else start)
+    minimum = task.minimum()
+    epochs = epochs or task.epochs[compare]
+    reach = max(float(np.abs(starts - minimum).max()), 1.0)
+    runs = []
+    for i, begin in enumerate(starts):
+        for j, setting in enumerate(_settings(compare, task, begin, lr, lrs, batch_size)):
+            run = _run(task, setting, begin, epochs, seed, limit=20 * reach)
+            run.start_index, run.setting_index = i, j
+            runs.append(run)
+    start_costs = task.cost(starts)
+    w0, w1 = _axes(task, starts, runs, resolution, start_costs.max())
+    G0, G1 = np.meshgrid(w0, w1)
+    cost = task.cost(np.column_stack([G0.ravel(), G1.ravel()])).reshape(G0.shape)
+    radius = SETTLE_RADIUS * float(np.hypot(w0[-1] - w0[0], w1[-1] - w1[0]))
+    for run in runs:
+        run.minimum, run.outcome = _outcome(run, task.minima, radius)
+    return Landscape(
+        model=model,
+        compare=compare,
+        problem=task,
+        starts=starts,
+        minima=task.minima,
+        w0=w0,
+        w1=w1,
+        cost=cost,
+        runs=runs,
+        gradients=task.gradients(starts),
+        start_costs=start_costs,
+    )
+
+
+def _starts(start) -> np.ndarray:
+    try:
+        starts = np.array(start, dtype=float)
+    except (TypeError, ValueError):
+        starts = np.array([np.nan])
+    starts = starts[None] if starts.ndim == 1 else starts
+    if (
+        starts.ndim != 2
+        or starts.shape[1:] != (2,)
+        or not len(starts)
+        or not np.isfinite(starts).all()
+    ):
+        raise ValueError(
+            f"start must be two finite numbers (w0, w1), or a list of such pairs; got {start!r}"
+        )
+    return starts
+
+
+def _outcome(run: Run, minima: list[Minimum], radius: float) -> tuple[Minimum | None, str]:
+    if run.diverged:
+        return None, "diverged"
+    reached, spread = settled_in(run.weights, minima, radius)
+    if reached is not None:
+        return reached, str(reached) + (
+            f" (still wandering ±{spread:.2g})" if spread > radius else ""
+        )
+    closest, distance = nearest(run.weights[-1], minima)
+    where = "({:.4f}, {:.4f})".format(*closest.weights)
+    return None, f"did not settle: {distance:.3g} from the {closest.kind} minimum at {where}"
+
+
+def _axes(problem: Problem, starts, runs, resolution, start_cost) -> tuple[np.ndarray, np.ndarray]:
+    """A window holding the starts, the minima, every run that did not diverge, and the
+    first steps of those that did (while their cost is below 5 times the highest start's);
+    for a non-convex problem, its whole region too."""
+    points = [starts, np.array([m.weights for m in problem.minima])]
+    for run in runs:
+        points.append(run.weights[run.costs <= 5 * start_cost] if run.diverged else run.weights)
+    points = np.concatenate(points)
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    pad = 0.15 * np.maximum(hi - lo, 1.0)
+    if problem.convex:
+        lo, hi = lo - pad, hi + pad
+    else:  # the region, widened (with a margin) only where a path leaves it
+        r0a, r0b, r1a, r1b = problem.region
+        lo = np.where(lo < [r0a, r1a], lo - pad, [r0a, r1a])
+        hi = np.where(hi > [r0b, r1b], hi + pad, [r0b, r1b])
+    return np.linspace(lo[0], hi[0], resolution), np.linspace(lo[1], hi[1], resolution)
