@@ -7,15 +7,17 @@ from tests.plot.png import assert_picture
 def test_landscape_compares_learning_rates(tmp_path):
     result = descend("landscape", "--compare", "lr", "--out", "lr.png", cwd=tmp_path, check=True)
     out = result.stdout
-    assert "minimum at (1.5587, 2.0667)" in out  # least squares on the generated data
+    # least squares on the generated data
+    assert "global minimum at (1.5587, 2.0667), cost 0.2881 (least squares)" in out
     rows = re.findall(
-        r"^lr=(\S+) \((too small|good|too large)\)\s+(\d+)\s+(\S+)\s+(\S+)(.*)$", out, re.M
+        r"^lr=(\S+) \((too small|good|too large)\)\s+(\d+)\s+(\S+)   (.*)$", out, re.M
     )
     assert [row[1] for row in rows] == ["too small", "good", "too large"]
-    (_, _, n_small, _, _, _), (_, _, n_good, cost_good, dist_good, _), large = rows
+    (_, _, n_small, _, end_small), (_, _, n_good, cost_good, end_good), large = rows
     assert int(n_small) == int(n_good) == 40
-    assert float(dist_good) < 0.1 and "diverged" in large[5]
-    assert float(large[3]) > 1000 * float(cost_good)
+    assert end_small.startswith("did not settle: ")
+    assert end_good == "global minimum at (1.5587, 2.0667), cost 0.2881"
+    assert large[4] == "diverged" and float(large[3]) > 1000 * float(cost_good)
     assert "wrote lr.png" in out
     assert_picture(tmp_path / "lr.png", min_size=(1200, 550))
 
@@ -48,3 +50,34 @@ def test_landscape_names_bad_options(tmp_path):
     result = descend("landscape", "--start", "1", cwd=tmp_path)
     assert result.returncode == 2 and "expected 2 comma-separated numbers" in result.stderr
     assert not list(tmp_path.glob("*.png"))
+    result = descend("landscape", "--model", "rosenbrok", cwd=tmp_path)
+    assert result.returncode == 2 and "did you mean 'rosenbrock'?" in result.stderr
+    result = descend("landscape", "--model", "himmelblau", "--compare", "strategies", cwd=tmp_path)
+    assert result.returncode == 2 and "needs samples to batch" in result.stderr
+    assert not list(tmp_path.glob("*.png"))
+
+
+def test_landscape_local_minimum(tmp_path):
+    """Plain SGD stops in the local minimum; momentum and Nesterov carry past it."""
+    result = descend("landscape", "--model", "local-minimum", cwd=tmp_path, check=True)
+    out = result.stdout
+    assert "local minimum at (0.5445, 0.6283), cost 0.1232" in out.splitlines()[2]
+    ends = dict(re.findall(r"^(\S+(?: 0\.9)?) lr=\S+\s+100\s+\S+   (.*)$", out, re.M))
+    assert ends["SGD"] == "local minimum at (0.5445, 0.6283), cost 0.1232"
+    assert ends["momentum 0.9"] == ends["Nesterov 0.9"]
+    assert ends["momentum 0.9"] == "global minimum at (-1.4037, 1.0123), cost 0.06049"
+    assert "wrote landscape-local-minimum-optimizers.png" in out
+    assert_picture(tmp_path / "landscape-local-minimum-optimizers.png", min_size=(1200, 550))
+
+
+def test_landscape_several_starts(tmp_path):
+    result = descend("landscape", "--model", "himmelblau", "--compare", "lr", "--epochs", "40",
+                     "--start=-1,1", "--start", "1,-1", cwd=tmp_path, check=True)  # fmt: skip
+    out = result.stdout
+    assert "start A (-1, 1), cost" in out and "start B (1, -1), cost" in out
+    good = dict(re.findall(r"^lr=\S+ \(good\) from ([AB])\s+40\s+\S+   (.*)$", out, re.M))
+    assert good == {
+        "A": "global minimum at (-2.8051, 3.1313), cost 0",
+        "B": "global minimum at (3.5844, -1.8481), cost 0",
+    }
+    assert_picture(tmp_path / "landscape-himmelblau-lr.png", min_size=(1200, 550))

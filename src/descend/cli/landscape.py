@@ -1,23 +1,25 @@
-"""``descend landscape``: the cost of a two-weight model with the paths of several runs."""
+"""``descend landscape``: the cost of a two-weight model, its minima, and the paths of runs."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-import numpy as np
-
 from descend.cli.common import UsageError
+from descend.landscape import COMPARISONS, PROBLEMS
 from descend.names import closest
 
 NAME = "landscape"
 HELP = "loss landscape of a two-weight model with training paths"
 DESCRIPTION = (
-    "Draw the cost of a two-weight model over both weights as a filled contour, and the "
-    "paths of several real training runs from the same start: batch strategies, optimizers "
-    "or learning rates. A second panel shows the cost against one weight with the tangent "
-    "at the start, whose slope is the derivative. Prints each run's updates, final cost and "
-    "distance to the minimum."
+    "Draw the cost of a two-weight model over both weights as a filled contour, its minima "
+    "(found by least squares or Newton's method), and the paths of several real training "
+    "runs: batch strategies, optimizers or learning rates, from one start or several. A "
+    "second panel shows the cost against one weight with the tangent at the start, whose "
+    "slope is the derivative. Convex bowls (linear, logistic) and non-convex costs: a "
+    "Gaussian unit with a local minimum beside the global one, Rosenbrock's curved valley, "
+    "Himmelblau's four minima. Prints each run's updates and final cost, and the minimum it "
+    "settled in (global or local) or that it did not settle."
 )
 EXAMPLES = """\
 examples:
@@ -27,20 +29,32 @@ examples:
   descend landscape --compare lr --model logistic    logistic regression on two features
   descend landscape --compare lr --lrs 0.01,0.1,0.4 --epochs 60 --out lr.png
   descend landscape --start=-4,5 --batch-size 4          (write = before a negative number)
+  descend landscape --model local-minimum            SGD stops in the local minimum, momentum not
+  descend landscape --model local-minimum --compare strategies    batch 1's noise shakes SGD out
+  descend landscape --model rosenbrock               plain SGD crawls along the curved valley
+  descend landscape --model himmelblau               four starts, four minima
+  descend landscape --model himmelblau --compare lr --start=-1,1 --start=1,-1   (once per start)
 """
-COMPARISONS = ("strategies", "optimizers", "lr")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--compare", default="strategies", help="strategies, optimizers or lr (default strategies)"
+        "--compare",
+        help="strategies, optimizers or lr (default: strategies for linear and logistic, "
+        "optimizers for the others)",
     )
     parser.add_argument(
         "--model",
         default="linear",
-        help="linear (y = w0 + w1*x) or logistic (two features, two weights)",
+        help="linear (y = w0 + w1*x), logistic (two features, two weights), local-minimum "
+        "(y = w1*exp(-(x - w0)^2)), rosenbrock or himmelblau (default linear)",
     )
-    parser.add_argument("--epochs", type=int, help="epochs per run (default 30/60/40)")
+    parser.add_argument(
+        "--epochs",
+        type=int,
+        help="epochs per run (default 30/60/40 for strategies/optimizers/lr; more for "
+        "local-minimum; rosenbrock and himmelblau make one update per epoch)",
+    )
     parser.add_argument(
         "--lr", type=float, help="learning rate of the SGD runs of strategies/optimizers"
     )
@@ -59,10 +73,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--start",
         type=_floats(2),
+        action="append",
         metavar="W0,W1",
-        help="the common starting weights, e.g. --start=-4,5",
+        help="where the runs start, e.g. --start=-4,5; give it once per start for several "
+        "(--start=-1,1 --start=1,-1): every run is made from every start (default: the "
+        "model's own start, four for himmelblau)",
     )
-    parser.add_argument("--samples", type=int, default=40, help="generated samples (default 40)")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        default=40,
+        help="generated samples (default 40; rosenbrock and himmelblau have none)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="data and shuffling seed (default 0)")
     parser.add_argument(
         "--out", type=Path, help="PNG to write (default landscape-<model>-<compare>.png)"
@@ -87,8 +109,8 @@ def _floats(count: int):
 def run(args: argparse.Namespace) -> int:
     from descend import plot
 
-    compare = closest("comparison", args.compare, COMPARISONS)
-    model = closest("model", args.model, ("linear", "logistic"))
+    model = closest("model", args.model, tuple(PROBLEMS))
+    compare = closest("comparison", args.compare or PROBLEMS[model].default_compare, COMPARISONS)
     if args.lrs is not None and compare != "lr":
         raise UsageError("--lrs sets the three learning rates of --compare lr")
     if args.epochs is not None and args.epochs < 1:
@@ -112,24 +134,6 @@ def run(args: argparse.Namespace) -> int:
     )
     path = args.out or Path(f"landscape-{model}-{compare}.png")
     plot.loss_landscape(landscape, path)
-    print(describe(landscape))
+    print(landscape.summary())
     print(f"wrote {path}")
     return 0
-
-
-def describe(landscape) -> str:
-    """A table of the runs: updates, final cost, distance from the minimum."""
-    minimum, start = landscape.minimum, landscape.start
-    lines = [
-        f"{landscape.model} regression, {len(landscape.X)} samples: minimum at "
-        f"({minimum[0]:.4f}, {minimum[1]:.4f}), cost {landscape.cost_at(minimum)[0]:.4f}; "
-        f"start ({start[0]:g}, {start[1]:g}), cost {landscape.start_cost:.4f}",
-        f"{'run':34s}{'updates':>9s}{'final cost':>14s}{'distance to minimum':>22s}",
-    ]
-    for run_ in landscape.runs:
-        distance = float(np.linalg.norm(run_.weights[-1] - minimum))
-        end = "  diverged" if run_.diverged else ""
-        lines.append(
-            f"{run_.label:34s}{run_.updates:>9d}{run_.costs[-1]:>14.4g}{distance:>22.4g}{end}"
-        )
-    return "\n".join(lines)
