@@ -73,6 +73,14 @@ def test_data_parallel_training_equals_one_process(processes, reference, tmp_pat
         assert results["stopped_at"] == [3, 1], "a stop in one process stops all at once"
         assert results["interrupted"] == [True, 6]
         assert results["resumed_equal"] and results["resumed_history_equal"]
+        assert results["scaler_equal"] and results["disk_equal"]
+    # each process read its share of every batch from the file, and no row twice
+    rows = [
+        json.loads((tmp_path / f"results{r}.json").read_text())["rows_read"]
+        for r in range(processes)
+    ]
+    assert sum(rows) == 3 * problem.N
+    assert max(rows) - min(rows) <= 3 * 4  # at most one row more per batch
 
 
 @pytest.mark.parametrize("how", ["kill", "raise"])

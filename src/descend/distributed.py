@@ -2,11 +2,15 @@
 
 Launch the processes with ``mpiexec -n P python train.py`` (``pip install
 'descend[mpi]'`` installs mpi4py and MPICH, whose ``mpiexec`` lands in the virtual
-environment); each calls :func:`init` first and then trains as it would alone:
+environment); each calls :func:`init` first and then trains as it would alone::
 
->>> import descend as ds
->>> ds.distributed.init()
->>> history = trainer.fit(X, y, epochs=10, batch_size=128)   # 128: the global batch
+    import descend as ds
+
+    ds.distributed.init()            # before making the Trainer
+    X, y = ds.data.load_digits()
+    model = ds.models.MLP([64, 128, 10])
+    trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(), ds.optim.Adam(model.parameters()))
+    history = trainer.fit(X, y, epochs=10, batch_size=128)   # 128: the global batch
 
 One update with P processes and a global batch of B samples:
 
@@ -42,6 +46,8 @@ from contextlib import contextmanager
 import numpy as np
 
 from descend.data.loader import DataLoader
+from descend.data.npy import NpyDataset
+from descend.data.preprocessing import StandardScaler
 from descend.data.shard import ShardedLoader, share
 
 INSTALL_HINT = "pip install 'descend[mpi]'"
@@ -153,6 +159,22 @@ def together():
             error = RuntimeError(message)
     error.shared = True
     raise error
+
+
+def fit_scaler(data: NpyDataset, chunk_bytes: int = 32 << 20) -> StandardScaler:
+    """Standardisation statistics of ``data``'s features in one streaming pass, shared out:
+    each process reads its part of the rows, then the parts' statistics are merged, so
+    every process gets the same scaler (one process reads all rows)."""
+    mine = share(len(data), rank(), world_size())
+    chunks = data.chunks(mine, chunk_bytes)
+    scaler = StandardScaler().fit_batches(chunks) if mine.stop > mine.start else None
+    if world_size() == 1:
+        return scaler
+    merged = None
+    for part in _comm.allgather(scaler):  # in process order: the same sums everywhere
+        if part is not None:
+            merged = part if merged is None else merged.merge(part)
+    return merged
 
 
 def _abort_on_uncaught_exception(comm) -> None:

@@ -31,6 +31,9 @@ def test_batches_equal_those_of_the_arrays_in_memory(files):
         np.testing.assert_array_equal(b.data, d.data)
     x, _ = data[slice(0, 5)]
     assert x.flags.writeable and not np.shares_memory(x, data.X)
+    data.transform = lambda batch: 1 / 0  # never called for no rows
+    x, labels = data[np.arange(0)]
+    assert x.shape == (0, 4) and labels.shape == (0,) and labels.dtype == np.int64
 
 
 def test_features_are_cast_and_transformed_per_batch(files, tmp_path):

@@ -21,15 +21,14 @@ def data(n: int = N, seed: int = 0):
     return X, y
 
 
-def trainer(model_seed: int, loader_seed: int = 1, callbacks=(), lr: float = 0.1):
-    """An MLP trained with momentum on shuffled batches, in float64; its loader."""
+def trainer(model_seed: int, loader_seed: int = 1, callbacks=(), lr: float = 0.1, dataset=None):
+    """An MLP trained with momentum on shuffled batches of ``dataset`` (by default the
+    arrays of :func:`data`), in float64; its loader."""
     ds.set_default_dtype(np.float64)
     ds.manual_seed(model_seed)
     model = ds.models.MLP([FEATURES, 8, CLASSES])
-    X, y = data()
-    loader = ds.data.DataLoader(
-        ds.data.TensorDataset(X, y), batch_size=BATCH, shuffle=True, seed=loader_seed
-    )
+    dataset = dataset or ds.data.TensorDataset(*data())
+    loader = ds.data.DataLoader(dataset, batch_size=BATCH, shuffle=True, seed=loader_seed)
     fit = ds.Trainer(
         model,
         ds.nn.CrossEntropyLoss(),
@@ -53,6 +52,17 @@ def records(history) -> dict[str, list]:
     """The History's numbers that must not depend on the number of processes."""
     kept = {k: v for k, v in history.records.items() if k != "time"}
     return {**kept, "step_loss": list(history.step_loss), "epochs": list(history.epochs)}
+
+
+class CountingNpy(ds.data.NpyDataset):
+    """An NpyDataset that counts the rows it reads."""
+
+    rows = 0
+
+    def __getitem__(self, index):
+        x, y = super().__getitem__(index)
+        self.rows += len(x)
+        return x, y
 
 
 class At(ds.train.Callback):

@@ -6,7 +6,10 @@ Checks, in one launch (each Python start costs a second):
    one process's run);
 2. a stop decided in the last process alone is made by all;
 3. an interruption in the last process alone, a checkpoint written by process 0 and read
-   back by all, and a resumed run: bit-identical to a run never interrupted.
+   back by all, and a resumed run: bit-identical to a run never interrupted;
+4. data in .npy files: the scaler fitted by parts equals the scaler of all rows, and
+   training from the files, each process reading only its rows, equals training from
+   the arrays.
 """
 
 import json
@@ -58,4 +61,26 @@ results["resumed_equal"] = all(
     for a, b in zip(problem.weights(second.model).values(), problem.weights(whole.model).values())
 )
 results["resumed_history_equal"] = problem.records(second.history) == problem.records(whole.history)
+
+# 4. data on disk
+X, y = problem.data()
+if rank == 0:
+    np.save(out / "X.npy", X)
+    np.save(out / "y.npy", y)
+ds.distributed.init().Barrier()
+disk = problem.CountingNpy(out / "X.npy", out / "y.npy", dtype=np.float64)
+scaler, everything = ds.distributed.fit_scaler(disk), ds.data.StandardScaler().fit(X)
+results["scaler_equal"] = bool(
+    np.allclose(scaler.mean_, everything.mean_, rtol=1e-13, atol=0)
+    and np.allclose(scaler.var_, everything.var_, rtol=1e-12, atol=0)
+)
+from_disk, loader = problem.trainer(model_seed=100 + rank, dataset=disk)
+from_disk.fit(loader, epochs=3, val=problem.validation())
+results["disk_equal"] = all(
+    np.array_equal(a, b)
+    for a, b in zip(
+        problem.weights(from_disk.model).values(), problem.weights(trainer.model).values()
+    )
+)
+results["rows_read"] = disk.rows
 (out / f"results{rank}.json").write_text(json.dumps(results))

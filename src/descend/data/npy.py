@@ -1,9 +1,15 @@
 """Data larger than memory: ``.npy`` files opened memory-mapped and read a batch at a time.
 
+>>> rng = np.random.default_rng(0)
+>>> np.save("X.npy", rng.normal(5.0, 2.0, size=(1000, 20)).astype(np.float32))
+>>> np.save("y.npy", rng.integers(0, 3, size=1000))
 >>> data = ds.data.load_npy("X.npy", "y.npy")          # reads nothing but the headers
 >>> scaler = ds.data.StandardScaler().fit_batches(data.chunks())   # one streaming pass
 >>> data.transform = scaler.transform
 >>> loader = ds.data.DataLoader(data, batch_size=128, shuffle=True)
+>>> X, y = next(iter(loader))                          # 128 rows read from the file
+>>> X.shape, X.dtype, round(float(X.data.std()), 1)
+((128, 20), dtype('float32'), 1.0)
 
 A batch's rows are read from the page cache or the disk when the DataLoader asks for
 them, converted to the float dtype and checked to be finite. The features are read
@@ -92,7 +98,7 @@ class NpyDataset(TensorDataset):
         y = None
         if self.y is not None:
             y = as_targets(self.y[index], self.y_path.name)
-            if self.target_transform is not None:
+            if self.target_transform is not None and len(y):
                 y = self.target_transform(y)
         return x, y
 
@@ -129,6 +135,8 @@ class NpyDataset(TensorDataset):
             starts = np.atleast_1d(index).tolist()
             counts = [1] * len(starts)
         out = np.empty((sum(counts), *self.X.shape[1:]), self.X.dtype)
+        if out.size == 0:
+            return out
         view, size, done = memoryview(out).cast("B"), self._row_bytes, 0
         fd, offset = self._file.fileno(), self._offset
         for row, count in zip(starts, counts):
@@ -150,7 +158,9 @@ class NpyDataset(TensorDataset):
                 f"{self.X_path.name} has NaN or infinite values (or values too large for "
                 f"{self.dtype}) in row {row}"
             )
-        return x if self.transform is None or not transform else self.transform(x)
+        if self.transform is None or not transform or not len(x):
+            return x
+        return self.transform(x)
 
 
 def _open(path: Path) -> tuple[np.ndarray, int]:

@@ -32,14 +32,21 @@ class StandardScaler:
 
     Examples
     --------
+    >>> X_train = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]])
+    >>> X_test = np.array([[3.0, 20.0]])
     >>> scaler = StandardScaler().fit(X_train)
-    >>> X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    >>> scaler.mean_, scaler.scale_            # the constant feature keeps scale 1
+    (array([ 3., 10.]), array([1.63299316, 1.        ]))
     >>> state = scaler.state_dict()            # plain arrays: np.savez without pickle
     >>> StandardScaler().load_state_dict(state).transform(X_test)
+    array([[ 0., 10.]])
 
     Data too large for memory is fitted in one streaming pass, batch by batch:
 
-    >>> scaler = StandardScaler().fit_batches(ds.data.load_npy("X.npy").chunks())
+    >>> np.save("X.npy", X_train)
+    >>> streamed = StandardScaler().fit_batches(ds.data.load_npy("X.npy").chunks())
+    >>> np.allclose(streamed.var_, scaler.var_)
+    True
     """
 
     def __init__(self, with_mean: bool = True, with_std: bool = True):

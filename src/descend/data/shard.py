@@ -8,6 +8,9 @@ takes its own contiguous slice of every batch and reads only those rows.
 
 from __future__ import annotations
 
+import numpy as np
+
+from descend.data.dataset import TensorDataset
 from descend.data.loader import DataLoader
 from descend.tensor import Tensor
 
@@ -39,8 +42,11 @@ class ShardedLoader:
 
     Examples
     --------
-    >>> loader = DataLoader(TensorDataset(X, y), batch_size=128, shuffle=True, seed=0)
+    >>> X, y = np.zeros((1000, 3)), np.arange(1000) % 2
+    >>> loader = DataLoader(ds.data.TensorDataset(X, y), batch_size=128, shuffle=True, seed=0)
     >>> mine = ShardedLoader(loader, rank=1, size=4)  # rows 32-63 of every batch of 128
+    >>> len(mine), [len(y) for _, y in mine]          # the last batch of 104: rows 26-51
+    (8, [32, 32, 32, 32, 32, 32, 32, 26])
     """
 
     def __init__(self, loader: DataLoader, rank: int, size: int):
@@ -79,12 +85,14 @@ class ShardedLoader:
                     n = len(index)
                     index = index[share(n, self.rank, self.size)]
                 self.global_batch = n
-                if _empty(index):  # zero rows of the dataset's shapes and dtypes
+                if not _empty(index):
+                    yield self.loader.fetch(index)
+                elif isinstance(self.dataset, TensorDataset):  # zero rows, nothing read
+                    yield self.loader.fetch(np.arange(0))
+                else:  # the shapes and dtypes of a dataset known only by its samples
                     X, y = self.loader.fetch(slice(0, 1))
                     y = None if y is None else Tensor._wrap(y.data[:0])
                     yield Tensor._wrap(X.data[:0]), y
-                else:
-                    yield self.loader.fetch(index)
         finally:
             self.in_epoch = False
 
