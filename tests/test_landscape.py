@@ -228,8 +228,9 @@ def test_settling():
     assert settled_in(crawling, minima, radius=0.1)[0] is None
     rng = np.random.default_rng(0)
     noisy = np.array([3.0, 0.0]) + rng.normal(0, 0.1, (200, 2))  # wandering around (3, 0)
-    reached, spread = settled_in(noisy, minima, radius=0.1)
+    reached, spread = settled_in(noisy, minima, radius=0.1, noisy=True)
     assert reached is minima[1] and 0.1 < spread < 0.5
+    assert settled_in(noisy, minima, radius=0.1)[0] is None  # from full batches: not at rest
     bouncing = np.array([[(-1) ** k * 2.0, 0.0] for k in range(40)])  # across (0, 0)
     assert settled_in(bouncing, minima, radius=0.1)[0] is None
     assert settled_in(np.full((10, 2), np.inf), minima, radius=0.1)[0] is None

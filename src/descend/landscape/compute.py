@@ -262,7 +262,8 @@ def _starts(start) -> np.ndarray:
 def _outcome(run: Run, minima: list[Minimum], radius: float) -> tuple[Minimum | None, str]:
     if run.diverged:
         return None, "diverged"
-    reached, spread = settled_in(run.weights, minima, radius)
+    noisy = run.settings["batch_size"] != "full"
+    reached, spread = settled_in(run.weights, minima, radius, noisy)
     if reached is not None:
         return reached, str(reached) + (
             f" (still wandering ±{spread:.2g})" if spread > radius else ""

@@ -99,13 +99,14 @@ def _inside(W: np.ndarray, region, margin: float = 0.0) -> np.ndarray:
     )
 
 
-def settled_in(path: np.ndarray, minima: list[Minimum], radius: float):
+def settled_in(path: np.ndarray, minima: list[Minimum], radius: float, noisy: bool = False):
     """Where a path ended: ``(minimum, spread)``, or ``(None, spread)`` if it did not settle.
 
     The path's tail is its last tenth (at least its last three points), and ``spread``
-    how far the tail strays from its own centre. The path settled in a minimum when the
-    tail's centre is within ``radius`` of it and the tail strays no more than five radii
-    (the noise of small batches keeps a path wandering around its minimum). A run still
+    how far the tail strays from its own centre. The path settled in a minimum when its
+    whole tail lies within ``radius`` of it. A ``noisy`` path (small batches: each step
+    follows a few samples) never comes to rest; it settled when the tail's centre is
+    within ``radius`` and the tail wanders no more than five radii around it. A run still
     crawling towards a minimum, or bouncing across it, has not settled.
     """
     tail = path[-max(3, len(path) // 10) :]
@@ -114,7 +115,11 @@ def settled_in(path: np.ndarray, minima: list[Minimum], radius: float):
     centre = tail.mean(axis=0)
     spread = float(np.linalg.norm(tail - centre, axis=1).max())
     minimum, distance = nearest(centre, minima)
-    return (minimum if distance <= radius and spread <= 5 * radius else None), spread
+    if noisy:
+        near = distance <= radius and spread <= 5 * radius
+    else:
+        near = np.linalg.norm(tail - minimum.weights, axis=1).max() <= radius
+    return (minimum if near else None), spread
 
 
 def nearest(point: np.ndarray, minima: list[Minimum]) -> tuple[Minimum, float]:

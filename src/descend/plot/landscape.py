@@ -72,7 +72,8 @@ def _title(land: Landscape) -> str:
         extent = f"{len(land.X)} samples, {epochs} epochs each"
     else:
         extent = f"{epochs} updates each"
-    return f"Loss landscape of {land.title}: {what} ({extent})"
+    title = f"Loss landscape of {land.title}: {what} ({extent})"
+    return title if len(title) <= 120 else title.replace(": ", "\n", 1)  # two lines fit
 
 
 def _levels(cost: np.ndarray) -> np.ndarray:
@@ -126,6 +127,7 @@ def _draw_contour(figure, ax, land: Landscape) -> None:
                 path_effects=_OUTLINE,
                 zorder=7,
             )
+    for i, start in enumerate(land.starts):
         _draw_downhill(ax, land, start, land.gradients[i], label=i == 0)
     ax.set_xlim(land.w0[0], land.w0[-1])
     ax.set_ylim(land.w1[0], land.w1[-1])
