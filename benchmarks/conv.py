@@ -21,8 +21,8 @@ import time
 import numpy as np
 
 import descend as ds
-from descend.allocator import keep_freed_memory
 from descend import nn, optim
+from descend.allocator import keep_freed_memory
 
 BATCH = 128
 

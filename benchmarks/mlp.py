@@ -21,8 +21,8 @@ import warnings
 import numpy as np
 
 import descend as ds
-from descend.allocator import keep_freed_memory
 from descend import nn, optim
+from descend.allocator import keep_freed_memory
 from descend.data import DataLoader, TensorDataset
 from descend.models import MLP
 
