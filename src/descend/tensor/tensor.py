@@ -282,9 +282,13 @@ class Tensor:
 
     # Reductions take NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim``.
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        if dim is None and keepdim is None:  # the hot path passes no keywords
+            return reductions.sum(self, axis, keepdims)
         return reductions.sum(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        if dim is None and keepdim is None:
+            return reductions.mean(self, axis, keepdims)
         return reductions.mean(self, axis, keepdims, dim=dim, keepdim=keepdim)
 
     def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
