@@ -22,11 +22,12 @@ One update with P processes and a global batch of B samples:
    gradient of the whole batch's mean cost, the one a single process computes;
 4. every process takes the same optimizer step, so the weights stay equal everywhere.
 
-The weights are broadcast from process 0 when training starts. Each batch's cost,
-predictions and targets are shared, and so is the validation pass, so every process
-keeps the History one process would keep and its callbacks decide alike (early
-stopping, convergence, divergence); a stop or an interruption in any process is agreed
-on by all after every batch. Only process 0 prints and writes files.
+The weights are broadcast from process 0 when training starts. Each batch's cost
+travels with its gradients; the epoch's targets and predictions are gathered at its
+end and the validation rows are shared out, so every process keeps the History one
+process would keep and its callbacks decide alike (early stopping, convergence,
+divergence). A stop or an interruption in any process is agreed on by all after every
+batch (a second, 8-byte Allreduce). Only process 0 prints and writes files.
 
 BatchNorm normalises with each process's own batch statistics, as PyTorch's
 DistributedDataParallel without SyncBatchNorm does, so with BatchNorm an update is not
@@ -202,10 +203,12 @@ class SingleProcess:
         """Between backward and optimizer step: the cost and size of the whole batch."""
         return cost, rows
 
-    def agree(self, stop: bool, interrupted: bool, outputs=None):
-        """After a batch or an epoch: the stop flags every process goes by, and the
-        ``(targets, predictions)`` of the whole batch."""
-        return stop, interrupted, outputs
+    def agree(self, stop: bool, interrupted: bool) -> tuple[bool, bool]:
+        """After a batch or an epoch: the stop flags every process goes by."""
+        return stop, interrupted
+
+    def share_scores(self, scores) -> None:
+        """Give ``scores`` (RunningScores) the targets and predictions of every process."""
 
     def evaluation(self, loader, model):
         """The part of the validation loader this process evaluates (all of it)."""
@@ -235,7 +238,7 @@ class DataParallel(SingleProcess):
         self._loader: ShardedLoader | None = None
         self._sum = False
         self._grads: _FlatBuffer | None = None
-        self._shapes = None  # trailing shapes and dtypes of targets and predictions
+        self._flags = np.zeros(2, dtype=np.int32)
 
     def start(self, model, loss, loader):
         """Broadcast process 0's weights and shuffling state; shard ``loader``."""
@@ -252,7 +255,6 @@ class DataParallel(SingleProcess):
         self.broadcast(model)
         loader.load_state_dict(self.comm.bcast(loader.state_dict(), root=0))
         self._loader = ShardedLoader(loader, self.rank, self.size)
-        self._shapes = None
         return self._loader
 
     def broadcast(self, model, buffers_only: bool = False) -> None:
@@ -295,32 +297,28 @@ class DataParallel(SingleProcess):
                 p.grad = view if view.dtype == p.data.dtype else view.astype(p.data.dtype)
         return float(tail[0]), batch
 
-    def agree(self, stop: bool, interrupted: bool, outputs=None):
-        """One Allreduce: stop if any process stops; after a batch, every process gets
-        the targets and predictions (``outputs``) of the whole batch, in order."""
-        parts = []
-        if outputs is not None:
-            if self._shapes is None:
-                self._shapes = self._agree_shapes(*outputs)
-            parts = self._shapes
-        batch = self._loader.global_batch if parts else 0
-        widths = [int(np.prod(shape)) for shape, _ in parts]
-        buffer = np.zeros(2 + batch * sum(widths))
-        buffer[0], buffer[1] = stop, interrupted
-        mine, offset, blocks = share(batch, self.rank, self.size), 2, []
-        for values, width in zip(outputs or (), widths):
-            block = buffer[offset : offset + batch * width].reshape(batch, width)
-            if values is not None and len(values):
-                block[mine] = np.asarray(values).reshape(len(values), width)
-            blocks.append(block)
-            offset += batch * width
-        self.comm.Allreduce(self._MPI.IN_PLACE, buffer, op=self._MPI.SUM)
-        if parts:
-            outputs = tuple(
-                block.reshape(batch, *shape).astype(dtype)
-                for block, (shape, dtype) in zip(blocks, parts)
-            )
-        return bool(buffer[0]), bool(buffer[1]), outputs
+    def agree(self, stop: bool, interrupted: bool) -> tuple[bool, bool]:
+        """One small Allreduce: every process stops if one of them does."""
+        flags = self._flags
+        flags[0], flags[1] = stop, interrupted
+        self.comm.Allreduce(self._MPI.IN_PLACE, flags, op=self._MPI.MAX)
+        return bool(flags[0]), bool(flags[1])
+
+    def share_scores(self, scores) -> None:
+        """Put every process's targets and predictions of each batch since the last
+        call into ``scores``, in the order of the whole batch (at the end of an epoch,
+        and before an interrupted one is saved): all processes then hold the lists one
+        process would."""
+        if not scores.keep_outputs:
+            return
+        start = scores.shared
+        parts = self.comm.allgather((scores.targets[start:], scores.predictions[start:]))
+        for b in range(len(scores.targets) - start):
+            targets = [t[b] for t, _ in parts if len(t[b])]
+            predictions = [p[b] for _, p in parts if p[b] is not None]
+            scores.targets[start + b] = np.concatenate(targets)
+            scores.predictions[start + b] = np.concatenate(predictions)
+        scores.shared = len(scores.targets)
 
     def evaluation(self, loader, model):
         """This process's contiguous part of the validation rows; the buffers
@@ -343,16 +341,6 @@ class DataParallel(SingleProcess):
         count = np.array([rows], dtype=np.int64)
         self.comm.Allreduce(self._MPI.IN_PLACE, count, op=self._MPI.SUM)
         return int(count[0])
-
-    def _agree_shapes(self, y, predictions):
-        """The trailing shapes and dtypes of targets and predictions, from a process
-        whose share of the batch is not empty."""
-        mine = None
-        if y is not None and predictions is not None and len(y):
-            y, predictions = np.asarray(y), np.asarray(predictions)
-            mine = [(y.shape[1:], y.dtype), (predictions.shape[1:], predictions.dtype)]
-        found = [s for s in self.comm.allgather(mine) if s is not None]
-        return found[0] if found else []
 
 
 class _FlatBuffer:

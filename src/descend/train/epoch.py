@@ -22,6 +22,7 @@ class RunningScores:
     targets: list = field(default_factory=list)
     predictions: list = field(default_factory=list)
     keep_outputs: bool = True
+    shared: int = 0  # data parallelism: the first batches hold every process's rows
 
     def add(self, cost: float, n: int, y=None, predictions=None) -> None:
         """Count one batch of ``n`` samples, with its targets and predictions."""
@@ -29,7 +30,7 @@ class RunningScores:
         self.count += n
         if self.keep_outputs:
             self.targets.append(np.asarray(getattr(y, "data", y)))
-            self.predictions.append(predictions)
+            self.predictions.append(predictions)  # None for no rows (data parallelism)
 
     def result(self, score) -> dict:
         """``{'loss': mean cost, **score(targets, predictions)}``."""
@@ -62,6 +63,7 @@ class EpochProgress:
             "count": scores.count,
             "targets": list(scores.targets),
             "predictions": list(scores.predictions),
+            "shared": scores.shared,
         }
 
     @classmethod
@@ -72,5 +74,6 @@ class EpochProgress:
             list(state["targets"]),
             list(state["predictions"]),
             keep_outputs,
+            int(state.get("shared", 0)),
         )
         return cls(int(state["epoch"]), state["loader"], scores, int(state["batches"]))

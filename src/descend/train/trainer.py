@@ -170,7 +170,7 @@ class Trainer:
             logs["time"] = time.perf_counter() - start
             self._step_scheduler("epoch", logs)
             self._call("on_epoch_end", epoch, logs)
-            self.stop_training, self.interrupted, _ = self.parallel.agree(
+            self.stop_training, self.interrupted = self.parallel.agree(
                 self.stop_training, self.interrupted
             )
         self._call("on_train_end", {"epoch": self.epoch, "interrupted": self.interrupted})
@@ -225,27 +225,24 @@ class Trainer:
             cost = self.train_step(X, y)
             self.step += 1
             progress.batches += 1
-            rows = self._rows
+            predictions = None
+            if progress.scores.keep_outputs and self.last_output is not None:
+                predictions = self._predictions(self.last_output)
+            progress.scores.add(cost, self._rows, y, predictions)
             self._call(
                 "on_batch_end",
                 self.step,
-                {"loss": cost, "batch_size": rows, "lr": self._lr(), "step": self.step},
+                {"loss": cost, "batch_size": self._rows, "lr": self._lr(), "step": self.step},
             )
             self._step_scheduler("batch")
-            outputs = None
-            if progress.scores.keep_outputs:
-                predictions = (
-                    None if self.last_output is None else self._predictions(self.last_output)
-                )
-                outputs = (y.data, predictions)
-            # Every process stops if one does, and counts the targets and predictions of
-            # the whole batch (one process: all of them already).
-            self.stop_training, self.interrupted, outputs = self.parallel.agree(
-                self.stop_training, self.interrupted, outputs
+            # Every process stops if one does (one process: it decides alone).
+            self.stop_training, self.interrupted = self.parallel.agree(
+                self.stop_training, self.interrupted
             )
-            progress.scores.add(cost, rows, *(outputs or (None, None)))
             if self.stop_training or self.interrupted:
                 break
+        # The targets and predictions of every process's share of the batches so far.
+        self.parallel.share_scores(progress.scores)
         if self.interrupted:
             return {}
         self._progress = None
