@@ -4,6 +4,7 @@ import sys
 import numpy as np
 import pytest
 
+import descend as ds
 from descend.data import DataLoader, NpyDataset, StandardScaler, TensorDataset, load_npy
 
 
@@ -135,3 +136,42 @@ def _npy_bytes(array):
     buffer = io.BytesIO()
     np.save(buffer, array)
     return buffer.getvalue()
+
+
+def test_a_subset_reads_its_rows_of_the_same_files(files):
+    X_path, y_path, X, y = files
+    data = load_npy(X_path, y_path)
+    rows = np.array([3, 4, 5, 6, 20, 40, 41])
+    part = data.subset(rows)
+    assert len(part) == 7 and part.rows.tolist() == rows.tolist() and len(data) == 50
+    x, labels = part[np.array([6, 0, 4])]
+    np.testing.assert_array_equal(x, X[[41, 3, 20]])
+    assert labels.tolist() == y[[41, 3, 20]].tolist()
+    np.testing.assert_array_equal(np.concatenate(list(part.chunks(chunk_bytes=48))), X[rows])
+    np.testing.assert_array_equal(part.targets(), y[rows])
+    inner = part.subset([1, 2])  # positions in the part: rows 4 and 5 of the files
+    np.testing.assert_array_equal(inner[slice(None)][0], X[4:6])
+    loader = DataLoader(part, batch_size=3, shuffle=True, seed=0)
+    seen = np.concatenate([b.data for _, b in loader])
+    assert sorted(seen.tolist()) == sorted(y[rows].tolist())
+    assert "7 rows of" in repr(part)
+
+
+def test_training_from_the_files_equals_training_from_the_arrays(files):
+    X_path, y_path, X, y = files
+
+    def train(data):
+        ds.manual_seed(0)
+        model = ds.models.MLP([4, 6, 3])
+        trainer = ds.Trainer(
+            model, ds.nn.CrossEntropyLoss(), ds.optim.SGD(model.parameters(), lr=0.1), verbose=0
+        )
+        trainer.fit(DataLoader(data, batch_size=8, shuffle=True, seed=2), epochs=2)
+        return trainer
+
+    disk, memory = train(load_npy(X_path, y_path)), train(TensorDataset(X, y))
+    for a, b in zip(disk.model.parameters(), memory.model.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert disk.history.step_loss == memory.history.step_loss
+    predicted = disk.predict(DataLoader(load_npy(X_path), batch_size=16))
+    np.testing.assert_array_equal(predicted, memory.predict(X))

@@ -21,6 +21,7 @@ to the file's size. Read this way it stays at a few batches, however large the f
 
 from __future__ import annotations
 
+import copy
 import mmap
 import os
 from pathlib import Path
@@ -67,12 +68,15 @@ class NpyDataset(TensorDataset):
     dtype (``descend.get_default_dtype()`` when opened, or ``dtype``) and passed through
     ``transform``, targets as int64 labels or float values passed through
     ``target_transform``. Non-finite features raise a ValueError naming the file's row.
+    :meth:`subset` gives a part of the rows (a train/validation split) without copying.
 
     Attributes
     ----------
     X, y : ndarray
-        The read-only memory-mapped arrays as stored in the files (y None without
-        targets), for your own look at the data; batches do not go through them.
+        The read-only memory-mapped arrays of the whole files (y None without targets),
+        for your own look at the data; batches do not go through them.
+    rows : ndarray or None
+        The rows of the files this dataset holds, None for all of them.
     transform, target_transform : callable or None
         Applied to each batch of features or targets, e.g. ``scaler.transform``.
     """
@@ -89,51 +93,68 @@ class NpyDataset(TensorDataset):
         self.dtype = np.dtype(dtype or get_default_dtype())
         self.transform = transform
         self.target_transform = target_transform
+        self.rows = None
         self._row_bytes = self.X[:1].nbytes
-        self._file = open(self.X_path, "rb")  # noqa: SIM115 - read from as long as the dataset lives
+        self._file = open(self.X_path, "rb")  # noqa: SIM115 - read from while the dataset lives
+
+    def __len__(self) -> int:
+        return len(self.X) if self.rows is None else len(self.rows)
 
     def __getitem__(self, index) -> tuple[np.ndarray, np.ndarray | None]:
-        index = _index(index, len(self.X))
-        x = self._features(self._rows(index), index)
+        rows = self._file_rows(_index(index, len(self)))
+        x = self._features(self._read(rows), rows)
         y = None
         if self.y is not None:
-            y = as_targets(self.y[index], self.y_path.name)
+            y = as_targets(self.y[rows], self.y_path.name)
             if self.target_transform is not None and len(y):
                 y = self.target_transform(y)
         return x, y
+
+    def subset(self, rows) -> NpyDataset:
+        """The samples at ``rows`` (positions in this dataset), read from the same files;
+        transforms and dtype are kept."""
+        part = copy.copy(self)
+        part.rows = np.asarray(self._file_rows(np.asarray(rows, dtype=np.intp)), dtype=np.intp)
+        return part
+
+    def targets(self) -> np.ndarray | None:
+        """All the targets of this dataset as they are stored (small enough for memory)."""
+        if self.y is None:
+            return None
+        return np.array(self.y if self.rows is None else self.y[self.rows])
 
     def chunks(self, rows: slice = slice(None), chunk_bytes: int = 32 << 20):
         """The features of ``rows`` in consecutive blocks of about ``chunk_bytes``, in
         order, converted and checked like batches but not transformed: one streaming pass
         (``StandardScaler().fit_batches(data.chunks())``)."""
-        start, stop, _ = rows.indices(len(self.X))
+        start, stop, _ = rows.indices(len(self))
         step = max(1, chunk_bytes // max(1, self._row_bytes))
         for first in range(start, stop, step):
-            block = slice(first, min(first + step, stop))
-            yield self._features(self._rows(block), block, transform=False)
+            block = self._file_rows(slice(first, min(first + step, stop)))
+            yield self._features(self._read(block), block, transform=False)
 
     def __repr__(self) -> str:
         targets = "no targets" if self.y is None else f"y {self.y.shape} {self.y.dtype}"
-        return (
-            f"NpyDataset({len(self)} samples: X {self.X.shape} {self.X.dtype} from "
-            f"{self.X_path}, {targets})"
-        )
+        part = "" if self.rows is None else f"{len(self)} rows of "
+        return f"NpyDataset({part}X {self.X.shape} {self.X.dtype} from {self.X_path}, {targets})"
 
-    def __del__(self):
-        file = getattr(self, "_file", None)
-        if file is not None:
-            file.close()
+    def _file_rows(self, index):
+        """Rows of the files for ``index`` into this dataset (an int, a slice or an array)."""
+        return index if self.rows is None else self.rows[index]
 
-    def _rows(self, index) -> np.ndarray:
-        """The rows at ``index`` (int, slice or index array) read from the file, in order."""
-        if not _PREAD or isinstance(index, slice) and index.step not in (None, 1):
-            return np.array(self.X[index])
-        if isinstance(index, slice):
-            start, stop, _ = index.indices(len(self.X))
+    def _read(self, rows) -> np.ndarray:
+        """The rows of the file at ``rows`` (int, slice or index array), in order; runs of
+        consecutive rows are read with one call."""
+        if not _PREAD or isinstance(rows, slice) and rows.step not in (None, 1):
+            return np.array(self.X[rows])
+        if isinstance(rows, slice):
+            start, stop, _ = rows.indices(len(self.X))
             starts, counts = [start], [max(0, stop - start)]
         else:
-            starts = np.atleast_1d(index).tolist()
-            counts = [1] * len(starts)
+            flat = np.atleast_1d(rows)
+            breaks = np.flatnonzero(np.diff(flat) != 1) + 1
+            starts = flat[np.r_[0, breaks]].tolist() if len(flat) else []
+            counts = np.diff(np.r_[0, breaks, len(flat)]).tolist() if len(flat) else []
         out = np.empty((sum(counts), *self.X.shape[1:]), self.X.dtype)
         if out.size == 0:
             return out
@@ -141,22 +162,22 @@ class NpyDataset(TensorDataset):
         fd, offset = self._file.fileno(), self._offset
         for row, count in zip(starts, counts):
             n = count * size
-            if n and os.preadv(fd, [view[done : done + n]], offset + row * size) != n:
+            if os.preadv(fd, [view[done : done + n]], offset + row * size) != n:
                 raise ValueError(f"{self.X_path}: the file got shorter while being read")
             done += n
-        return out if isinstance(index, slice) or np.ndim(index) else out[0]
+        return out if isinstance(rows, slice) or np.ndim(rows) else out[0]
 
-    def _features(self, raw: np.ndarray, index, transform: bool = True) -> np.ndarray:
+    def _features(self, raw: np.ndarray, rows, transform: bool = True) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
-            x = raw.astype(self.dtype, copy=False)
+            # A slice is a view of the file: copy it. An index array gave a copy already.
+            x = raw.astype(self.dtype, copy=isinstance(rows, slice))
         finite = np.isfinite(x)
         if not finite.all():
-            rows = np.atleast_1d(np.arange(len(self.X))[index])
-            bad = ~finite.reshape(len(rows), -1).all(axis=1)
-            row = rows[int(np.argmax(bad))]
+            numbers = np.atleast_1d(np.arange(len(self.X))[rows])
+            bad = ~finite.reshape(len(numbers), -1).all(axis=1)
             raise ValueError(
                 f"{self.X_path.name} has NaN or infinite values (or values too large for "
-                f"{self.dtype}) in row {row}"
+                f"{self.dtype}) in row {numbers[int(np.argmax(bad))]}"
             )
         if self.transform is None or not transform or not len(x):
             return x

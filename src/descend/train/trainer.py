@@ -10,7 +10,7 @@ import numpy as np
 from descend import distributed
 from descend import metrics as metric_functions
 from descend.allocator import keep_freed_memory
-from descend.data import as_loader
+from descend.data import DataLoader, as_loader
 from descend.nn.loss import predict, predict_proba, task_of
 from descend.tensor import Tensor, no_grad
 from descend.train.callback import Callback
@@ -311,7 +311,10 @@ class Trainer:
         return {"loss": loss, **self._score(targets, self._predictions(outputs))}
 
     def predict(self, X, batch_size=1024) -> np.ndarray:
-        """Class labels for a classifier (by its loss), values for a regressor."""
+        """Class labels for a classifier (by its loss), values for a regressor.
+
+        ``X`` is an array, or a DataLoader (data read from disk batch by batch).
+        """
         return self._predictions(self._forward(X, batch_size))
 
     def predict_proba(self, X, batch_size=1024) -> np.ndarray:
@@ -330,9 +333,9 @@ class Trainer:
         return {name: float(fn(y_true, y_pred)) for name, fn in self.metrics.items()}
 
     def _forward(self, X, batch_size) -> np.ndarray:
-        X = X.data if isinstance(X, Tensor) else X
-        outputs, _ = self._outputs(as_loader((X, None), batch_size, False, None, "X"))
-        return outputs
+        if not isinstance(X, DataLoader):
+            X = as_loader((X.data if isinstance(X, Tensor) else X, None), batch_size, name="X")
+        return self._outputs(X)[0]
 
     def _outputs(self, loader) -> tuple[np.ndarray, np.ndarray | None]:
         was_training = self.model.training
