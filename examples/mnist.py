@@ -1,8 +1,10 @@
-"""Real handwritten digits: an MLP and LeNet-5 on MNIST ("mnist-10k" split).
+"""Real handwritten digits: an MLP and LeNet-5 on MNIST.
 
-The first 8,000 images of the MNIST test set train, the last 2,000 test. The MLP
-784-256-128-10 trains 10 epochs; LeNet-5 trains 10 epochs. Both use Adam and the
-one Trainer.
+The folder holds MNIST's IDX files (gzip-compressed or not). With the four files of
+the standard download, the 60,000 ``train`` images train and the 10,000 ``t10k``
+images test; with the ``t10k`` pair alone, its first 8,000 images train and the last
+2,000 test (the "mnist-10k" split). The MLP 784-256-128-10 and LeNet-5 train 10
+epochs each, with Adam and the one Trainer.
 
     python examples/mnist.py [path/to/mnist] [--model mlp|lenet|both]
 """
@@ -14,10 +16,12 @@ from pathlib import Path
 import descend as ds
 from descend import nn, optim
 from descend.data import load_mnist
+from descend.data.mnist import mnist_kinds
 from descend.metrics import accuracy
 from descend.models import MLP, LeNet5
 
-DEFAULT = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"
+DEFAULT = Path("data/mnist")
+FILES = "{train,t10k}-images-idx3-ubyte.gz and {train,t10k}-labels-idx1-ubyte.gz"
 
 
 def train(model, X_train, y_train, X_test, y_test, epochs, lr):
@@ -37,12 +41,24 @@ def main():
     parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args()
 
-    X, y = load_mnist(args.path, kind="t10k")  # (10000, 1, 28, 28) in [0, 1]
-    X_train, y_train, X_test, y_test = X[:8000], y[:8000], X[8000:], y[8000:]
+    kinds = mnist_kinds(args.path) if args.path.is_dir() else []
+    if "t10k" not in kinds:
+        parser.exit(
+            2,
+            f"no MNIST files in {args.path}: put {FILES} there (the t10k pair at least), "
+            f"or pass the folder that holds them: python examples/mnist.py path/to/mnist\n",
+        )
+    if "train" in kinds:  # the standard split
+        X_train, y_train = load_mnist(args.path, kind="train")
+        X_test, y_test = load_mnist(args.path, kind="t10k")
+    else:  # mnist-10k: the test set alone, split in two
+        X, y = load_mnist(args.path, kind="t10k")  # (10000, 1, 28, 28) in [0, 1]
+        X_train, y_train, X_test, y_test = X[:8000], y[:8000], X[8000:], y[8000:]
+    print(f"MNIST from {args.path}: {len(X_train)} images to train on, {len(X_test)} to test")
     results = {}
     if args.model in ("mlp", "both"):
         ds.manual_seed(0)
-        flat = (X_train.reshape(8000, -1), X_test.reshape(2000, -1))
+        flat = (X_train.reshape(len(X_train), -1), X_test.reshape(len(X_test), -1))
         results["MLP 784-256-128-10"] = train(
             MLP([784, 256, 128, 10]), flat[0], y_train, flat[1], y_test, args.epochs, 1e-3
         )

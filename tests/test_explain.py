@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from descend.explain import explain
+from descend.explain import curvature, explain, stable_lr
 
 X = np.array([[1.0, 2.0], [2.0, 1.0], [3.0, 3.0], [4.0, 2.0]])
 
@@ -83,9 +83,46 @@ def test_a_few_steps_say_they_have_not_converged():
 def test_a_learning_rate_too_large_raises_the_cost_and_diverges():
     result = explain(lr=0.5, steps=100)
     assert result.steps[0].new_cost > result.steps[0].cost
-    assert "HIGHER: the learning rate is too large" in result.text
+    assert "HIGHER by" in result.text and ": the learning rate is too large)" in result.text
     assert result.diverged_step is not None and result.diverged_step < 100
-    assert "lr=0.5 is too large; try lr=0.05" in result.text
+    assert "lr=0.5 is too large. On this cost gradient descent is stable below" in result.text
+    assert result.text.endswith("try lr=0.04.")
+
+
+def test_the_stable_lr_is_two_over_the_largest_curvature():
+    # The linear model's Hessian is (2/N) A^T A, whatever the weights: 2/L is exact.
+    A = np.c_[X, np.ones(4)]
+    largest = np.linalg.eigvalsh(2 / 4 * A.T @ A).max()
+    assert curvature("linear") == pytest.approx(largest) and stable_lr("linear") == 2 / largest
+    below, above = (
+        explain(lr=0.99 * stable_lr("linear"), steps=400),
+        explain(lr=1.01 * stable_lr("linear"), steps=400),
+    )
+    assert below.steps[-1].new_cost < below.steps[0].cost and below.diverged_step is None
+    assert above.steps[-1].new_cost > above.steps[0].cost  # grows, slowly at first
+
+
+@pytest.mark.parametrize(
+    ("model", "lr", "steps", "said"),
+    [
+        # The cost grows without reaching the divergence threshold: too large, not "too few".
+        ("logistic", 1.0, 200, "After 200 steps the cost is higher than at the start"),
+        ("linear", 0.081, 30, "After 30 steps the cost is higher than at the start"),
+        ("linear", 1e300, 3, "Diverged at step 1: the cost went from 49.6250 to inf"),
+    ],
+)
+def test_a_cost_that_grows_is_told_its_lr_is_too_large(model, lr, steps, said):
+    text = explain(model, steps=steps, lr=lr).text
+    last = text.splitlines()[-1]
+    assert last.startswith(said) and "not converged yet" not in text
+    assert f"lr={lr:g} is too large" in last
+    assert last.endswith("try lr=0.3." if model == "logistic" else "try lr=0.04.")
+
+
+def test_a_small_lr_still_falling_is_told_to_go_on_or_go_faster():
+    last = explain(steps=50, lr=0.001).text.splitlines()[-1]
+    assert "is still falling" in last and "not converged yet; try more steps" in last
+    assert last.endswith("or a larger lr: up to 0.04 is safe here (stable below 2/L = 0.0809).")
 
 
 @pytest.mark.parametrize(
@@ -93,7 +130,8 @@ def test_a_learning_rate_too_large_raises_the_cost_and_diverges():
     [
         ({"model": "mlp"}, "model must be 'linear' or 'logistic', got 'mlp'"),
         ({"steps": 0}, "steps must be a positive integer, got 0"),
-        ({"lr": -1.0}, "lr must be positive, got -1.0"),
+        ({"lr": -1.0}, "lr must be a positive, finite number, got -1.0"),
+        ({"lr": float("inf")}, "lr must be a positive, finite number, got inf"),
         ({"weights": (1.0, 2.0)}, r"weights must be three numbers \(w1, w2, b\)"),
     ],
 )

@@ -53,6 +53,11 @@ class Explanation:
     diverged_step: int | None = None
     text: str = ""
 
+    @property
+    def stable_lr(self) -> float:
+        """The learning rate below which gradient descent on this cost cannot diverge."""
+        return stable_lr(self.model)
+
     def __str__(self) -> str:
         return self.text
 
@@ -98,8 +103,8 @@ def explain(
     if not isinstance(steps, int) or steps < 1:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
     lr = _LR[model] if lr is None else lr
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr}")
+    if not (lr > 0 and np.isfinite(lr)):
+        raise ValueError(f"lr must be a positive, finite number, got {lr}")
     if len(weights) != 3:
         raise ValueError(f"weights must be three numbers (w1, w2, b), got {weights!r}")
     X, y = Tensor(_X), Tensor(_TARGETS[model])
@@ -119,6 +124,32 @@ def explain(
                 break
     result.text = _describe(result, tol)
     return result
+
+
+def curvature(model: str) -> float:
+    """L, the largest curvature of the cost over the weights (w1, w2, b).
+
+    The Hessian of the mean squared error is ``(2/N) A^T A``, with ``A`` the inputs and a
+    column of ones for ``b``; that of the log-loss is ``(1/N) A^T S A`` with ``S`` the
+    ``p(1 - p)`` of each sample, at most 1/4. L is the largest eigenvalue (for the
+    log-loss, of its bound): exact for the linear model, an upper bound for the logistic.
+    """
+    A = np.c_[_X, np.ones(len(_X))]
+    scale = 2.0 if model == "linear" else 0.25
+    return float(np.linalg.eigvalsh(scale / len(_X) * A.T @ A).max())
+
+
+def stable_lr(model: str) -> float:
+    """2/L: gradient descent with a smaller learning rate lowers the cost at every step
+    (an L-smooth convex cost); above it, the linear model's cost grows without bound."""
+    return 2.0 / curvature(model)
+
+
+def _safe_lr(model: str) -> float:
+    """1/L rounded down to one significant digit: a learning rate to suggest."""
+    value = 1.0 / curvature(model)
+    unit = 10.0 ** np.floor(np.log10(value))
+    return float(np.floor(value / unit) * unit)
 
 
 def _forward(model: str, X: Tensor, y: Tensor, w: Tensor, b: Tensor):
@@ -197,28 +228,60 @@ def _describe(result: Explanation, tol: float) -> str:
         lines.append(
             f"   ... {step} steps not shown ..." if number is None else _summary(number, step)
         )
-    lines.append("")
-    last = result.steps[-1]
+    lines += ["", _verdict(result, tol)]
+    return "\n".join(lines).rstrip("\n")
+
+
+def _verdict(result: Explanation, tol: float) -> str:
+    """What the numbers say, and what to change: follows the costs, not the step count."""
+    first, last = result.steps[0], result.steps[-1]
+    went = f"the cost went from {_n(first.cost)} to {_n(last.new_cost)}"
+    limit = f"2/L = {result.stable_lr:.4g}"
+    if result.model == "linear":
+        limit = f"On this cost gradient descent is stable below lr = {limit}, L = " + (
+            f"{curvature(result.model):.4g} being its largest curvature"
+        )
+    else:
+        limit = f"On this cost gradient descent is sure to be stable below lr = {limit}, " + (
+            f"L = {curvature(result.model):.4g} bounding its curvature"
+        )
+    suggestion = _safe_lr(result.model)
+    if result.diverged_step is not None or not last.new_cost <= first.cost:
+        if result.diverged_step is not None:
+            said = (
+                f"Diverged at step {result.diverged_step}: {went}. Each step overshoots the "
+                f"minimum by more than it started from"
+            )
+        else:
+            said = (
+                f"After {_count(len(result.steps))} the cost is higher than at the start: "
+                f"{went}. The steps overshoot the minimum"
+            )
+        return f"{said}: lr={result.lr:g} is too large. {limit}; try lr={suggestion:g}."
     if result.converged_step is not None:
-        lines.append(
+        return (
             f"Converged at step {result.converged_step}: the cost changed by "
             f"{_n(abs(last.cost - last.new_cost))}, less than tol={tol:g}. Final cost "
             f"{_n(last.new_cost)}, weights " + _weights(last.new_weights) + "."
         )
-    elif result.diverged_step is not None:
-        lines.append(
-            f"Diverged at step {result.diverged_step}: the cost grew from "
-            f"{_n(result.steps[0].cost)} to {_n(last.new_cost)}. Each step overshoots the "
-            f"minimum by more than it started from: lr={result.lr:g} is too large; try "
-            f"lr={result.lr / 10:g}."
+    if len(result.steps) == 1:
+        return ""
+    change = last.new_cost - last.cost
+    how = "still falling (by" if change < 0 else "still changing (up by"
+    said = (
+        f"After {_count(len(result.steps))} {went} and is {how} {_n(abs(change))} in the last "
+        f"step): not converged yet; try more steps"
+    )
+    if result.lr < 0.2 * suggestion:
+        said += (
+            f", or a larger lr: up to {suggestion:g} is safe here (stable below "
+            f"2/L = {result.stable_lr:.4g})"
         )
-    elif len(result.steps) > 1:
-        lines.append(
-            f"After {len(result.steps)} steps the cost went from {_n(result.steps[0].cost)} to "
-            f"{_n(last.new_cost)} and is still changing (by {_n(abs(last.cost - last.new_cost))} "
-            f"in the last step): not converged yet; try more steps."
-        )
-    return "\n".join(lines)
+    return said + "."
+
+
+def _count(steps: int) -> str:
+    return f"{steps} step{'s' * (steps != 1)}"
 
 
 def _weights(w: np.ndarray) -> str:
@@ -287,11 +350,16 @@ def _describe_step(result: Explanation, s: Step) -> list[str]:
             f" = {_n(s.new_weights[j])}"
         )
     change = s.new_cost - s.cost
-    verdict = "lower" if change < 0 else "HIGHER: the learning rate is too large"
+    if not np.isfinite(s.new_cost):
+        verdict = "it overflowed: the learning rate is far too large"
+    elif change < 0:
+        verdict = f"lower by {_n(abs(change))}"
+    else:
+        verdict = f"HIGHER by {_n(abs(change))}: the learning rate is too large"
     out += [
         "",
         "7. New cost with the new weights",
-        f"   J = {_n(s.new_cost)}   (was {_n(s.cost)}: {verdict} by {_n(abs(change))})",
+        f"   J = {_n(s.new_cost)}   (was {_n(s.cost)}: {verdict})",
     ]
     return out
 

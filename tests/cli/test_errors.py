@@ -1,7 +1,7 @@
 """Bad input: exit status 2, one line on stderr saying what was expected and what came."""
 
 import pytest
-from tests.cli.conftest import descend, write_csv
+from tests.cli.conftest import descend, descend_process, write_csv
 
 
 def _fails(result, *fragments):
@@ -19,8 +19,23 @@ def _fails(result, *fragments):
         ("--data", "digts", "unknown data set 'digts'; did you mean 'digits'?"),
         ("--model", "mpl", "unknown model 'mpl'; did you mean 'mlp'?"),
         ("--optimizer", "adma", "unknown optimizer 'adma'; did you mean 'adam'?"),
-        ("--lr", "-1", "--lr must be a positive number, got -1.0"),
-        ("--lr", "0", "--lr must be a positive number, got 0.0"),
+        ("--lr", "-1", "--lr must be a positive, finite number, got -1.0"),
+        ("--lr", "0", "--lr must be a positive, finite number, got 0.0"),
+        ("--lr", "inf", "--lr must be a positive, finite number, got inf"),
+        ("--lr", "nan", "--lr must be a positive, finite number, got nan"),
+        ("--seed", "-1", "--seed must be a whole number >= 0, got -1"),
+        (
+            "--hidden",
+            "64,,32",
+            "argument --hidden: expected comma-separated integers like 128,64, got '64,,32'",
+        ),
+        (
+            "--scheduler",
+            "step:0",
+            "--scheduler step:N: lr x0.1 every N epochs (default: a third "
+            "of the run); expected a whole number >= 1 for N, got '0'",
+        ),
+        ("--scheduler", "cosin", "unknown scheduler 'cosin'; did you mean 'cosine'?"),
         ("--batch-size", "0", "--batch-size must be a positive integer or 'full', got 0"),
         ("--batch-size", "-5", "got -5"),
         ("--epochs", "0", "--epochs must be a positive integer, got 0"),
@@ -104,3 +119,54 @@ def test_evaluate_a_folder_that_is_not_a_run(tmp_path):
 def test_model_that_does_not_fit_the_data(tmp_path):
     _fails(descend("train", "--model", "lenet", cwd=tmp_path), "needs 28x28 images")
     _fails(descend("train", "--model", "linear", cwd=tmp_path), "is for regression")
+
+
+def test_compare_refuses_an_empty_value_in_a_list(tmp_path):
+    _fails(
+        descend("compare", "--optimizer", "sgd,,adam", cwd=tmp_path),
+        "argument --optimizer: expected comma-separated values like sgd,adam or 0.001,0.01, "
+        "got 'sgd,,adam'",
+    )
+
+
+def test_typos_in_config_keys_and_target_columns_get_a_suggestion(tmp_path):
+    (tmp_path / "run.toml").write_text('optimiser = "sgd"\n')
+    _fails(
+        descend("train", "--config", "run.toml", cwd=tmp_path),
+        "run.toml: unknown setting 'optimiser'; did you mean 'optimizer'?",
+    )
+    write_csv(tmp_path / "h.csv", "rooms,area,price\n1,2,3\n4,5,6\n")
+    _fails(
+        descend("train", "--data", "h.csv", "--target", "pirce", cwd=tmp_path),
+        "h.csv has no column 'pirce'; did you mean 'price'? (its columns: 'rooms', 'area', "
+        "'price')",
+    )
+    assert not (tmp_path / "runs").exists()
+
+
+def test_version(tmp_path):
+    import descend
+
+    result = descend_process("--version", cwd=tmp_path, check=True)
+    assert result.stdout == f"descend {descend.__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("landscape", "--lr", "inf"), "--lr takes positive, finite learning rates, got inf"),
+        (("landscape", "--compare", "lr", "--lrs", "0.1,0.2,-1"),
+         "--lrs takes positive, finite learning rates, got -1.0"),
+        (("lr-find", "--end-lr", "inf"), "need 0 < --start-lr < --end-lr, got 1e-07 and inf"),
+        (("compare", "--tol", "nan", "--optimizer", "sgd,adam"), "--tol must be >= 0, got nan"),
+        (("explain", "--lr", "nan"), "--lr must be a positive, finite number, got nan"),
+        (("evaluate", "RUN", "--target", "y"), "--target names the target column of --data"),
+        (("train", "--resume", "RUN", "--force"),
+         "only --epochs can change, got --force"),
+    ],
+)  # fmt: skip
+def test_values_that_would_be_ignored_or_break_later_are_refused(tmp_path, digits_run, args,
+                                                                  expected):  # fmt: skip
+    args = [digits_run if a == "RUN" else a for a in args]
+    _fails(descend(*args, cwd=tmp_path), expected)
+    assert list(tmp_path.iterdir()) == []

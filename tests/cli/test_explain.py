@@ -23,3 +23,21 @@ def test_explain_names_bad_options(tmp_path):
     assert "unknown model 'logistc'; did you mean 'logistic'?" in result.stderr
     result = descend("explain", "--steps", "0", cwd=tmp_path)
     assert result.returncode == 2 and "--steps must be a positive integer" in result.stderr
+
+
+def test_the_helps_too_large_example_really_goes_up(tmp_path):
+    help_text = descend("explain", "--help", cwd=tmp_path, check=True).stdout
+    assert "descend explain --lr 0.1                a learning rate too large" in help_text
+    out = descend("explain", "--lr", "0.1", cwd=tmp_path, check=True).stdout
+    assert "J = 107.5491   (was 49.6250: HIGHER by 57.9241: the learning rate is too large)" in out
+    assert out.rstrip().endswith("stable below lr = 2/L = 0.0809, L = 24.72 being its largest "
+                                 "curvature; try lr=0.04.")  # fmt: skip
+
+
+def test_a_huge_lr_gets_advice_from_the_curvature(tmp_path):
+    out = descend("explain", "--lr", "1e300", "--steps", "5", cwd=tmp_path, check=True).stdout
+    last = out.rstrip().splitlines()[-1]
+    assert last.startswith("Diverged at step 1: the cost went from 49.6250 to inf")
+    assert last.endswith("try lr=0.04.") and "1e+299" not in out
+    result = descend("explain", "--lr", "inf", cwd=tmp_path)
+    assert result.returncode == 2 and "--lr must be a positive, finite number" in result.stderr

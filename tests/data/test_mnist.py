@@ -137,3 +137,26 @@ def test_real_mnist_test_set():
     assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert X.min() == 0.0 and X.max() == 1.0
     assert 0.12 < X.mean() < 0.14
+
+
+def test_mnist_kinds_lists_the_complete_pairs(tmp_path):
+    from descend.data.mnist import mnist_kinds
+
+    write_pair(tmp_path, "train", n=2)
+    write_pair(tmp_path, "t10k", n=2, compress=True)
+    (tmp_path / "test-images-idx3-ubyte").write_bytes(b"")  # half a pair
+    assert mnist_kinds(tmp_path) == ["t10k", "train"]
+
+
+def test_the_mnist_example_without_data_says_where_to_put_it(tmp_path):
+    import subprocess
+    import sys
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "mnist.py"
+    result = subprocess.run(
+        [sys.executable, str(example), str(tmp_path / "nowhere")],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith(f"no MNIST files in {tmp_path / 'nowhere'}: put ")
+    assert "Traceback" not in result.stderr and len(result.stderr.splitlines()) == 1

@@ -76,3 +76,49 @@ def test_pixels_are_not_standardised():
     )  # fmt: skip
     splits = data.scale(data.holdout(mnist_like, 0.0, 0.25), mnist_like)
     assert splits.scaler is None and splits.X_train.min() >= 0
+
+
+def test_a_standard_mnist_folder_keeps_its_own_test_part(tmp_path):
+    from tests.data.test_mnist import write_pair
+
+    train_images, train_labels = write_pair(tmp_path, "train", n=100, seed=1, compress=True)
+    test_images, test_labels = write_pair(tmp_path, "t10k", n=20, seed=2)
+    found = data.load(str(tmp_path))
+    assert found.X.shape == (100, 1, 28, 28) and found.y.tolist() == train_labels.tolist()
+    X_test, y_test = found.test
+    np.testing.assert_array_equal(X_test[:, 0], test_images / np.float32(255))
+    splits = data.holdout(found, val_fraction=0.2, test_fraction=0.2, seed=0)
+    assert y_test.tolist() == test_labels.tolist() == splits.y_test.tolist()
+    assert (len(splits.X_train), len(splits.X_val)) == (80, 20)  # validation from train
+
+
+def test_an_mnist_folder_of_one_pair_is_split_as_before(tmp_path):
+    from tests.data.test_mnist import write_pair
+
+    write_pair(tmp_path, "t10k", n=100, seed=1)
+    found = data.load(str(tmp_path))
+    assert found.test is None and len(found.X) == 100
+    splits = data.holdout(found, 0.2, 0.2, seed=0)
+    assert (len(splits.X_train), len(splits.X_val), len(splits.X_test)) == (60, 20, 20)
+
+
+def test_folders_that_are_not_one_mnist_set_are_named(tmp_path):
+    from tests.data.test_mnist import write_pair
+
+    (tmp_path / "notes.txt").write_text("")
+    with pytest.raises(ValueError, match=r"expected MNIST IDX files .* found notes.txt"):
+        data.load(str(tmp_path))
+    write_pair(tmp_path, "a", n=2)
+    write_pair(tmp_path, "b", n=2)
+    with pytest.raises(ValueError, match="holds MNIST files of a, b: expected one pair, or the"):
+        data.load(str(tmp_path))
+
+
+def test_load_features_by_name_skips_other_columns(tmp_path):
+    path = tmp_path / "new.csv"
+    path.write_text("label,b,a\ncat,2,1\n,4,3\n")  # a text target, even an empty cell
+    np.testing.assert_array_equal(data.sets.load_features(path, ["a", "b"]), [[1, 2], [3, 4]])
+    path.write_text("x,y\n1,2\n")
+    np.testing.assert_array_equal(data.sets.load_features(path, ["a", "b"]), [[1, 2]])
+    with pytest.raises(ValueError, match=r"expected 3 features \(as in training: a, b, c\), got 2"):
+        data.sets.load_features(path, ["a", "b", "c"])

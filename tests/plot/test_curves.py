@@ -81,7 +81,8 @@ def test_best_epoch_and_early_stop_are_marked(classifier_history):
     assert "stopped_epoch" in h.events and "best_epoch" in h.events
     labels = [t.get_text() for t in learning_curves_figure(h).axes[0].get_legend().get_texts()]
     best = h.events["best_epoch"]
-    assert any(label.startswith(f"best epoch {best} (val_loss") for label in labels), labels
+    # Early stopping restored the best epoch's weights: the star marks the weights kept.
+    assert any(label.startswith(f"weights kept: epoch {best} (val_loss") for label in labels)
     assert f"early stop (epoch {h.events['stopped_epoch']})" in labels
     star = next(
         line for line in learning_curves_figure(h).axes[0].lines if line.get_marker() == "*"

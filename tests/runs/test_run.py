@@ -32,11 +32,8 @@ def test_python_reproduces_descend_train_bit_for_bit(tmp_path):
             assert cli == py
         else:
             assert cli.read_text() == py.read_text(), name
-    assert json.loads((tmp_path / "py" / "metrics.json").read_text()).keys() == {
-        "train",
-        "val",
-        "test",
-    }
+    metrics = json.loads((tmp_path / "py" / "metrics.json").read_text())
+    assert {"train", "val", "test"} <= metrics.keys() and "diverged" not in metrics
 
 
 def test_prepare_run_builds_what_the_config_names():
@@ -88,3 +85,34 @@ def test_run_folders_are_numbered(tmp_path):
     (tmp_path / "iris-softmax" / "config.toml").write_text("")
     assert runs.holds_run(tmp_path / "iris-softmax")
     assert runs.new_run_folder(config, tmp_path) == tmp_path / "iris-softmax-2"
+
+
+def test_the_checkpoint_makes_the_folder_only_when_an_epoch_ends(tmp_path):
+    run = ds.prepare_run(ds.RunConfig(data="iris", model="softmax", epochs=2))
+    folder = tmp_path / "old"
+    folder.mkdir()
+    (folder / "model.safetensors").write_text("the model of an earlier run")
+    (folder / "notes.txt").write_text("mine")
+    seen = []
+
+    class Look(ds.train.Callback):
+        def on_batch_end(self, step, logs):
+            seen.append(sorted(p.name for p in folder.iterdir()))
+
+    checkpoint = runs.RunCheckpoint(run, folder, replace=True)
+    run.fit(run.trainer([Look(), checkpoint], verbose=0))
+    assert seen[0] == ["model.safetensors", "notes.txt"]  # untouched during epoch 1
+    assert "checkpoint.safetensors" in seen[-1]  # written after it
+    # The earlier run's files went at the first write; the others stay.
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "checkpoint.safetensors", "config.toml", "notes.txt"
+    ]  # fmt: skip
+    assert runs.RunConfig.from_toml(folder / "config.toml") == run.config
+
+
+def test_guessing_loss_is_the_entropy_of_the_classes_or_the_variance():
+    assert runs.guessing_loss("classify", np.array([0, 1, 2, 3] * 5)) == pytest.approx(np.log(4))
+    assert runs.guessing_loss("classify", np.array([0, 0, 0, 1])) == pytest.approx(
+        -(0.75 * np.log(0.75) + 0.25 * np.log(0.25))
+    )
+    assert runs.guessing_loss("regress", np.array([-1.0, 1.0])) == 1.0

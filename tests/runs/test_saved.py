@@ -73,3 +73,26 @@ def test_wrong_feature_count_and_unfinished_runs_are_named(tmp_path, iris_run):
         ds.load_run(tmp_path / "half")
     with pytest.raises(ValueError, match="no such run folder"):
         ds.load_run(tmp_path / "nowhere")
+
+
+def test_the_scalers_a_run_needs_are_required(tmp_path, iris_run):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(iris_run, copy)
+    (copy / "scaler.safetensors").unlink()
+    with pytest.raises(ValueError, match=r"copy/scaler.safetensors: missing; the model was"):
+        ds.load_run(copy)
+    # A scaler of another run (64 pixels of digits instead of 4 iris features).
+    digits = ds.prepare_run(ds.RunConfig(epochs=1))
+    ds.io.save(digits.splits.scaler.state_dict(), copy / "scaler.safetensors")
+    with pytest.raises(ValueError, match="scales 64 values, expected 4: it belongs to another run"):
+        ds.load_run(copy)
+
+
+def test_images_need_their_pixel_count(iris_run):
+    saved = ds.load_run(iris_run)
+    with pytest.raises(ValueError, match=r"expected 4 features, got 784 \(1x28x28 images\)"):
+        saved.predict(np.zeros((2, 1, 28, 28)))
+    with pytest.raises(ValueError, match="expected 4 features, got 1"):
+        saved.predict(np.zeros(4))

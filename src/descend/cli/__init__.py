@@ -1,7 +1,9 @@
 """The ``descend`` command: train, evaluate, predict and inspect models from a terminal.
 
 Bad input ends with one line on stderr naming what was expected and what came, and
-exit status 2; set ``DESCEND_DEBUG=1`` to see the traceback instead.
+exit status 2; set ``DESCEND_DEBUG=1`` to see the traceback instead. Ctrl-C ends a
+command quietly with exit status 130 (``train`` first saves a checkpoint), leaving no
+half-written file. A run that diverged ends with exit status 3.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
+from descend import __version__
 from descend.cli import compare, evaluate, explain, export, info, landscape, lr_find, predict, train
-from descend.cli.common import HelpFormatter, UsageError, add_command
+from descend.cli.common import HelpFormatter, Parser, UsageError, add_command
 from descend.io import ModelFileError
 
 COMMANDS = (train, evaluate, predict, export, info, landscape, compare, lr_find, explain)
@@ -33,13 +37,14 @@ examples:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="descend",
         description="Gradient descent you can watch: train models on NumPy and see every step.",
         epilog=EXAMPLES,
         formatter_class=HelpFormatter,
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"descend {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     for command in COMMANDS:
         add_command(subparsers, command)
     return parser
@@ -53,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return args.run(args)
+    except KeyboardInterrupt:
+        # Ctrl-C: files are written atomically, so nothing half-written is left behind.
+        print(file=sys.stderr)
+        return 130
     except BrokenPipeError:
         # The reader went away (`descend info RUN | head`): stop quietly, as Unix tools do.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -60,6 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, ModelFileError, ValueError, TypeError, OSError) as error:
         if os.environ.get("DESCEND_DEBUG"):
             raise
-        message = str(error) or type(error).__name__
+        message = _os_message(error) if isinstance(error, OSError) else str(error)
+        message = message or type(error).__name__
         print(f"descend {args.command}: error: {message}", file=sys.stderr)
         return 2
+
+
+def _os_message(error: OSError) -> str:
+    """``path: permission denied``, naming the file meant, not a temporary one beside it."""
+    if error.strerror is None or error.filename is None:
+        return str(error) or type(error).__name__
+    path = Path(error.filename)
+    if path.name.startswith(".") and path.name.endswith(".tmp"):  # files.atomic_write's
+        path = path.parent
+    return f"{path}: {error.strerror[:1].lower()}{error.strerror[1:]}"

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
+import tempfile
 from pathlib import Path
 
 from descend.runs import RunConfig
@@ -18,6 +20,13 @@ from descend.runs import RunConfig
 
 class UsageError(ValueError):
     """Bad input from the person at the keyboard: one line on stderr, exit status 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """Bad options end with one line too, as every bad input does."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -55,28 +64,32 @@ def positive_int_or_full(text: str) -> int | str:
         ) from None
 
 
+def names(text: str) -> list[str]:
+    """The comma-separated parts of ``text``; a ValueError for an empty one (``64,,32``)."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise ValueError(f"empty value in {text!r}")
+    return parts
+
+
 def int_list(text: str) -> list[int]:
     try:
-        return [int(part) for part in text.split(",") if part.strip()]
+        return [int(part) for part in names(text)]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected comma-separated integers like 128,64, got {text!r}"
         ) from None
 
 
-def names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
 def comma_list(parse):
-    """A parser of comma-separated values, each read by ``parse``."""
+    """A parser of comma-separated values, each read by ``parse``; no empty ones."""
 
     def parse_list(text: str) -> list:
         try:
             return [parse(part) for part in names(text)]
-        except ValueError:
+        except (ValueError, argparse.ArgumentTypeError):
             raise argparse.ArgumentTypeError(
-                f"expected comma-separated values like 0.001,0.01, got {text!r}"
+                f"expected comma-separated values like sgd,adam or 0.001,0.01, got {text!r}"
             ) from None
 
     return parse_list
@@ -133,6 +146,83 @@ def config_from_args(args: argparse.Namespace, base: RunConfig | None = None) ->
         base = RunConfig.from_toml(args.config)
     config = base if base is not None else RunConfig()
     return config.updated(**given_run_options(args)).validate()
+
+
+# -- output paths: checked before any work, in plain words ----------------------------
+def check_output_file(path: Path, option: str) -> None:
+    """A UsageError when the file ``path`` (given with ``option``) cannot be written:
+    it is a folder, its folder does not exist (none is made), or it is not writable."""
+    if path.is_dir():
+        raise UsageError(f"{option} {path} is a folder; give a file name")
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is a file" if folder.exists() else "does not exist"
+        raise UsageError(f"{option} {path}: the folder {folder} {what}")
+    _check_writable(folder, option, path)
+
+
+def check_output_folder(path: Path, option: str) -> None:
+    """A UsageError when the folder ``path`` cannot be made or written (made later, with
+    its parents, once there is something to keep in it)."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "" if existing == path else f" ({existing} is a file)"
+        raise UsageError(f"{option} {path} is a file, not a folder{where}")
+    _check_writable(existing, option, path)
+
+
+def _check_writable(folder: Path, option: str, path: Path) -> None:
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        reason = (error.strerror or type(error).__name__).lower()
+        raise UsageError(f"{option} {path}: cannot write in {folder} ({reason})") from None
+
+
+def numbered(path: Path) -> Path:
+    """``path``, or ``name-2.png``, ``name-3.png``... when it exists already."""
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
+def picture_path(out: Path | None, default: str, force: bool) -> Path:
+    """Where a command writes its PNG: ``--out`` (refused when it exists, unless
+    ``--force``), or ``default``, numbered so that no earlier picture is replaced."""
+    if out is None:
+        path = numbered(Path(default))
+    elif out.exists() and not out.is_dir() and not force:
+        raise UsageError(f"--out {out} exists; pass --force to replace it, or choose another --out")
+    else:
+        path = out
+    check_output_file(path, "--out")
+    if path.suffix.lower() != ".png":
+        raise UsageError(f"--out {path}: pictures are written as PNG; give a name ending in .png")
+    return path
+
+
+def add_picture_options(parser, default: str) -> None:
+    """``--out`` and ``--force`` of a command that writes one PNG."""
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help=f"PNG to write (default {default}, numbered -2, -3... when it exists)",
+    )
+    parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+def warn_if_diverged(saved) -> None:
+    """A warning on stderr when the saved run diverged in training."""
+    if saved.diverged:
+        print(
+            f"warning: {saved.folder} diverged in training ({saved.diverged})",
+            file=sys.stderr,
+        )
 
 
 # -- output ------------------------------------------------------------------------

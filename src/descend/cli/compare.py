@@ -8,7 +8,13 @@ import time
 from pathlib import Path
 
 from descend import data, runs
-from descend.cli.common import UsageError, add_run_options, config_from_args
+from descend.cli.common import (
+    UsageError,
+    add_picture_options,
+    add_run_options,
+    config_from_args,
+    picture_path,
+)
 from descend.train import Convergence
 
 NAME = "compare"
@@ -17,7 +23,8 @@ DESCRIPTION = (
     "Train the same model (same initial weights) on the same data with every combination "
     "of the listed optimizers, learning rates and batch sizes. Overlays their learning "
     "curves in one PNG and prints a table of the final validation loss and metric, epochs "
-    "to convergence, updates and wall time."
+    "to convergence, updates and wall time. An earlier PNG is never replaced unless --force "
+    "is given: the default name is numbered (compare-iris-softmax-2.png)."
 )
 EXAMPLES = """\
 examples:
@@ -40,9 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="converged when the training loss changes by less than this "
         "fraction for 3 epochs (default 1e-4)",
     )
-    parser.add_argument(
-        "--out", type=Path, help="PNG to write (default compare-<data>-<model>.png)"
-    )
+    add_picture_options(parser, "compare-<data>-<model>.png")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     shared = argparse.Namespace(**{k: getattr(args, k) for k in SHARED})
     base = config_from_args(shared, base=runs.RunConfig(test_fraction=0.0))
     variants = _variants(args, base)
+    default = f"compare-{Path(base.data).stem}-{base.model}.png"
+    path = picture_path(args.out, default, args.force)
     found = data.load(base.data, base.target, base.task)
     print(
         f"{base.model} on {found.name} ({found.X.shape[0]} samples), {len(variants)} runs of "
@@ -63,7 +70,6 @@ def run(args: argparse.Namespace) -> int:
         rows.append(row)
         print(f"  {label}: done in {row['time']:.2f}s")
     print(format_rows(rows))
-    path = args.out or Path(f"compare-{Path(base.data).stem}-{base.model}.png")
     title = f"{base.model} on {found.name}: " + ", ".join(histories)
     plot.compare_curves(histories, path, title=title if len(title) < 110 else None)
     print(f"wrote {path}")
@@ -72,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _variants(args, base: runs.RunConfig) -> list[tuple[str, runs.RunConfig]]:
     """Every combination of the listed values, each labelled by what varies."""
-    if args.tol < 0:
+    if not args.tol >= 0:
         raise UsageError(f"--tol must be >= 0, got {args.tol}")
     optimizers = args.optimizer or [base.optimizer]
     lrs = args.lr or [None]

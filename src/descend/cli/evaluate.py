@@ -8,19 +8,22 @@ from pathlib import Path
 import numpy as np
 
 from descend import data, metrics, runs
-from descend.cli.common import UsageError, format_table
+from descend.cli.common import UsageError, check_output_file, format_table, warn_if_diverged
 
 NAME = "evaluate"
 HELP = "metrics of a trained run on a data set"
 DESCRIPTION = (
     "Compute the loss and metrics of a trained run. Without --data it uses the run's own "
     "test split (the same seed gives the same split); with --data, the whole of that data "
-    "set, preprocessed as in training."
+    "set (the t10k files of an MNIST folder that also holds train files), preprocessed as "
+    "in training. --plot draws the confusion matrix of a classifier, or the predictions "
+    "against the true values of a regressor, into the run folder."
 )
 EXAMPLES = """\
 examples:
   descend evaluate runs/digits-mlp                 the run's own test split
   descend evaluate runs/digits-mlp --plot          ... and confusion_matrix.png in the run
+  descend evaluate runs/diabetes-linear --plot     ... predictions.png: predicted vs true
   descend evaluate runs/houses-mlp --data new_houses.csv --target price
 """
 
@@ -32,35 +35,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--plot",
         action="store_true",
-        help="write confusion_matrix.png into the run folder (classifiers)",
+        help="write confusion_matrix.png (classifiers) or predictions.png (regressors) "
+        "into the run folder",
     )
 
 
 def run(args: argparse.Namespace) -> int:
     saved = runs.load_run(args.run_dir)
+    picture = "confusion_matrix.png" if saved.task == "classify" else "predictions.png"
+    if args.plot:
+        check_output_file(saved.folder / picture, "--plot:")
+    warn_if_diverged(saved)
     X, y, source = _data(saved, args)
     scores = saved.evaluate(X, y)
     print(f"{saved.config.model} from {saved.folder} on {source} ({len(X)} samples)")
     print(format_table({"data": scores}))
+    predicted = saved.predict(X)
     if saved.task == "classify":
-        predicted = saved.predict(X)
         labels = np.arange(len(saved.class_names))
         matrix = metrics.confusion_matrix(y.astype(np.int64), predicted, labels=labels)
         print("\nconfusion matrix (rows: true class, columns: predicted class)")
         print(format_confusion(matrix, saved.class_names))
-        if args.plot:
-            from descend import plot
+    if args.plot:
+        from descend import plot
 
-            path = plot.confusion_matrix(
-                matrix, saved.folder / "confusion_matrix.png", labels=saved.class_names
+        if saved.task == "classify":
+            path = plot.confusion_matrix(matrix, saved.folder / picture, labels=saved.class_names)
+        else:
+            title = (
+                f"{saved.config.model} on {source}: R² {scores['r2']:.3f}, "
+                f"mean absolute error {scores['mae']:.4g}"
             )
-            print(f"wrote {path}")
-    elif args.plot:
-        raise UsageError("--plot draws a confusion matrix, which needs a classifier")
+            path = plot.predicted_vs_true(y, predicted, saved.folder / picture, title=title)
+        print(f"wrote {path}")
     return 0
 
 
 def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
+    if args.data is None and args.target is not None:
+        raise UsageError("--target names the target column of --data; pass --data too")
     if args.data is None:
         config = saved.config
         found = data.load(config.data, config.target, config.task)
@@ -69,13 +82,27 @@ def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
             raise UsageError(
                 f"{saved.folder} was trained with --test-fraction 0: no test split; pass --data"
             )
-        return splits.X_test, splits.y_test, f"the test split of {found.name}"
+        part = "test split" if found.test is None else "test part"  # MNIST's t10k files
+        return splits.X_test, splits.y_test, f"the {part} of {found.name}"
     found = data.load(args.data, args.target, saved.task)
-    if saved.task == "classify" and found.y.max() >= len(saved.class_names):
+    X, y, source = found.X, found.y, found.name
+    if found.test is not None:  # a standard MNIST folder: its t10k files
+        (X, y), source = found.test, f"the test part of {found.name}"
+    saved.inputs(X[:1])  # the feature count, before any work
+    if saved.task == "classify":
+        y = _run_classes(y, found.class_names, saved.class_names, args.data)
+    return X, y, source
+
+
+def _run_classes(y: np.ndarray, names: list[str], known: list[str], source: str) -> np.ndarray:
+    """Class indices of the data set turned into the run's, matched by class name."""
+    unknown = [name for name in names if name not in known]
+    if unknown:
         raise UsageError(
-            f"{args.data} has class {found.y.max()}, the run knows {len(saved.class_names)} classes"
+            f"{source} has class {unknown[0]!r}, which the run does not know "
+            f"(its classes: {', '.join(known)})"
         )
-    return found.X, found.y, found.name
+    return np.array([known.index(name) for name in names], dtype=np.int64)[y]
 
 
 def format_confusion(matrix: np.ndarray, names: list[str]) -> str:

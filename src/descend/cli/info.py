@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"\nmodel ({n_parameters:,} parameters)\n{saved.model!r}")
     task = f"classify into {', '.join(saved.class_names)}" if saved.class_names else "regress"
     print(f"\ntask: {task}; inputs: {_shape(saved.input_shape)}")
-    print(f"\nsettings (config.toml)\n{saved.config.to_toml().rstrip()}")
+    print(f"\nsettings (config.toml)\n{_settings(saved.config)}")
     history_path = saved.folder / "history.json"
     if history_path.is_file():
         history = json.loads(history_path.read_text())
@@ -40,14 +40,32 @@ def run(args: argparse.Namespace) -> int:
         events = ", ".join(
             f"{k} {v}" for k, v in history.get("events", {}).items() if k != "diverged"
         )
+        updates = (history.get("updates") or [0])[-1]
         print(
-            f"\ntrained {len(epochs)} epochs, {history.get('updates', [0])[-1]} updates"
+            f"\ntrained {_count(len(epochs), 'epoch')}, {_count(updates, 'update')}"
             + (f"; {events}" if events else "")
         )
     metrics_path = saved.folder / "metrics.json"
     if metrics_path.is_file():
-        print(f"\nfinal metrics\n{format_table(json.loads(metrics_path.read_text()))}")
+        metrics = json.loads(metrics_path.read_text())
+        diverged = metrics.pop("diverged", None)
+        print(f"\nfinal metrics\n{format_table(metrics)}")
+        if diverged:
+            print(f"DIVERGED: {diverged}")
     return 0
+
+
+def _settings(config: runs.RunConfig) -> str:
+    """The settings of config.toml, with the learning rate the optimizer's default gave."""
+    text = config.updated(lr=config.learning_rate).to_toml().rstrip()
+    if config.lr is None:
+        line = f"lr = {config.learning_rate!r}"
+        text = text.replace(line, f"{line}  # {config.optimizer}'s default", 1)
+    return text
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' * (n != 1)}"
 
 
 def _shape(shape: tuple) -> str:

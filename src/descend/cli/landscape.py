@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import math
 
-from descend.cli.common import UsageError
+from descend.cli.common import UsageError, add_picture_options, picture_path
 from descend.landscape import COMPARISONS, PROBLEMS
 from descend.names import closest
 
@@ -86,9 +86,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="generated samples (default 40; rosenbrock and himmelblau have none)",
     )
     parser.add_argument("--seed", type=int, default=0, help="data and shuffling seed (default 0)")
-    parser.add_argument(
-        "--out", type=Path, help="PNG to write (default landscape-<model>-<compare>.png)"
-    )
+    add_picture_options(parser, "landscape-<model>-<compare>.png")
 
 
 def _floats(count: int):
@@ -113,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
     compare = closest("comparison", args.compare or PROBLEMS[model].default_compare, COMPARISONS)
     if args.lrs is not None and compare != "lr":
         raise UsageError("--lrs sets the three learning rates of --compare lr")
+    for option, value in [("--lr", args.lr)] + [("--lrs", lr) for lr in args.lrs or []]:
+        if value is not None and not (value > 0 and math.isfinite(value)):
+            raise UsageError(f"{option} takes positive, finite learning rates, got {value}")
     if args.epochs is not None and args.epochs < 1:
         raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
     if args.samples < 2:
@@ -121,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--batch-size must be between 1 and --samples ({args.samples}), got {args.batch_size}"
         )
+    path = picture_path(args.out, f"landscape-{model}-{compare}.png", args.force)
     landscape = plot.compute_landscape(
         model,
         compare,
@@ -132,7 +134,6 @@ def run(args: argparse.Namespace) -> int:
         n_samples=args.samples,
         seed=args.seed,
     )
-    path = args.out or Path(f"landscape-{model}-{compare}.png")
     plot.loss_landscape(landscape, path)
     print(landscape.summary())
     print(f"wrote {path}")

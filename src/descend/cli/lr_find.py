@@ -9,7 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from descend import runs
-from descend.cli.common import UsageError, add_run_options, config_from_args
+from descend.cli.common import (
+    RUN_FIELDS,
+    UsageError,
+    add_picture_options,
+    add_run_options,
+    config_from_args,
+    picture_path,
+)
 
 NAME = "lr-find"
 HELP = "learning-rate range test: loss against learning rate"
@@ -26,27 +33,30 @@ examples:
   descend lr-find --data breast_cancer --model logistic --optimizer momentum
   descend lr-find --start-lr 1e-5 --end-lr 1 --steps 200 --out lr.png
 """
+# Run options the test has no use for: it sets the lr itself, update by update, for
+# --steps updates. A config file may hold them (for train); they are not used.
+IGNORED = ("lr", "epochs", "scheduler", "early_stopping")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    add_run_options(parser)
+    add_run_options(parser, only=[name for name in RUN_FIELDS if name not in IGNORED])
     parser.add_argument("--start-lr", type=float, default=1e-7, help="first lr (default 1e-7)")
     parser.add_argument("--end-lr", type=float, default=10.0, help="last lr (default 10)")
     parser.add_argument("--steps", type=int, default=100, help="updates (default 100)")
-    parser.add_argument(
-        "--out", type=Path, help="PNG to write (default lr-find-<data>-<model>.png)"
-    )
+    add_picture_options(parser, "lr-find-<data>-<model>.png")
 
 
 def run(args: argparse.Namespace) -> int:
     from descend import plot
     from descend.lr_finder import lr_find
 
-    if not 0 < args.start_lr < args.end_lr:
+    if not 0 < args.start_lr < args.end_lr < math.inf:
         raise UsageError(f"need 0 < --start-lr < --end-lr, got {args.start_lr} and {args.end_lr}")
     if args.steps < 2:
         raise UsageError(f"--steps must be at least 2, got {args.steps}")
     config = config_from_args(args)
+    default = f"lr-find-{Path(config.data).stem}-{config.model}.png"
+    path = picture_path(args.out, default, args.force)
     run_ = runs.prepare_run(config)
     found = run_.dataset
     print(
@@ -64,12 +74,12 @@ def run(args: argparse.Namespace) -> int:
     )
     print(decades(result))
     print(result)
-    path = args.out or Path(f"lr-find-{Path(config.data).stem}-{config.model}.png")
     plot.lr_find(result, path)
     if result.suggestion is not None:
         print(
             f"try: descend train --data {config.data} --model {config.model} "
-            f"--optimizer {config.optimizer} --lr {result.suggestion:.2g}"
+            f"--optimizer {config.optimizer} --batch-size {config.batch_size} "
+            f"--lr {result.suggestion:.2g}"
         )
     print(f"wrote {path}")
     return 0

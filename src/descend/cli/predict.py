@@ -8,17 +8,17 @@ import io as text_io
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from descend import data, runs
-from descend.cli.common import UsageError
+from descend import runs
+from descend.cli.common import check_output_file, warn_if_diverged
+from descend.data.sets import load_features
 from descend.files import write_text
 
 NAME = "predict"
 HELP = "predictions of a trained run for new rows"
 DESCRIPTION = (
-    "Predict for each row of a CSV file (a header, then one row per sample, the feature "
-    "columns in training order; a column named like the training target is ignored). "
+    "Predict for each row of a CSV file (a header, then one row per sample). Columns are "
+    "matched to the training features by name, and others (the target's) are not read; "
+    "without the names, the file must hold the features alone, in training order. "
     "Inputs are standardised with the scaler saved in the run. Classifiers also give each "
     "class's probability."
 )
@@ -37,16 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--output",
         type=Path,
         metavar="OUT.csv",
-        help="write the predictions here (default: print them)",
+        help="write the predictions here (default: print them); its folder must exist",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_output_file(args.output, "-o")
     saved = runs.load_run(args.run_dir)
-    if not args.input.is_file():
-        raise UsageError(f"{args.input}: no such file")
-    X, names = data.load_csv_features(args.input)
-    X = _feature_columns(X, names, saved)
+    warn_if_diverged(saved)
+    X = load_features(args.input, saved.feature_names)
     columns = ["prediction"]
     rows: list[list] = []
     if saved.task == "classify":
@@ -66,20 +66,3 @@ def run(args: argparse.Namespace) -> int:
         write_text(args.output, buffer.getvalue())
         print(f"wrote {len(rows)} predictions to {args.output}")
     return 0
-
-
-def _feature_columns(X: np.ndarray, names: list[str], saved: runs.SavedRun) -> np.ndarray:
-    """The training features, by name when the header has them all, else by position."""
-    expected = saved.feature_names
-    if set(expected) <= set(names) and names != expected:
-        return X[:, [names.index(n) for n in expected]]
-    if X.shape[1] != len(expected):
-        raise UsageError(
-            f"expected {len(expected)} features (as in training: "
-            f"{_short(expected)}), got {X.shape[1]} columns ({_short(names)})"
-        )
-    return X
-
-
-def _short(names: list[str]) -> str:
-    return ", ".join(names[:4]) + (f", ... ({len(names)} in all)" if len(names) > 4 else "")

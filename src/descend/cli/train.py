@@ -9,8 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from descend import runs
-from descend.cli.common import UsageError, add_run_options, config_from_args, format_table
-from descend.files import write_text
+from descend.cli.common import (
+    UsageError,
+    add_run_options,
+    check_output_folder,
+    config_from_args,
+    format_table,
+)
 from descend.train import Trainer
 
 NAME = "train"
@@ -55,9 +60,12 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(
                 f"{folder} already holds a run; choose another --out, or pass --force to replace it"
             )
+    check_output_folder(folder, "--resume" if args.resume is not None else "--out")
     run_ = runs.prepare_run(config)
     # The checkpoint callback goes last: after the other callbacks' states change.
-    trainer = run_.trainer([runs.RunCheckpoint(run_, folder)], verbose=0 if args.quiet else 1)
+    # It makes the folder when the first epoch ends: a run that fails earlier leaves none.
+    checkpoint = runs.RunCheckpoint(run_, folder, replace=args.force)
+    trainer = run_.trainer([checkpoint], verbose=0 if args.quiet else 1)
     if args.resume is not None:
         run_.restore(trainer, folder)
         if trainer.epoch >= config.epochs:
@@ -65,23 +73,21 @@ def run(args: argparse.Namespace) -> int:
                 f"{folder} has already trained {trainer.epoch} epochs; pass --epochs "
                 f"greater than {trainer.epoch} to continue"
             )
-    elif args.force:
-        for name in runs.RUN_FILES:
-            (folder / name).unlink(missing_ok=True)
-    folder.mkdir(parents=True, exist_ok=True)
-    write_text(folder / "config.toml", config.to_toml())
     say = (lambda *a, **k: None) if args.quiet else print
     found = run_.dataset
     task = f"{found.n_classes} classes" if found.task == "classify" else "regression"
+    samples = f"{found.X.shape[0]} samples" + (
+        "" if found.test is None else f" + {len(found.test[0])} to test"
+    )
     say(
-        f"{config.model} on {found.name} ({task}, {found.X.shape[0]} samples), "
+        f"{config.model} on {found.name} ({task}, {samples}), "
         f"{config.optimizer} lr={config.learning_rate:g}; run folder {folder}"
     )
 
     with _interruptible(trainer, say):
         run_.fit(trainer)
     if trainer.interrupted:
-        run_.save_checkpoint(trainer, folder)
+        checkpoint.write()
         say(
             f"interrupted in epoch {trainer.epoch + 1} after update {trainer.step}; "
             f"checkpoint saved. Resume with:\n  descend train --resume {folder} "
@@ -95,6 +101,15 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"saved to {folder}/: {', '.join(n for n in runs.RUN_FILES if (folder / n).exists())}"
         )
+    diverged = runs.divergence_advice(config, trainer.history)
+    if diverged is not None:
+        # The last line: the run is kept for its history, but it did not train.
+        sys.stdout.flush()
+        print(f"descend train: diverged: {diverged}", file=sys.stderr)
+        return 3
+    warning = runs.guessing_warning(config, found.task, run_.loader.dataset.y, trainer.history)
+    if warning is not None and not args.quiet:
+        print(f"warning: {warning}", file=sys.stderr)
     return 0
 
 
@@ -105,8 +120,10 @@ def _resume_config(args) -> runs.RunConfig:
         for k in runs.RUN_OPTIONS
         if k != "epochs" and getattr(args, k, None) is not None
     ]
-    if changed or args.out is not None or args.config is not None:
-        given = changed or ["--out" if args.out is not None else "--config"]
+    if changed or args.out is not None or args.config is not None or args.force:
+        given = changed or [
+            "--out" if args.out is not None else "--config" if args.config else "--force"
+        ]
         raise UsageError(
             f"--resume continues a run with its own settings; only --epochs can "
             f"change, got {given[0]}"

@@ -74,14 +74,17 @@ def load_csv(
     return (X, y, names, classes) if return_classes else (X, y, names)
 
 
-def load_csv_features(path: str | Path, delimiter: str = ","):
+def load_csv_features(path: str | Path, delimiter: str = ",", columns=None):
     """Every column of a CSV file as numbers, no target: new rows to predict on.
+
+    ``columns``: read only the columns of these names, in this order (the others, such
+    as a target column of text, are not read); a ValueError names any missing.
 
     Returns
     -------
     X : ndarray of float64, shape (N, F)
     names : list of str
-        The header's column names.
+        The names of the columns read (the header's, without ``columns``).
 
     Raises
     ------
@@ -91,10 +94,14 @@ def load_csv_features(path: str | Path, delimiter: str = ","):
     path = Path(path)
     lines, header, rows = _read_rows(path, delimiter)
     cells = np.array(rows, dtype=object).reshape(len(rows), len(header))
-    X = np.empty((len(rows), len(header)), dtype=np.float64)
-    for j, name in enumerate(header):
-        X[:, j] = _numbers(cells[:, j], path, lines, name)
-    return X, header
+    names = header if columns is None else list(columns)
+    missing = [name for name in names if name not in header]
+    if missing:
+        raise ValueError(f"{path} has no column {missing[0]!r}; its columns are {header}")
+    X = np.empty((len(rows), len(names)), dtype=np.float64)
+    for k, name in enumerate(names):
+        X[:, k] = _numbers(cells[:, header.index(name)], path, lines, name)
+    return X, names
 
 
 def _read_rows(path: Path, delimiter: str) -> tuple[list[int], list[str], list[list[str]]]:

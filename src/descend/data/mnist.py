@@ -147,6 +147,23 @@ def _read_checked(path: Path, magic: int, part: str) -> np.ndarray:
     return array
 
 
+def mnist_kinds(path: str | Path) -> list[str]:
+    """The kinds of which the folder ``path`` holds a complete pair of MNIST IDX files,
+    sorted: ``['t10k', 'train']`` for the four files of the standard download."""
+    return sorted(kind for kind, parts in _pairs(Path(path)).items() if len(parts) == 2)
+
+
+def _pairs(path: Path) -> dict[str, dict[str, Path]]:
+    """The MNIST files in the folder ``path``: kind -> {'images': file, 'labels': file}."""
+    pairs: dict[str, dict[str, Path]] = {}
+    # In reverse order a plain file comes after its .gz, so the plain one is kept.
+    for file in sorted(path.iterdir(), reverse=True):
+        match = _FILE_NAME.match(file.name)
+        if match is not None:
+            pairs.setdefault(match["kind"], {})[match["part"]] = file
+    return pairs
+
+
 def _find_files(path: Path, kind: str | None) -> tuple[Path, Path]:
     if not path.exists():
         raise FileNotFoundError(f"MNIST path {path} does not exist")
@@ -158,14 +175,9 @@ def _find_files(path: Path, kind: str | None) -> tuple[Path, Path]:
                 f"(<kind>-images-idx3-ubyte[.gz]); pass the folder that holds the files"
             )
         kind, path = match["kind"], path.parent
-    pairs: dict[str, dict[str, Path]] = {}
-    # In reverse order a plain file comes after its .gz, so the plain one is kept.
-    for file in sorted(path.iterdir(), reverse=True):
-        match = _FILE_NAME.match(file.name)
-        if match is not None:
-            pairs.setdefault(match["kind"], {})[match["part"]] = file
+    pairs = _pairs(path)
     if kind is None:
-        complete = sorted(k for k, parts in pairs.items() if len(parts) == 2)
+        complete = mnist_kinds(path)
         if len(complete) != 1:
             found = f"pairs for {complete}" if complete else "no complete pair of files"
             raise FileNotFoundError(

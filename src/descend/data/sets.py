@@ -1,6 +1,9 @@
 """Data sets by name: a built-in set, a folder of MNIST IDX files or a CSV file, with its task
 inferred, split into train/validation/test and scaled. The recipe ``descend train`` uses.
 
+A folder with MNIST's standard four files (``train-*`` and ``t10k-*``) keeps its own split:
+``train`` to learn from (the validation share is taken from it), ``t10k`` to test on.
+
 >>> import descend as ds
 >>> iris = ds.data.load("iris")
 >>> iris.task, iris.n_classes, iris.X.shape
@@ -12,15 +15,17 @@ inferred, split into train/validation/test and scaled. The recipe ``descend trai
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from descend.data import builtin
-from descend.data.csv_file import load_csv
-from descend.data.mnist import load_mnist
+from descend.data.csv_file import load_csv, load_csv_features
+from descend.data.mnist import load_mnist, mnist_kinds
 from descend.data.preprocessing import StandardScaler
 from descend.data.split import train_test_split
 from descend.names import closest
@@ -47,6 +52,7 @@ class LoadedData:
     class_names: list[str] | None = None
     image_shape: tuple | None = None  # (channels, height, width) for images
     standardize: bool = True  # False for pixels already in [0, 1]
+    test: tuple | None = None  # (X, y) of a test part of its own (MNIST's t10k files)
 
     @property
     def n_classes(self) -> int:
@@ -60,7 +66,8 @@ def load(spec: str, target=None, task: str | None = None) -> LoadedData:
     ----------
     spec : str
         ``digits``, ``breast_cancer``, ``diabetes``, ``iris``, ``wine``; a folder of MNIST
-        IDX files; or a path ending in ``.csv``.
+        IDX files (one pair, or the standard ``train`` and ``t10k`` pairs: then ``X, y``
+        are ``train`` and ``test`` holds ``t10k``); or a path ending in ``.csv``.
     target : str or int, optional
         The CSV file's target column, by name or position (default: the last column).
     task : {'classify', 'regress'}, optional
@@ -80,20 +87,11 @@ def load(spec: str, target=None, task: str | None = None) -> LoadedData:
             spec, X, y, "classify" if classes else "regress", features, classes, image_shape
         )
     elif path.is_dir():
-        X, y = load_mnist(path, flatten=False)
-        found = LoadedData(
-            path.name,
-            X,
-            y,
-            "classify",
-            [f"pixel{i}" for i in range(X[0].size)],
-            [str(d) for d in range(10)],
-            tuple(X.shape[1:]),
-            standardize=False,
-        )
+        found = _mnist_folder(path)
     elif path.suffix.lower() == ".csv":
         if not path.is_file():
             raise ValueError(f"{spec}: no such file")
+        _check_column(path, _column(target))
         X, y, features, classes = load_csv(path, target=_column(target), return_classes=True)
         found = LoadedData(path.stem, X, y, _infer_task(y, classes), features, classes)
     elif path.exists():
@@ -107,6 +105,53 @@ def load(spec: str, target=None, task: str | None = None) -> LoadedData:
     elif found.task == "classify" and found.class_names is None:
         found = _as_task(found, "classify")
     return found
+
+
+def _mnist_folder(path: Path) -> LoadedData:
+    """One pair of MNIST files as the whole set, or the standard train and t10k pairs."""
+    kinds = mnist_kinds(path)
+    test_kind = next((k for k in ("t10k", "test") if k in kinds), None)
+    if "train" in kinds and test_kind is not None:
+        X, y = load_mnist(path, kind="train")
+        test = load_mnist(path, kind=test_kind)
+    elif len(kinds) == 1:
+        (X, y), test = load_mnist(path, kind=kinds[0]), None
+    elif kinds:
+        raise ValueError(
+            f"{path} holds MNIST files of {', '.join(kinds)}: expected one pair, or the "
+            "train and t10k pairs of the standard download"
+        )
+    else:
+        names = sorted(f.name for f in path.iterdir())
+        raise ValueError(
+            f"{path}: expected MNIST IDX files (train-images-idx3-ubyte[.gz], "
+            f"train-labels-idx1-ubyte[.gz], and the same for t10k), found "
+            + (", ".join(names[:6]) + (", ..." if len(names) > 6 else "") if names else "nothing")
+        )
+    return LoadedData(
+        path.name,
+        X,
+        y,
+        "classify",
+        [f"pixel{i}" for i in range(X[0].size)],
+        [str(d) for d in range(10)],
+        tuple(X.shape[1:]),
+        standardize=False,
+        test=test,
+    )
+
+
+def _check_column(path: Path, target) -> None:
+    """A ValueError with the nearest column name when the target column is not there."""
+    header = _header(path)
+    if isinstance(target, str) and header and target not in header:
+        near = difflib.get_close_matches(target, header, n=1, cutoff=0.5)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ValueError(
+            f"{path} has no column {target!r}{hint} (its columns: "
+            + ", ".join(repr(name) for name in header)
+            + ")"
+        )
 
 
 def _column(target):
@@ -126,7 +171,10 @@ def _infer_task(y: np.ndarray, classes) -> str:
 
 def _as_task(found: LoadedData, task: str) -> LoadedData:
     if task == "regress":
-        return dataclasses.replace(found, task=task, y=found.y.astype(np.float64), class_names=None)
+        test = None if found.test is None else (found.test[0], found.test[1].astype(np.float64))
+        return dataclasses.replace(
+            found, task=task, y=found.y.astype(np.float64), class_names=None, test=test
+        )
     if found.class_names is not None and found.y.dtype.kind in "iu":
         return dataclasses.replace(found, task=task)
     values, codes = np.unique(found.y, return_inverse=True)
@@ -155,11 +203,17 @@ class Splits:
 def holdout(
     found: LoadedData, val_fraction: float = 0.2, test_fraction: float = 0.2, seed: int = 0
 ) -> Splits:
-    """Test and validation sets held out (stratified for classes), deterministic by seed."""
+    """Test and validation sets held out (stratified for classes), deterministic by seed.
+
+    A data set with a test part of its own (``found.test``) is tested on that, and
+    ``test_fraction`` is not used; the validation share is then a share of the rest.
+    """
     stratify = found.task == "classify"
     X, y = found.X, found.y
     X_test = y_test = X_val = y_val = None
-    if test_fraction:
+    if found.test is not None:
+        (X_test, y_test), test_fraction = found.test, 0.0
+    elif test_fraction:
         X, X_test, y, y_test = train_test_split(
             X,
             y,
@@ -210,3 +264,43 @@ def unscale_targets(values: np.ndarray, target_scaler: StandardScaler | None) ->
     if target_scaler is None:
         return values
     return target_scaler.inverse_transform(values.reshape(-1, 1))[:, 0]
+
+
+def load_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
+    """The features of the rows of a CSV file, for a model trained on ``feature_names``.
+
+    By name when the header has all of them (in any order; other columns, such as the
+    target's, text or numbers, are not read), else by position when the file has as many
+    columns as there are features.
+
+    Raises
+    ------
+    ValueError
+        ``expected 4 features (as in training: a, b, c, d), got 3 columns (a, b, x)``,
+        or a bad cell, named by line and column.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    if set(feature_names) <= set(_header(path)):
+        return load_csv_features(path, columns=feature_names)[0]
+    X, names = load_csv_features(path)
+    if X.shape[1] != len(feature_names):
+        raise ValueError(
+            f"expected {len(feature_names)} features (as in training: "
+            f"{_short(feature_names)}), got {X.shape[1]} columns ({_short(names)})"
+        )
+    return X
+
+
+def _header(path: Path) -> list[str]:
+    """The first row of a CSV file (empty when it cannot be read; loading then says why)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as file:
+            return [cell.strip() for cell in next(csv.reader(file), [])]
+    except (UnicodeDecodeError, csv.Error):
+        return []
+
+
+def _short(names: list[str]) -> str:
+    return ", ".join(names[:4]) + (f", ... ({len(names)} in all)" if len(names) > 4 else "")

@@ -6,7 +6,8 @@
   of several optimizers, batch strategies or learning rates, as
   :func:`descend.landscape.compute_landscape` measured them (re-exported here);
 - :func:`lr_find`: the loss against the learning rate of a range test (``ds.lr_find``);
-- :func:`decision_regions` and :func:`confusion_matrix` for classifiers.
+- :func:`decision_regions` and :func:`confusion_matrix` for classifiers;
+- :func:`predicted_vs_true` for regressors.
 
 Every function writes a PNG atomically and returns its path.
 
@@ -19,6 +20,7 @@ from descend.plot.classifier import confusion_matrix, decision_regions
 from descend.plot.curves import compare_curves, learning_curves
 from descend.plot.landscape import loss_landscape
 from descend.plot.lr_range import lr_find
+from descend.plot.regression import predicted_vs_true
 
 __all__ = [
     "Landscape",
@@ -31,4 +33,5 @@ __all__ = [
     "loss_landscape",
     "lr_find",
     "make_data",
+    "predicted_vs_true",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
@@ -71,16 +70,21 @@ def step_positions(history: History) -> np.ndarray:
     return x[:n_steps]
 
 
-def _best_epoch(history: History) -> tuple[int | None, str]:
-    """The best epoch (from the events, else the lowest validation or training loss)."""
-    if "best_epoch" in history.events:
-        key = "val_loss" if "val_loss" in history.records else "loss"
-        return int(history.events["best_epoch"]), key
-    for key in ("val_loss", "loss"):
-        values = history.records.get(key)
-        if values and any(math.isfinite(v) for v in values):
-            return history.best(key)[0], key
-    return None, "loss"
+def _kept_epoch(history: History) -> tuple[int | None, str]:
+    """The epoch whose weights the model ended with, and the loss to show there.
+
+    The last epoch's, unless early stopping restored an earlier one (``restored_epoch``)
+    or the divergence guard went back to the start of the epoch that diverged (then the
+    epoch before it; None when that is the untrained start).
+    """
+    events = history.events
+    key = "val_loss" if "val_loss" in history.records else "loss"
+    if "restored_epoch" in events:
+        return int(events["restored_epoch"]), key
+    if "diverged_epoch" in events:
+        epoch = int(events["diverged_epoch"]) - 1
+        return (epoch if epoch in history.epochs else None), key
+    return (history.epochs[-1] if history.epochs else None), key
 
 
 def _value_at(history: History, key: str, epoch: int) -> float:
@@ -154,8 +158,8 @@ def learning_curves(
 ) -> Path:
     """Draw loss and the main metric, train and validation, against epoch; write a PNG.
 
-    The best epoch is marked (from ``history.events`` when early stopping recorded one,
-    otherwise the lowest validation loss, or training loss without validation data), as
+    A star marks the epoch whose weights the model kept: the last, or the best one that
+    early stopping restored, or the last good one before a divergence. Also marked
     are the epochs where training stopped early, converged or diverged. With
     ``show_steps`` the loss of every update is drawn as a faint line at its fractional
     epoch: the noise of stochastic and mini-batch gradient descent made visible.
@@ -216,11 +220,11 @@ def learning_curves_figure(
         )
         loss_values += list(history.step_loss)
     _draw_pair(ax, history, "loss", "loss", "#0072B2")
-    best, key = _best_epoch(history)
-    if best is not None and best in history.epochs:
-        value = _value_at(history, key, best)
+    kept, key = _kept_epoch(history)
+    if kept is not None:
+        value = _value_at(history, key, kept)
         ax.plot(
-            best,
+            kept,
             value,
             marker="*",
             ms=16,
@@ -228,7 +232,7 @@ def learning_curves_figure(
             mec="black",
             ls="",
             zorder=5,
-            label=f"best epoch {best} ({key} {value:.4g})",
+            label=f"weights kept: epoch {kept} ({key} {value:.4g})",
         )
     _mark_events(ax, history, steps_x)
     _finish_axis(ax, loss_values, "loss", "Loss")
@@ -237,8 +241,8 @@ def learning_curves_figure(
         ax = axes[1]
         _draw_pair(ax, history, name, name, "#0072B2")
         values = list(history.records.get(name, [])) + list(history.records.get(f"val_{name}", []))
-        if best is not None and best in history.epochs:
-            ax.axvline(best, color="#E69F00", lw=1.2, ls="--", label=f"best epoch {best}")
+        if kept is not None:
+            ax.axvline(kept, color="#E69F00", lw=1.2, ls="--", label=f"weights kept: epoch {kept}")
         _finish_axis(ax, values, name, name.replace("_", " ").capitalize())
 
     figure.suptitle(title or _default_title(history), fontsize="large")

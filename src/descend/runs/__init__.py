@@ -10,7 +10,8 @@ a folder; ``load_run`` reads the folder back into a model that predicts from raw
 """
 
 from descend.runs.build import build_loss, build_model, metric_names
-from descend.runs.config import MODELS, RUN_OPTIONS, RunConfig
+from descend.runs.config import MODELS, RUN_OPTIONS, SCHEDULES, RunConfig
+from descend.runs.outcome import divergence_advice, guessing_loss, guessing_warning
 from descend.runs.run import (
     RUN_FILES,
     Run,
@@ -22,7 +23,8 @@ from descend.runs.run import (
 from descend.runs.saved import SavedRun, load_run, open_run
 
 __all__ = [
-    "MODELS", "RUN_FILES", "RUN_OPTIONS", "Run", "RunCheckpoint", "RunConfig", "SavedRun",
-    "build_loss", "build_model", "holds_run", "load_run", "metric_names", "new_run_folder",
-    "open_run", "prepare_run",
+    "MODELS", "RUN_FILES", "RUN_OPTIONS", "SCHEDULES", "Run", "RunCheckpoint", "RunConfig",
+    "SavedRun", "build_loss", "build_model", "divergence_advice", "guessing_loss",
+    "guessing_warning", "holds_run", "load_run", "metric_names", "new_run_folder", "open_run",
+    "prepare_run",
 ]  # fmt: skip

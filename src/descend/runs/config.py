@@ -8,6 +8,8 @@ help shows. A new run option is one field here.
 from __future__ import annotations
 
 import dataclasses
+import difflib
+import math
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,25 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 MODELS = ("linear", "logistic", "softmax", "mlp", "lenet")
+# What each schedule does with its one setting: --scheduler NAME or NAME:VALUE. VALUE is
+# the keyword argument named here of optim.get_scheduler.
+SCHEDULES = {
+    "none": (None, "the lr stays as set"),
+    "step": ("step_size", "step:N lr x0.1 every N epochs (default: a third of the run)"),
+    "exponential": ("gamma", "exponential:G lr xG after every epoch (default 0.95)"),
+    "cosine": ("T_max", "cosine:N lr down to 0 along a half cosine over N epochs (default: all)"),
+    "linear": (
+        "total_iters",
+        "linear:N warm-up from lr/10 to lr over the first N epochs (default 5, at most half "
+        "the run)",
+    ),
+    "onecycle": (
+        "pct_start",
+        "onecycle:F lr up to the set lr over the first fraction F of the updates, then down "
+        "to almost 0 (default 0.3)",
+    ),
+    "plateau": ("patience", "plateau:N lr halved after N epochs without a lower loss (default 3)"),
+}
 
 
 def option(default, help: str, **metadata):
@@ -52,13 +73,18 @@ class RunConfig:
     lr: float | None = option(None, "learning rate (default depends on optimizer)")
     batch_size: int | str = option(32, "N for mini-batches, 1 for SGD, 'full' for batch GD")
     epochs: int = option(30, "epochs")
-    scheduler: str = option("none", f"learning-rate schedule: {', '.join(SCHEDULERS)}")
+    scheduler: str = option(
+        "none",
+        "learning-rate schedule: none (the lr stays as set); "
+        + "; ".join(what for _, what in list(SCHEDULES.values())[1:]),
+        metavar="NAME[:VALUE]",
+    )
     val_fraction: float = option(0.2, "validation share")
     test_fraction: float = option(0.2, "test share")
     early_stopping: int = option(
         0, "stop after PATIENCE epochs without val_loss improvement", metavar="PATIENCE"
     )
-    seed: int = option(0, "random seed")
+    seed: int = option(0, "random seed (a whole number >= 0)")
 
     @property
     def learning_rate(self) -> float:
@@ -69,11 +95,11 @@ class RunConfig:
         """``self`` if every setting is usable, else a ValueError naming the bad one."""
         closest("model", self.model, MODELS)
         closest("optimizer", self.optimizer, OPTIMIZERS)
-        closest("scheduler", self.scheduler, SCHEDULERS)
+        self.schedule()
         if self.task is not None:
             closest("task", self.task, TASKS)
-        if self.lr is not None and not self.lr > 0:
-            raise ValueError(f"--lr must be a positive number, got {self.lr}")
+        if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
+            raise ValueError(f"--lr must be a positive, finite number, got {self.lr}")
         if self.batch_size != "full" and (
             isinstance(self.batch_size, bool)
             or not isinstance(self.batch_size, int)
@@ -94,12 +120,44 @@ class RunConfig:
             raise ValueError(f"--early-stopping must be >= 0, got {self.early_stopping}")
         if not self.hidden or any(n < 1 for n in self.hidden):
             raise ValueError(f"--hidden must list positive layer sizes, got {self.hidden}")
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
         return self
 
+    def schedule(self) -> tuple[str, dict]:
+        """The schedule's name and its setting as keyword arguments of
+        ``optim.get_scheduler``: ``"step:10"`` gives ``("step", {"step_size": 10})``."""
+        name, colon, text = str(self.scheduler).partition(":")
+        name = closest("scheduler", name.strip(), SCHEDULERS)
+        keyword, what = SCHEDULES[name]
+        if not colon:
+            return name, {}
+        if keyword is None:
+            raise ValueError(f"--scheduler none takes no value, got {self.scheduler!r}")
+        placeholder = what.split()[0]  # "step:N"
+        whole = placeholder.endswith(":N")
+        try:
+            value = int(text) if whole else float(text)
+        except ValueError:
+            value = None
+        lowest = 0 if name == "plateau" else 1
+        if value is None or (whole and value < lowest) or (not whole and not 0 < value < 1):
+            expected = f"a whole number >= {lowest}" if whole else "a number between 0 and 1"
+            raise ValueError(
+                f"--scheduler {placeholder}: {what.split(' ', 1)[1]}; expected {expected} "
+                f"for {placeholder[-1]}, got {text!r}"
+            )
+        return name, {keyword: value}
+
     def to_toml(self) -> str:
+        """The settings as TOML, without those left unset (None) and, but for an MLP,
+        without the MLP's layer sizes."""
         import tomli_w
 
-        return tomli_w.dumps({k: v for k, v in dataclasses.asdict(self).items() if v is not None})
+        settings = dataclasses.asdict(self)
+        if self.model != "mlp":
+            del settings["hidden"]
+        return tomli_w.dumps({k: v for k, v in settings.items() if v is not None})
 
     @classmethod
     def from_toml(cls, path: Path) -> RunConfig:
@@ -110,11 +168,13 @@ class RunConfig:
             raise ValueError(f"{path}: no such file") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ValueError(f"{path}: not valid TOML ({error})") from None
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
+        known = [f.name for f in dataclasses.fields(cls)]
+        unknown = sorted(set(values) - set(known))
         if unknown:
+            near = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]!r}?" if near else ""
             raise ValueError(
-                f"{path}: unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})"
+                f"{path}: unknown setting {unknown[0]!r}{hint} (known: {', '.join(sorted(known))})"
             )
         return cls(**values)
 

@@ -89,7 +89,8 @@ class Run:
 
     def save(self, folder: Path, trainer: Trainer, scores: dict | None = None) -> dict:
         """Write the finished run into ``folder``: weights with what ``load_run`` needs,
-        scalers, config, history, metrics and learning curves. Returns the scores."""
+        scalers, config, history, metrics (with the divergence message of a run that
+        diverged) and learning curves. Returns the scores."""
         from descend import plot
 
         folder = Path(folder)
@@ -103,6 +104,7 @@ class Run:
             "feature_names": found.feature_names,
             "class_names": found.class_names,
             "input_shape": list(found.X.shape[1:]),
+            "scalers": [n for n in ("scaler", "target_scaler") if getattr(self.splits, n)],
         }
         io.save(trainer.model, folder / "model.safetensors", metadata=metadata)
         for name in ("scaler", "target_scaler"):
@@ -111,12 +113,11 @@ class Run:
                 io.save(scaler.state_dict(), folder / f"{name}.safetensors")
         trainer.history.write_csv(folder / "history.csv")
         trainer.history.write_json(folder / "history.json")
-        write_text(folder / "metrics.json", json.dumps(scores, indent=2) + "\n")
-        plot.learning_curves(
-            trainer.history,
-            folder / "learning_curves.png",
-            title=f"{self.config.model} on {found.name}",
-        )
+        events = trainer.history.events
+        kept = {**scores, **{k: events[k] for k in ("diverged",) if k in events}}
+        write_text(folder / "metrics.json", json.dumps(kept, indent=2) + "\n")
+        title = f"{self.config.model} on {found.name}"
+        plot.learning_curves(trainer.history, folder / "learning_curves.png", title=title)
         return scores
 
     def save_checkpoint(self, trainer: Trainer, folder: Path) -> None:
@@ -140,14 +141,31 @@ class Run:
 
 
 class RunCheckpoint(Callback):
-    """Write the run's checkpoint after every epoch, so that it can always be resumed."""
+    """Write the run's checkpoint and config.toml after every epoch, so that it can always
+    be resumed.
 
-    def __init__(self, run: Run, folder: Path):
+    Nothing is written before the first epoch ends (or :meth:`write` is called on an
+    interruption): a run that fails earlier leaves no folder behind. Then the folder is
+    made, and with ``replace`` the files of the run it held before are removed.
+    """
+
+    def __init__(self, run: Run, folder: Path, replace: bool = False):
         super().__init__()
-        self.run, self.folder = run, Path(folder)
+        self.run, self.folder, self.replace = run, Path(folder), replace
+        self.written = False
+
+    def write(self) -> None:
+        if not self.written:
+            if self.replace:
+                for name in RUN_FILES:
+                    (self.folder / name).unlink(missing_ok=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_text(self.folder / "config.toml", self.run.config.to_toml())
+            self.written = True
+        self.run.save_checkpoint(self.trainer, self.folder)
 
     def on_epoch_end(self, epoch, logs):
-        self.run.save_checkpoint(self.trainer, self.folder)
+        self.write()
 
 
 def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
@@ -174,8 +192,12 @@ def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
     loader = data.DataLoader(
         data.TensorDataset(*train), batch_size=config.batch_size, shuffle=True, seed=config.seed
     )
+    name, setting = config.schedule()
+    if name == "linear" and not setting:
+        # A warm-up of at most half the run, so that a short run reaches the lr it asks for.
+        setting = {"total_iters": max(1, min(5, config.epochs // 2))}
     scheduler = optim.get_scheduler(
-        config.scheduler, optimizer, epochs=config.epochs, updates_per_epoch=len(loader)
+        name, optimizer, epochs=config.epochs, updates_per_epoch=len(loader), **setting
     )
     return Run(
         config,

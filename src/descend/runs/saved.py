@@ -9,6 +9,7 @@ it raw inputs (the scaler of training, the model's input shape, the target's uni
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from descend import io, nn
 from descend.data.preprocessing import StandardScaler
-from descend.data.sets import unscale_targets
+from descend.data.sets import BUILTIN_DATA, unscale_targets
 from descend.runs.build import (
     build_loss,
     build_model,
@@ -47,7 +48,8 @@ class SavedRun:
     or CSV file, one row per sample) and do what ``descend predict`` and ``descend
     evaluate`` do: scale them as in training, shape them for the model, and give a
     regressor's predictions in the target's own units. Class predictions are indices
-    into ``class_names``.
+    into ``class_names``. ``diverged`` is the DivergenceGuard's message when training
+    diverged (the weights are then the last good ones, which may be the untrained start).
     """
 
     folder: Path
@@ -60,6 +62,7 @@ class SavedRun:
     feature_names: list[str]
     input_shape: tuple
     target_scaler: StandardScaler | None = None
+    diverged: str | None = None
 
     def trainer(self) -> Trainer:
         return Trainer(self.model, self.loss, None, metrics=metric_names(self.task), verbose=0)
@@ -67,9 +70,13 @@ class SavedRun:
     def inputs(self, X: np.ndarray) -> np.ndarray:
         """Raw features scaled as in training and shaped for the model."""
         X = np.asarray(X)
-        n_features = int(np.prod(self.input_shape))
-        if X.ndim == 2 and X.shape[1] != n_features:
-            raise ValueError(f"expected {n_features} features, got {X.shape[1]}")
+        n_features, given = int(np.prod(self.input_shape)), int(np.prod(X.shape[1:]))
+        if X.ndim < 2 or given != n_features:
+            shape = "x".join(map(str, X.shape[1:]))
+            raise ValueError(
+                f"expected {n_features} features, got {given}"
+                + (f" ({shape} images)" if X.ndim > 2 else "")
+            )
         X = X.reshape(len(X), *self.input_shape).astype(get_default_dtype())
         if self.scaler is not None:
             X = self.scaler.transform(X.reshape(len(X), -1)).reshape(X.shape)
@@ -125,10 +132,25 @@ def load_run(folder: str | Path) -> SavedRun:
         ) from None
     model.eval()
     scalers = {}
-    for name in ("scaler", "target_scaler"):
-        if (folder / f"{name}.safetensors").is_file():
-            state = io.load(folder / f"{name}.safetensors")
-            scalers[name] = StandardScaler().load_state_dict(state)
+    for name in meta.get("scalers", _scalers_of(config, task)):
+        scaler_path = folder / f"{name}.safetensors"
+        if not scaler_path.is_file():
+            raise ValueError(
+                f"{scaler_path}: missing; the model was trained on standardised "
+                f"{'inputs' if name == 'scaler' else 'targets'} and needs this file to predict"
+            )
+        state = io.load(scaler_path)  # a damaged file: a ModelFileError naming it
+        try:
+            scaler = StandardScaler().load_state_dict(state)
+        except ValueError as error:
+            raise ValueError(f"{scaler_path}: not a saved StandardScaler ({error})") from None
+        expected = int(np.prod(shape)) if name == "scaler" else 1
+        if scaler.mean_.size != expected:
+            raise ValueError(
+                f"{scaler_path} scales {scaler.mean_.size} values, expected {expected}: "
+                f"it belongs to another run"
+            )
+        scalers[name] = scaler
     return SavedRun(
         folder,
         config,
@@ -140,4 +162,21 @@ def load_run(folder: str | Path) -> SavedRun:
         features,
         shape,
         scalers.get("target_scaler"),
+        _diverged(folder),
     )
+
+
+def _scalers_of(config: RunConfig, task: str) -> list[str]:
+    """The scaler files of a run saved before its metadata listed them: inputs are
+    standardised but for image folders (pixels in [0, 1]), regression targets always."""
+    standardised = config.data in BUILTIN_DATA or config.data.lower().endswith(".csv")
+    names = ["scaler"] if standardised else []
+    return names + (["target_scaler"] if task == "regress" else [])
+
+
+def _diverged(folder: Path) -> str | None:
+    """The divergence message kept in ``metrics.json``, if training diverged."""
+    try:
+        return json.loads((folder / "metrics.json").read_text()).get("diverged")
+    except (OSError, ValueError, AttributeError):
+        return None

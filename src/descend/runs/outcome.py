@@ -1,0 +1,67 @@
+"""What a finished run's numbers say beyond its scores: that it diverged and what to change,
+or that its loss ended no lower than guessing would give (it learned nothing)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from descend.runs.config import RunConfig
+
+# The training loss counts as "at the loss of guessing" from this share of it up.
+AT_GUESSING = 0.97
+
+
+def divergence_advice(config: RunConfig, history) -> str | None:
+    """None, or what the DivergenceGuard said with the options to change.
+
+    >>> divergence_advice(RunConfig(lr=10), history)  # doctest: +SKIP
+    'loss became inf at step 37 (epoch 4) with lr=10; try lr=1 or lower. Weights ...
+    Train again with a smaller --lr (now 10).'
+    """
+    message = history.events.get("diverged")
+    if message is None:
+        return None
+    advice = f"Train again with a smaller --lr (now {config.learning_rate:g})"
+    if config.batch_size != "full" and config.batch_size < 8:
+        advice += f", or a larger --batch-size (now {config.batch_size}), whose steps are noisier"
+    return f"{message} {advice}."
+
+
+def guessing_loss(task: str, y_train: np.ndarray) -> float:
+    """The training loss of the best constant guess: the entropy of the class frequencies
+    for cross-entropy, 1 for the squared error of standardised targets (their variance)."""
+    if task != "classify":
+        return float(np.var(y_train))
+    counts = np.bincount(np.asarray(y_train, dtype=np.int64).ravel())
+    p = counts[counts > 0] / counts.sum()
+    return float(-(p * np.log(p)).sum())
+
+
+def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history) -> str | None:
+    """A warning when the training loss ended no lower than guessing would give.
+
+    Rising back to that level after being lower means steps too large to settle (the lr);
+    never getting below it, steps too small or too few.
+    """
+    losses = [v for v in history.records.get("loss", []) if math.isfinite(v)]
+    if not losses or "diverged" in history.events:
+        return None
+    guess, final = guessing_loss(task, y_train), losses[-1]
+    if final < AT_GUESSING * guess:
+        return None
+    what = "guessing from the class frequencies" if task == "classify" else "predicting the mean"
+    said = (
+        f"the training loss ended at {final:.4g}, no lower than {what} gives ({guess:.4g}): "
+        f"the model has learned nothing"
+    )
+    lowest = min(losses)
+    lr = config.learning_rate
+    if lowest < AT_GUESSING * final:
+        epoch = history.epochs[history.records["loss"].index(lowest)]
+        return (
+            f"{said}. It was down to {lowest:.4g} in epoch {epoch} and rose back: the steps "
+            f"are too large to settle; try a smaller --lr (now {lr:g})"
+        )
+    return f"{said}. Try a larger --lr (now {lr:g}) or more --epochs"
