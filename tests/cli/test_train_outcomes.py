@@ -46,6 +46,11 @@ def test_a_diverged_run_exits_3_and_keeps_its_history(tmp_path):
     assert history["events"]["diverged_epoch"] == 1 and history["loss"][0] > 10
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text())
     assert metrics["diverged"] == history["events"]["diverged"]
+    # Diverged in epoch 1: the weights kept are the untrained ones, and the picture says so.
+    loss_axis = learning_curves_figure(history).axes[0]
+    assert not [line for line in loss_axis.lines if line.get_marker() == "*"]
+    labels = [text.get_text() for text in loss_axis.get_legend().get_texts()]
+    assert "weights kept: the untrained start" in labels
     info = descend("info", "r", cwd=tmp_path, check=True).stdout
     assert f"DIVERGED: {metrics['diverged']}" in info
     # Its predictions come with a warning: the weights are those before the divergence.

@@ -106,9 +106,6 @@ def _mark_events(ax, history: History, steps_x: np.ndarray) -> None:
         index = step - int(n_before) - 1
         x = steps_x[index] if 0 <= index < len(steps_x) else events.get("diverged_epoch", 0)
         ax.axvline(x, color="#CC0000", ls=":", lw=1.6, label=f"diverged (step {step})")
-    if "restored_epoch" in events:
-        epoch = events["restored_epoch"]
-        ax.plot([], [], " ", label=f"weights restored to epoch {epoch}")
 
 
 def _draw_pair(ax, history: History, key: str, label: str, color: str) -> None:
@@ -234,6 +231,8 @@ def learning_curves_figure(
             zorder=5,
             label=f"weights kept: epoch {kept} ({key} {value:.4g})",
         )
+    elif "diverged_epoch" in history.events:
+        ax.plot([], [], " ", label="weights kept: the untrained start")
     _mark_events(ax, history, steps_x)
     _finish_axis(ax, loss_values, "loss", "Loss")
 
