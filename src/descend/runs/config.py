@@ -45,6 +45,18 @@ SCHEDULES = {
 }
 
 
+# The Python values each kind of setting accepts, and how to name them in a message.
+_KINDS = {
+    "str": (str, "a name"),
+    "str | None": ((str, type(None)), "a name"),
+    "int": (int, "a whole number"),
+    "float": ((int, float), "a number"),
+    "float | None": ((int, float, type(None)), "a number"),
+    "int | str": ((int, str), "a whole number or a name"),
+    "list[int]": (list, "a list of whole numbers, like [128, 64]"),
+}
+
+
 def option(default, help: str, **metadata):
     """A run setting with its default and the help text of its command-line option."""
     if isinstance(default, list):
@@ -93,6 +105,7 @@ class RunConfig:
 
     def validate(self) -> RunConfig:
         """``self`` if every setting is usable, else a ValueError naming the bad one."""
+        self._check_types()
         closest("model", self.model, MODELS)
         closest("optimizer", self.optimizer, OPTIMIZERS)
         self.schedule()
@@ -123,6 +136,19 @@ class RunConfig:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
         return self
+
+    def _check_types(self) -> None:
+        """A ValueError for a value of the wrong kind (from a TOML file: ``lr = "0.1"``)."""
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            kinds, what = _KINDS[f.type]
+            if f.name == "target":  # a column by name or by position
+                kinds, what = (str, int, type(None)), "a column name or number"
+            good = isinstance(value, kinds) and not isinstance(value, bool)
+            if good and f.type == "list[int]":
+                good = all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+            if not good:
+                raise ValueError(f"--{f.name.replace('_', '-')} must be {what}, got {value!r}")
 
     def schedule(self) -> tuple[str, dict]:
         """The schedule's name and its setting as keyword arguments of
