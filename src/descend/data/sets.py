@@ -4,6 +4,11 @@ inferred, split into train/validation/test and scaled. The recipe ``descend trai
 A folder with MNIST's standard four files (``train-*`` and ``t10k-*``) keeps its own split:
 ``train`` to learn from (the validation share is taken from it), ``t10k`` to test on.
 
+A folder of ``.npy`` files (``X.npy`` and ``y.npy``, or ``train_X.npy``, ``train_y.npy``
+and ``test_X.npy``, ``test_y.npy``) stays on disk: its arrays are memory-mapped
+(``LoadedData.disk``), only the targets are read whole, and rows are read as batches
+need them (``descend.runs`` splits and scales such data without loading it).
+
 >>> import descend as ds
 >>> iris = ds.data.load("iris")
 >>> iris.task, iris.n_classes, iris.X.shape
@@ -26,6 +31,7 @@ import numpy as np
 from descend.data import builtin
 from descend.data.csv_file import load_csv, load_csv_features
 from descend.data.mnist import load_mnist, mnist_kinds
+from descend.data.npy import NpyDataset
 from descend.data.preprocessing import StandardScaler
 from descend.data.split import train_test_split
 from descend.names import closest
@@ -53,6 +59,8 @@ class LoadedData:
     image_shape: tuple | None = None  # (channels, height, width) for images
     standardize: bool = True  # False for pixels already in [0, 1]
     test: tuple | None = None  # (X, y) of a test part of its own (MNIST's t10k files)
+    disk: NpyDataset | None = None  # data too large for memory: X is memory-mapped
+    disk_test: NpyDataset | None = None
 
     @property
     def n_classes(self) -> int:
@@ -67,7 +75,9 @@ def load(spec: str, target=None, task: str | None = None) -> LoadedData:
     spec : str
         ``digits``, ``breast_cancer``, ``diabetes``, ``iris``, ``wine``; a folder of MNIST
         IDX files (one pair, or the standard ``train`` and ``t10k`` pairs: then ``X, y``
-        are ``train`` and ``test`` holds ``t10k``); or a path ending in ``.csv``.
+        are ``train`` and ``test`` holds ``t10k``); a folder of ``.npy`` files (``X.npy``
+        and ``y.npy``, or ``train_X.npy``, ``train_y.npy``, ``test_X.npy``,
+        ``test_y.npy``), memory-mapped; or a path ending in ``.csv``.
     target : str or int, optional
         The CSV file's target column, by name or position (default: the last column).
     task : {'classify', 'regress'}, optional
@@ -86,6 +96,8 @@ def load(spec: str, target=None, task: str | None = None) -> LoadedData:
         found = LoadedData(
             spec, X, y, "classify" if classes else "regress", features, classes, image_shape
         )
+    elif path.is_dir() and any(path.glob("*X.npy")):
+        return _npy_folder(path, task)
     elif path.is_dir():
         found = _mnist_folder(path)
     elif path.suffix.lower() == ".csv":
@@ -138,6 +150,65 @@ def _mnist_folder(path: Path) -> LoadedData:
         tuple(X.shape[1:]),
         standardize=False,
         test=test,
+    )
+
+
+def _npy_folder(path: Path, task: str | None) -> LoadedData:
+    """``X.npy`` and ``y.npy``, or ``train_*`` and ``test_*`` pairs, memory-mapped."""
+    pairs = {p: (path / f"{p}X.npy", path / f"{p}y.npy") for p in ("", "train_", "test_")}
+    for X_path, y_path in pairs.values():
+        if X_path.exists() != y_path.exists():
+            there, missing = (X_path, y_path) if X_path.exists() else (y_path, X_path)
+            raise ValueError(f"{path} has {there.name} but no {missing.name}")
+    whole, train, test = (pairs[p][0].exists() for p in ("", "train_", "test_"))
+    if whole == train or test and not train:
+        raise ValueError(
+            f"{path}: expected X.npy and y.npy, or train_X.npy and train_y.npy (with "
+            f"test_X.npy and test_y.npy), found "
+            + ", ".join(sorted(f.name for f in path.glob("*.npy")))
+        )
+    data = NpyDataset(*pairs["" if whole else "train_"])
+    tested = NpyDataset(*pairs["test_"]) if test else None
+    if tested is not None and tested.X.shape[1:] != data.X.shape[1:]:
+        raise ValueError(
+            f"{path}: train_X.npy has samples of shape {data.X.shape[1:]}, test_X.npy "
+            f"{tested.X.shape[1:]}"
+        )
+    y = data.targets()
+    if y.ndim != 1:
+        raise ValueError(f"{data.y_path}: expected one target per sample, got shape {y.shape}")
+    task = closest("task", task, TASKS) if task is not None else _infer_task(y, None)
+    classes, test_y = None, None if tested is None else tested.targets()
+    if task == "classify":
+        values = np.unique(y)
+        if len(values) > 100:
+            raise ValueError(
+                f"{data.y_path}: {len(values)} distinct targets, too many for classes; "
+                "use --task regress"
+            )
+        for part in (data, tested):
+            if part is not None and not np.isin(part.targets(), values).all():
+                raise ValueError(f"{part.y_path} has labels that train_y.npy does not have")
+            if part is not None and not np.array_equal(values, np.arange(len(values))):
+                part.target_transform = lambda raw, values=values: np.searchsorted(values, raw)
+        y = np.searchsorted(values, y)
+        test_y = None if tested is None else np.searchsorted(values, test_y)
+        classes = [str(v.item()) for v in values]
+    else:
+        y = y.astype(np.float64)
+    shape = data.X.shape[1:]
+    image = shape if len(shape) == 3 else (1, *shape) if len(shape) == 2 else None
+    return LoadedData(
+        path.name,
+        data.X,
+        y,
+        task,
+        [f"x{i}" for i in range(int(np.prod(shape)))],
+        classes,
+        image,
+        test=None if tested is None else (tested.X, test_y),
+        disk=data,
+        disk_test=tested,
     )
 
 
