@@ -176,6 +176,10 @@ def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
     """
     config.validate()
     found = found or data.load(config.data, config.target, config.task)
+    if found.disk is not None:  # .npy files: split, scaled and read without loading them
+        from descend.runs.disk import prepare_disk_run
+
+        return prepare_disk_run(config, found)
     check_model_fits(config, found)
     splits = holdout(found, config.val_fraction, config.test_fraction, config.seed)
     splits = scale(splits, found)
