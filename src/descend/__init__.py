@@ -7,7 +7,7 @@
 array([30.], dtype=float32)
 """
 
-from descend import data, io, metrics, models, nn, optim, train
+from descend import callbacks, data, io, metrics, models, nn, optim, train
 from descend.explain import explain
 from descend.gradcheck import gradcheck
 from descend.io import load, save
@@ -35,6 +35,7 @@ from descend.train import (
     CSVLogger,
     DivergenceGuard,
     EarlyStopping,
+    GradientMonitor,
     History,
     ModelCheckpoint,
     ProgressBar,
@@ -44,9 +45,9 @@ from descend.train import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "CSVLogger", "Convergence", "DivergenceGuard", "EarlyStopping", "History",
-    "ModelCheckpoint", "ProgressBar", "RunConfig", "Tensor", "Trainer", "arange", "concat",
-    "data", "explain", "get_default_dtype", "gradcheck", "io", "is_grad_enabled", "load",
+    "CSVLogger", "Convergence", "DivergenceGuard", "EarlyStopping", "GradientMonitor", "History",
+    "ModelCheckpoint", "ProgressBar", "RunConfig", "Tensor", "Trainer", "arange", "callbacks",
+    "concat", "data", "explain", "get_default_dtype", "gradcheck", "io", "is_grad_enabled", "load",
     "load_run", "lr_find", "manual_seed", "metrics", "models", "nn", "no_grad", "ones", "optim",
     "plot", "prepare_run", "rand", "randn", "runs", "save", "set_default_dtype", "stack",
     "tensor", "train", "where", "zeros",

@@ -38,7 +38,9 @@ def run(args: argparse.Namespace) -> int:
         history = json.loads(history_path.read_text())
         epochs = history.get("epoch", [])
         events = ", ".join(
-            f"{k} {v}" for k, v in history.get("events", {}).items() if k != "diverged"
+            f"{k} {v}"
+            for k, v in history.get("events", {}).items()
+            if k != "diverged" and not k.startswith("diagnosis")  # said in full below
         )
         updates = (history.get("updates") or [0])[-1]
         print(
@@ -48,8 +50,11 @@ def run(args: argparse.Namespace) -> int:
     metrics_path = saved.folder / "metrics.json"
     if metrics_path.is_file():
         metrics = json.loads(metrics_path.read_text())
+        diagnosis = metrics.pop("diagnosis", None)
         diverged = metrics.pop("diverged", None)
         print(f"\nfinal metrics\n{format_table(metrics)}")
+        if diagnosis:
+            print(diagnosis)
         if diverged:
             print(f"DIVERGED: {diverged}")
     return 0

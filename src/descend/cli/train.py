@@ -8,7 +8,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from descend import runs
+from descend import distributed, runs
 from descend.cli.common import (
     UsageError,
     add_run_options,
@@ -16,14 +16,15 @@ from descend.cli.common import (
     config_from_args,
     format_table,
 )
-from descend.train import Trainer
+from descend.train import TensorBoard, Trainer
 
 NAME = "train"
 HELP = "train a model and save the run"
 DESCRIPTION = (
-    "Train a model on a data set with gradient descent. Prints the plan, a progress bar and "
-    "a table of train/validation/test metrics, and writes the run folder (weights, config, "
-    "history, metrics, learning curves, checkpoint)."
+    "Train a model on a data set with gradient descent. Prints the plan, a progress bar, "
+    "a table of train/validation/test metrics, gradient warnings and a diagnosis of the "
+    "learning curves, and writes the run folder (weights, config, history, metrics, "
+    "learning curves, gradients, checkpoint)."
 )
 EXAMPLES = """\
 examples:
@@ -32,6 +33,8 @@ examples:
   descend train --data iris --model softmax --batch-size full --epochs 200
   descend train --data houses.csv --target price --task regress --hidden 64,32
   descend train --data path/to/mnist --model lenet --epochs 5
+  descend train --hidden 32,32,32,32,32,32 --activation sigmoid    vanishing gradients
+  descend train --tensorboard runs/tb              also for TensorBoard (descend[tensorboard])
   descend train --config run.toml --out runs/mine --force
   descend train --resume runs/digits-mlp --epochs 60
 """
@@ -47,33 +50,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="RUN_DIR",
         help="continue a run from its checkpoint (--epochs: the new total)",
     )
+    parser.add_argument(
+        "--tensorboard",
+        type=Path,
+        metavar="DIR",
+        help="also write loss, metrics, lr and gradient norms for TensorBoard into DIR",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only errors")
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.resume is not None:
-        config, folder = _resume_config(args), args.resume
-    else:
-        config = config_from_args(args)
-        folder = args.out if args.out is not None else runs.new_run_folder(config)
-        if runs.holds_run(folder) and not args.force:
-            raise UsageError(
-                f"{folder} already holds a run; choose another --out, or pass --force to replace it"
-            )
-    check_output_folder(folder, "--resume" if args.resume is not None else "--out")
-    run_ = runs.prepare_run(config)
-    # The checkpoint callback goes last: after the other callbacks' states change.
-    # It makes the folder when the first epoch ends: a run that fails earlier leaves none.
-    checkpoint = runs.RunCheckpoint(run_, folder, replace=args.force)
-    trainer = run_.trainer([checkpoint], verbose=0 if args.quiet else 1)
-    if args.resume is not None:
-        run_.restore(trainer, folder)
-        if trainer.epoch >= config.epochs:
-            raise UsageError(
-                f"{folder} has already trained {trainer.epoch} epochs; pass --epochs "
-                f"greater than {trainer.epoch} to continue"
-            )
-    say = (lambda *a, **k: None) if args.quiet else print
+    if distributed.launched() > 1:  # started by mpiexec: train data-parallel
+        _join_mpi_job()
+    # Under MPI every process checks and loads the same; an error in any is raised by all.
+    with distributed.together():
+        if args.resume is not None:
+            config, folder = _resume_config(args), args.resume
+        else:
+            config = config_from_args(args)
+            folder = args.out if args.out is not None else runs.new_run_folder(config)
+            if runs.holds_run(folder) and not args.force:
+                raise UsageError(
+                    f"{folder} already holds a run; choose another --out, or pass --force "
+                    "to replace it"
+                )
+        check_output_folder(folder, "--resume" if args.resume is not None else "--out")
+        run_ = runs.prepare_run(config)
+        extra = [] if args.tensorboard is None else [_tensorboard(args.tensorboard)]
+        # The checkpoint callback goes last: after the other callbacks' states change.
+        # It makes the folder when the first epoch ends: a run that fails earlier leaves none.
+        checkpoint = runs.RunCheckpoint(run_, folder, replace=args.force)
+        trainer = run_.trainer([*extra, checkpoint], verbose=0 if args.quiet else 1)
+        if args.resume is not None:
+            run_.restore(trainer, folder)
+            if trainer.epoch >= config.epochs:
+                raise UsageError(
+                    f"{folder} has already trained {trainer.epoch} epochs; pass --epochs "
+                    f"greater than {trainer.epoch} to continue"
+                )
+    quiet = args.quiet or not distributed.is_main()  # only process 0 prints and writes
+    say = (lambda *a, **k: None) if quiet else print
     found = run_.dataset
     task = f"{found.n_classes} classes" if found.task == "classify" else "regression"
     samples = f"{found.X.shape[0]} samples" + (
@@ -87,7 +103,8 @@ def run(args: argparse.Namespace) -> int:
     with _interruptible(trainer, say):
         run_.fit(trainer)
     if trainer.interrupted:
-        checkpoint.write()
+        if distributed.is_main():
+            checkpoint.write()
         say(
             f"interrupted in epoch {trainer.epoch + 1} after update {trainer.step}; "
             f"checkpoint saved. Resume with:\n  descend train --resume {folder} "
@@ -95,9 +112,14 @@ def run(args: argparse.Namespace) -> int:
         )
         return 130
 
-    scores = run_.save(folder, trainer)
-    if not args.quiet:
+    if distributed.is_main():
+        scores = run_.save(folder, trainer)
+    if not quiet:
         print(format_table(scores))
+        for warning in trainer.history.gradients.get("warnings", []):
+            print(f"GradientMonitor: {warning}")
+        if "diagnosis" in trainer.history.events:
+            print(trainer.history.events["diagnosis"])
         print(
             f"saved to {folder}/: {', '.join(n for n in runs.RUN_FILES if (folder / n).exists())}"
         )
@@ -105,12 +127,29 @@ def run(args: argparse.Namespace) -> int:
     if diverged is not None:
         # The last line: the run is kept for its history, but it did not train.
         sys.stdout.flush()
-        print(f"descend train: diverged: {diverged}", file=sys.stderr)
+        if distributed.is_main():
+            print(f"descend train: diverged: {diverged}", file=sys.stderr)
         return 3
     warning = runs.guessing_warning(config, found.task, run_.loader.dataset.y, trainer.history)
-    if warning is not None and not args.quiet:
+    if warning is not None and not quiet:
         print(f"warning: {warning}", file=sys.stderr)
     return 0
+
+
+def _tensorboard(logdir: Path) -> TensorBoard:
+    try:
+        return TensorBoard(logdir)
+    except ImportError as missing:
+        raise UsageError(str(missing)) from None
+
+
+def _join_mpi_job() -> None:
+    try:
+        distributed.init()
+    except ImportError as missing:
+        error = UsageError(str(missing))
+        error.shared = True  # every process finds it: process 0 says it
+        raise error from None
 
 
 def _resume_config(args) -> runs.RunConfig:

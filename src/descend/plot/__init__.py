@@ -6,6 +6,8 @@
   of several optimizers, batch strategies or learning rates, as
   :func:`descend.landscape.compute_landscape` measured them (re-exported here);
 - :func:`lr_find`: the loss against the learning rate of a range test (``ds.lr_find``);
+- :func:`gradients`: gradient norms, update sizes and weight norms per layer, as a
+  ``GradientMonitor`` recorded them;
 - :func:`decision_regions` and :func:`confusion_matrix` for classifiers;
 - :func:`predicted_vs_true` for regressors.
 
@@ -18,6 +20,7 @@ Every function writes a PNG atomically and returns its path.
 from descend.landscape import Landscape, Run, compute_landscape, make_data
 from descend.plot.classifier import confusion_matrix, decision_regions
 from descend.plot.curves import compare_curves, learning_curves
+from descend.plot.gradients import gradients
 from descend.plot.landscape import loss_landscape
 from descend.plot.lr_range import lr_find
 from descend.plot.regression import predicted_vs_true
@@ -29,6 +32,7 @@ __all__ = [
     "compute_landscape",
     "confusion_matrix",
     "decision_regions",
+    "gradients",
     "learning_curves",
     "loss_landscape",
     "lr_find",

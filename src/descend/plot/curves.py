@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -108,6 +109,17 @@ def _mark_events(ax, history: History, steps_x: np.ndarray) -> None:
         ax.axvline(x, color="#CC0000", ls=":", lw=1.6, label=f"diverged (step {step})")
 
 
+def _mark_diagnosis(ax, history: History) -> None:
+    """A line at the epoch the diagnosis names (divergence has its own mark)."""
+    events = history.events
+    kind, epoch = events.get("diagnosis_kind"), events.get("diagnosis_epoch")
+    if kind is None or epoch is None or "diverged_step" in events:
+        return
+    said = " from" if kind in ("over-fitting", "diverged") else ": levelled off at"
+    label = f"{kind}{said} epoch {epoch}"
+    ax.axvline(epoch, color="#CC79A7", ls=(0, (6, 2)), lw=1.8, label=label)
+
+
 def _draw_pair(ax, history: History, key: str, label: str, color: str) -> None:
     """Training values as a solid line, validation values as a dashed one."""
     x = history.epochs
@@ -157,7 +169,8 @@ def learning_curves(
 
     A star marks the epoch whose weights the model kept: the last, or the best one that
     early stopping restored, or the last good one before a divergence. Also marked
-    are the epochs where training stopped early, converged or diverged. With
+    are the epochs where training stopped early, converged or diverged, and the epoch
+    the history's diagnosis names (its ``diagnosis:`` line is printed below). With
     ``show_steps`` the loss of every update is drawn as a faint line at its fractional
     epoch: the noise of stochastic and mini-batch gradient descent made visible.
 
@@ -234,6 +247,7 @@ def learning_curves_figure(
     elif "diverged_epoch" in history.events:
         ax.plot([], [], " ", label="weights kept: the untrained start")
     _mark_events(ax, history, steps_x)
+    _mark_diagnosis(ax, history)
     _finish_axis(ax, loss_values, "loss", "Loss")
 
     if name:
@@ -245,6 +259,11 @@ def learning_curves_figure(
         _finish_axis(ax, values, name, name.replace("_", " ").capitalize())
 
     figure.suptitle(title or _default_title(history), fontsize="large")
+    if "diagnosis" in history.events:
+        lines = textwrap.wrap(history.events["diagnosis"], 150 if name else 90)
+        figure.text(0.01, 0.01, "\n".join(lines), fontsize="small", va="bottom")
+        bottom = 0.035 * len(lines) + 0.01
+        figure.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
     return figure
 
 

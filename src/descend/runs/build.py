@@ -49,7 +49,7 @@ def build_model(config: RunConfig, task: str, input_shape: tuple, n_classes: int
         return models.SoftmaxRegression(n_features, outputs)
     if config.model == "lenet":
         return models.LeNet5(input_shape[0], outputs)
-    return models.MLP([n_features, *config.hidden, outputs])
+    return models.MLP([n_features, *config.hidden, outputs], config.activation or "relu")
 
 
 def build_loss(config: RunConfig, task: str) -> nn.Module:

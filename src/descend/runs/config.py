@@ -24,6 +24,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 MODELS = ("linear", "logistic", "softmax", "mlp", "lenet")
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
 # What each schedule does with its one setting: --scheduler NAME or NAME:VALUE. VALUE is
 # the keyword argument named here of optim.get_scheduler.
 SCHEDULES = {
@@ -81,6 +82,7 @@ class RunConfig:
     task: str | None = option(None, "classify or regress (default: inferred from the target)")
     model: str = option("mlp", ", ".join(MODELS))
     hidden: list[int] = option([128, 64], "MLP hidden sizes, e.g. 128,64")
+    activation: str | None = option(None, "MLP activation: relu, tanh or sigmoid (default relu)")
     optimizer: str = option("adam", ", ".join(OPTIMIZERS))
     lr: float | None = option(None, "learning rate (default depends on optimizer)")
     batch_size: int | str = option(32, "N for mini-batches, 1 for SGD, 'full' for batch GD")
@@ -111,6 +113,12 @@ class RunConfig:
         self.schedule()
         if self.task is not None:
             closest("task", self.task, TASKS)
+        if self.activation is not None:
+            closest("activation", self.activation, ACTIVATIONS)
+            if self.model != "mlp":
+                raise ValueError(
+                    f"--activation is for --model mlp; --model {self.model} has none to choose"
+                )
         if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"--lr must be a positive, finite number, got {self.lr}")
         if self.batch_size != "full" and (

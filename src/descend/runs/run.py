@@ -22,11 +22,11 @@ from descend.runs.build import (
 )
 from descend.runs.config import RunConfig
 from descend.tensor import generator
-from descend.train import Callback, DivergenceGuard, EarlyStopping, Trainer
+from descend.train import Callback, DivergenceGuard, EarlyStopping, GradientMonitor, Trainer
 
 RUN_FILES = (
     "model.safetensors", "scaler.safetensors", "target_scaler.safetensors", "config.toml",
-    "history.csv", "history.json", "metrics.json", "learning_curves.png",
+    "history.csv", "history.json", "metrics.json", "learning_curves.png", "gradients.png",
     "checkpoint.safetensors",
 )  # fmt: skip
 RUN_MARKERS = ("config.toml", "model.safetensors", "checkpoint.safetensors")
@@ -52,8 +52,8 @@ class Run:
 
     def trainer(self, callbacks=(), verbose: int = 1) -> Trainer:
         """A Trainer for this run: divergence guard, early stopping when the config asks
-        for it, then ``callbacks``."""
-        own = [DivergenceGuard()]
+        for it, a GradientMonitor (its warnings kept, not printed), then ``callbacks``."""
+        own = [DivergenceGuard(), GradientMonitor(print_warnings=False)]
         if self.config.early_stopping:
             if self.val is None:
                 raise ValueError("--early-stopping needs validation data: set --val-fraction > 0")
@@ -89,8 +89,8 @@ class Run:
 
     def save(self, folder: Path, trainer: Trainer, scores: dict | None = None) -> dict:
         """Write the finished run into ``folder``: weights with what ``load_run`` needs,
-        scalers, config, history, metrics (with the divergence message of a run that
-        diverged) and learning curves. Returns the scores."""
+        scalers, config, history, metrics (with the diagnosis, and the divergence message of
+        a run that diverged), learning curves and gradients. Returns the scores."""
         from descend import plot
 
         folder = Path(folder)
@@ -114,10 +114,12 @@ class Run:
         trainer.history.write_csv(folder / "history.csv")
         trainer.history.write_json(folder / "history.json")
         events = trainer.history.events
-        kept = {**scores, **{k: events[k] for k in ("diverged",) if k in events}}
+        kept = {**scores, **{k: events[k] for k in ("diagnosis", "diverged") if k in events}}
         write_text(folder / "metrics.json", json.dumps(kept, indent=2) + "\n")
         title = f"{self.config.model} on {found.name}"
         plot.learning_curves(trainer.history, folder / "learning_curves.png", title=title)
+        if trainer.history.gradients:
+            plot.gradients(trainer.history, folder / "gradients.png", title=f"Gradients: {title}")
         return scores
 
     def save_checkpoint(self, trainer: Trainer, folder: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import json
@@ -9,6 +10,7 @@ import math
 
 from descend.files import write_text
 from descend.train.callback import Callback
+from descend.train.diagnosis import diagnose
 
 
 class History(Callback):
@@ -28,7 +30,12 @@ class History(Callback):
         The cost of every update, in order: mini-batch noise made visible.
     events : dict
         Epochs of notable moments: ``best_epoch``, ``stopped_epoch``, ``converged_epoch``,
-        ``diverged_step``, set by the callbacks that detect them.
+        ``diverged_step``, set by the callbacks that detect them; at the end of training,
+        what the curves say (``descend.train.diagnosis``): ``diagnosis`` (a line beginning
+        ``diagnosis:``), ``diagnosis_kind`` and ``diagnosis_epoch``.
+    gradients : dict
+        Per-tensor gradient norms, weight norms and update ratios, when a
+        ``GradientMonitor`` recorded them (its docstring shows the layout); else empty.
 
     Examples
     --------
@@ -52,6 +59,7 @@ class History(Callback):
         self.step_loss: list[float] = []
         self.events: dict[str, int | float] = {}
         self.plan: dict = {}
+        self.gradients: dict = {}  # a GradientMonitor's records (train/monitor.py)
 
     def on_train_begin(self, logs):
         self.plan = {
@@ -72,6 +80,16 @@ class History(Callback):
             if len(column) < len(self.epochs):
                 column.append(math.nan)
 
+    def on_train_end(self, logs):
+        # What the curves say, kept with the events (train/diagnosis.py).
+        found = None if logs.get("interrupted") else diagnose(self)
+        if found is not None:
+            self.record_event("diagnosis", found.line)
+            self.record_event("diagnosis_kind", found.kind)
+            self.events.pop("diagnosis_epoch", None)
+            if found.epoch is not None:
+                self.record_event("diagnosis_epoch", found.epoch)
+
     def record_event(self, name: str, value) -> None:
         """Note a notable moment (``best_epoch``, ``diverged_step``, ...) in ``events``."""
         self.events[name] = value
@@ -85,7 +103,7 @@ class History(Callback):
                 values = self.records[key]
                 parts.append(f"{key} {values[0]:.4g} -> {values[-1]:.4g}")
         for key, value in self.events.items():
-            if key != "diverged":
+            if key != "diverged" and not key.startswith("diagnosis"):
                 parts.append(f"{key}={value}")
         return f"History({', '.join(parts)})"
 
@@ -114,17 +132,19 @@ class History(Callback):
             "step_loss": list(self.step_loss),
             "events": dict(self.events),
             "plan": dict(self.plan),
+            **({"gradients": copy.deepcopy(self.gradients)} if self.gradients else {}),
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
         history = cls()
         history.epochs = list(data["epoch"])
-        reserved = {"epoch", "step_loss", "events", "plan"}
+        reserved = {"epoch", "step_loss", "events", "plan", "gradients"}
         history.records = {k: list(v) for k, v in data.items() if k not in reserved}
         history.step_loss = list(data.get("step_loss", []))
         history.events = dict(data.get("events", {}))
         history.plan = dict(data.get("plan", {}))
+        history.gradients = dict(data.get("gradients", {}))
         return history
 
     def restore(self, state: dict) -> None:
@@ -132,6 +152,7 @@ class History(Callback):
         restored = History.from_dict(state)
         self.epochs, self.records = restored.epochs, restored.records
         self.step_loss, self.events, self.plan = restored.step_loss, restored.events, restored.plan
+        self.gradients = restored.gradients
 
     def to_json(self) -> str:
         """The whole history as JSON (NaN written as null)."""

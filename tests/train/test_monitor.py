@@ -1,0 +1,188 @@
+import json
+import math
+
+import numpy as np
+import pytest
+
+import descend as ds
+from descend import nn, optim
+from descend.data import load_digits
+from descend.models import MLP
+from descend.train import Callback, GradientMonitor, History, Trainer
+
+
+def _regression(n=64, seed=0):
+    """Inputs (n, 3) and targets (n, 1), a column as an MLP with one output gives."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 3)).astype(np.float32)
+    y = (X @ np.array([1.0, -2.0, 0.5]) + 0.3).astype(np.float32)
+    return X, y[:, None]
+
+
+@pytest.fixture(scope="module")
+def digits():
+    X, y = load_digits()
+    X = (X - X.mean(0)) / (X.std(0) + 1e-8)
+    return X.astype(np.float32)[:600], y[:600]
+
+
+class Snapshots(Callback):
+    """Weights before, gradients and weights after every step (runs after the monitor)."""
+
+    def reset(self):
+        self.before, self.grads, self.after = {}, {}, {}
+
+    def on_batch_begin(self, step, logs):
+        self.before[step] = self.trainer.model.state_dict()
+
+    def on_batch_end(self, step, logs):
+        named = self.trainer.model.named_parameters()
+        self.grads[step] = {name: p.grad.copy() for name, p in named}
+        self.after[step] = self.trainer.model.state_dict()
+
+
+def _fit(model, monitor, opt=None, epochs=3, data=None, loss=None, **fit):
+    snapshots = Snapshots()
+    opt = opt or optim.Adam(model.parameters(), lr=0.01)
+    trainer = Trainer(model, loss or nn.MSELoss(), opt, callbacks=[monitor, snapshots], verbose=0)
+    X, y = data if data is not None else _regression()
+    history = trainer.fit(X, y, epochs=epochs, batch_size=fit.pop("batch_size", 16), seed=0, **fit)
+    return history, snapshots
+
+
+def test_records_every_epoch_match_the_steps_gradients_and_updates():
+    model = MLP([3, 8, 1])
+    history, snap = _fit(model, GradientMonitor(), epochs=3)
+    records = history.gradients
+    # 64 samples in batches of 16: 4 updates per epoch; the first of each is recorded.
+    assert records["step"] == [1, 5, 9]
+    assert records["epoch"] == [1, 2, 3]
+    names = [name for name, _ in model.named_parameters()]
+    assert list(records["grad_norm"]) == names == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    for i, step in enumerate(records["step"]):
+        for name in names:
+            before = snap.before[step][name].astype(np.float64)
+            change = snap.after[step][name] - snap.before[step][name]
+            grad = snap.grads[step][name].astype(np.float64)
+            assert records["grad_norm"][name][i] == pytest.approx(np.linalg.norm(grad), rel=1e-5)
+            assert records["weight_norm"][name][i] == pytest.approx(
+                np.linalg.norm(before), rel=1e-5
+            )
+            ratio = np.linalg.norm(change) / np.linalg.norm(before)
+            assert records["update_ratio"][name][i] == pytest.approx(ratio, rel=1e-4)
+
+
+def test_plain_sgd_update_ratio_is_lr_times_gradient_over_weights(float64):
+    """With SGD the step is -lr * g, so the ratio is lr * ||g|| / ||w|| exactly."""
+    model = MLP([3, 4, 1])
+    history, _ = _fit(model, GradientMonitor(every=1), optim.SGD(model.parameters(), lr=0.05))
+    records = history.gradients
+    assert records["step"] == list(range(1, 13))
+    for name in records["grad_norm"]:
+        grad, weight = np.array(records["grad_norm"][name]), np.array(records["weight_norm"][name])
+        np.testing.assert_allclose(records["update_ratio"][name], 0.05 * grad / weight, rtol=1e-9)
+
+
+def test_every_k_steps_records_the_first_step_and_every_kth_after_it():
+    history, _ = _fit(MLP([3, 4, 1]), GradientMonitor(every=5), epochs=3)
+    assert history.gradients["step"] == [1, 6, 11]
+    assert history.gradients["epoch"] == [1, 2, 3]
+    assert history.gradients["every"] == 5
+
+
+def test_zero_weights_have_no_ratio_and_records_survive_json():
+    X, y = _regression()
+    history, _ = _fit(ds.models.LinearRegression(3), GradientMonitor(), epochs=2, data=(X, y[:, 0]))
+    ratios = history.gradients["update_ratio"]["linear.weight"]
+    assert math.isnan(ratios[0]) and ratios[1] > 0  # weights start at zero
+    again = History.from_json(history.to_json())
+    assert json.loads(history.to_json())["gradients"]["update_ratio"]["linear.weight"][0] is None
+    assert again.gradients["step"] == history.gradients["step"]
+    assert math.isnan(again.gradients["update_ratio"]["linear.weight"][0])
+    assert again.gradients["grad_norm"] == history.gradients["grad_norm"]
+
+
+def _deep(digits, activation, capsys):
+    ds.manual_seed(0)
+    model = MLP([64, 32, 32, 32, 32, 32, 32, 10], activation=activation)
+    monitor = GradientMonitor()
+    trainer = Trainer(
+        model, nn.CrossEntropyLoss(), optim.Adam(model.parameters()), callbacks=[monitor]
+    )
+    trainer.fit(*digits, epochs=2, batch_size=64, seed=0)
+    return monitor, trainer.history, capsys.readouterr().err
+
+
+def test_deep_sigmoid_network_is_flagged_vanishing_and_relu_is_not(digits, capsys):
+    monitor, history, printed = _deep(digits, "sigmoid", capsys)
+    assert monitor.warnings and all("vanishing" in w for w in monitor.warnings)
+    assert "vanishing gradients in layer '0' (Linear)" in monitor.warnings[0]
+    assert "times the last layer's ('12'" in monitor.warnings[0]
+    assert history.gradients["warnings"] == monitor.warnings
+    assert printed.count("GradientMonitor: vanishing gradients") == len(monitor.warnings)
+    # Each layer is named once, however many records show it.
+    assert len({w.split(":")[0] for w in monitor.warnings}) == len(monitor.warnings)
+    first = history.gradients["grad_norm"]["0.weight"][0]
+    last = history.gradients["grad_norm"]["12.weight"][0]
+    assert first < 1e-3 * last
+
+    monitor, history, printed = _deep(digits, "relu", capsys)
+    assert monitor.warnings == [] and "GradientMonitor" not in printed
+    assert len(history.gradients["step"]) == 2
+
+
+def test_gradients_far_above_the_last_layers_are_flagged_exploding(capsys):
+    """Huge inputs into a layer whose output is tiny: its weight gradient dwarfs the last's."""
+    ds.manual_seed(0)
+    model = MLP([4, 4, 1])
+    model[0].weight.data[...] = 1e-6
+    model[0].bias.data[...] = 0.0
+    X, y = _regression(32)
+    X = np.c_[X, X[:, :1]] * 1e5
+    monitor = GradientMonitor(print_warnings=False)
+    trainer = Trainer(
+        model, nn.MSELoss(), optim.SGD(model.parameters(), lr=0.0), callbacks=[monitor]
+    )
+    trainer.fit(X, y, epochs=1, batch_size=32)
+    assert len(monitor.warnings) == 1
+    assert monitor.warnings[0].startswith("exploding gradients in layer '0' (Linear)")
+    assert "GradientMonitor" not in capsys.readouterr().err  # print_warnings=False
+
+
+def test_a_learning_rate_far_too_large_ends_in_non_finite_exploding_gradients():
+    """Each full-batch step multiplies the error: the gradient grows until it overflows."""
+    X, y = _regression(16)
+    monitor = GradientMonitor(every=1, print_warnings=False)
+    model = ds.models.LinearRegression(3)
+    trainer = Trainer(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=5.0),
+        callbacks=[monitor],
+        verbose=0,
+        divergence_guard=False,
+    )
+    with np.errstate(over="ignore", invalid="ignore"):  # the overflow is the point
+        trainer.fit(X, y[:, 0], epochs=80, batch_size="full")
+    norms = trainer.history.gradients["grad_norm"]["linear.weight"]
+    assert norms[10] > 1e6 * norms[0]
+    assert len(monitor.warnings) == 1
+    first_bad = next(i for i, v in enumerate(norms) if not np.isfinite(v)) + 1
+    assert monitor.warnings[0].startswith(
+        f"exploding gradients in layer 'linear' (Linear): gradient norm {norms[first_bad - 1]} "
+        f"at step {first_bad}; updates will overshoot"
+    )
+
+
+def test_state_round_trip_keeps_warnings_and_bad_settings_are_named():
+    monitor = GradientMonitor()
+    monitor.warnings, monitor._warned = ["vanishing gradients in layer '0'"], {("0", "vanishing")}
+    other = GradientMonitor()
+    other.load_state_dict(json.loads(json.dumps(monitor.state_dict())))
+    assert other.warnings == monitor.warnings and other._warned == monitor._warned
+    with pytest.raises(ValueError, match="every must be 'epoch' or a positive number"):
+        GradientMonitor(every=0)
+    with pytest.raises(ValueError, match="every must be"):
+        GradientMonitor(every="batch")
+    with pytest.raises(ValueError, match="expected 0 < vanishing < 1 < exploding"):
+        GradientMonitor(vanishing=10)
