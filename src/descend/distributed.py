@@ -53,6 +53,7 @@ from descend.data.shard import ShardedLoader, share
 
 INSTALL_HINT = "pip install 'descend[mpi]'"
 _LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
+_LAUNCHER_RANK = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK")
 _comm = None
 
 
@@ -62,11 +63,15 @@ def launched() -> int:
 
     It imports nothing, so a program can decide whether to :func:`init` for free.
     """
-    for name in _LAUNCHER_SIZE:
+    return _from_launcher(_LAUNCHER_SIZE, 1)
+
+
+def _from_launcher(names: tuple, default: int) -> int:
+    for name in names:
         value = os.environ.get(name, "")
         if value.isdigit():
             return int(value)
-    return 1
+    return default
 
 
 def init():
@@ -105,8 +110,9 @@ def world_size() -> int:
 
 
 def is_main() -> bool:
-    """Whether this is process 0, the one that prints and writes files."""
-    return rank() == 0
+    """Whether this is process 0, the one that prints and writes files (before
+    :func:`init`: whether ``mpiexec`` started it as process 0, or without it)."""
+    return rank() == 0 if _comm is not None else _from_launcher(_LAUNCHER_RANK, 0) == 0
 
 
 def strategy():

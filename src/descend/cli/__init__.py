@@ -13,7 +13,7 @@ import os
 import sys
 from pathlib import Path
 
-from descend import __version__
+from descend import __version__, distributed
 from descend.cli import compare, evaluate, explain, export, info, landscape, lr_find, predict, train
 from descend.cli.common import HelpFormatter, Parser, UsageError, add_command
 from descend.io import ModelFileError
@@ -60,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except KeyboardInterrupt:
         # Ctrl-C: files are written atomically, so nothing half-written is left behind.
+        if distributed.world_size() > 1:  # the partners may wait for this process: end all
+            distributed.abort("" if distributed.is_main() else None, 130)
         print(file=sys.stderr)
         return 130
     except BrokenPipeError:
@@ -70,8 +72,14 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("DESCEND_DEBUG"):
             raise
         message = _os_message(error) if isinstance(error, OSError) else str(error)
-        message = message or type(error).__name__
-        print(f"descend {args.command}: error: {message}", file=sys.stderr)
+        line = f"descend {args.command}: error: {message or type(error).__name__}"
+        if getattr(error, "shared", False):  # every process of an MPI job raised it
+            if distributed.is_main():
+                print(line, file=sys.stderr)
+            return 2
+        if distributed.world_size() > 1:  # this process alone: the others would wait
+            distributed.abort(line, 2)
+        print(line, file=sys.stderr)
         return 2
 
 

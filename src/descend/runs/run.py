@@ -151,6 +151,8 @@ class RunCheckpoint(Callback):
     made, and with ``replace`` the files of the run it held before are removed.
     """
 
+    main_process_only = True  # in data-parallel training, process 0 writes
+
     def __init__(self, run: Run, folder: Path, replace: bool = False):
         super().__init__()
         self.run, self.folder, self.replace = run, Path(folder), replace
