@@ -154,10 +154,16 @@ def together():
         yield
     except Exception as caught:  # noqa: BLE001 - every failure must reach every process
         error = caught
-    found = _comm.allgather(None if error is None else (type(error), str(error)))
-    first = next((f for f in found if f is not None), None)
+    _gather(None, error)
+
+
+def _gather(value, error: Exception | None = None) -> list:
+    """Every process's ``value``, in process order; or, if any process had an ``error``,
+    the first of them raised in all (a collective that fails together, never half)."""
+    found = _comm.allgather((value, None if error is None else (type(error), str(error))))
+    first = next((e for _, e in found if e is not None), None)
     if first is None:
-        return
+        return [v for v, _ in found]
     kind, message = first
     if error is None or (type(error), str(error)) != first:
         try:
@@ -171,14 +177,21 @@ def together():
 def fit_scaler(data: NpyDataset, chunk_bytes: int = 32 << 20) -> StandardScaler:
     """Standardisation statistics of ``data``'s features in one streaming pass, shared out:
     each process reads its part of the rows, then the parts' statistics are merged, so
-    every process gets the same scaler (one process reads all rows)."""
+    every process gets the same scaler (one process reads all rows). A bad value found
+    by one process is raised in all."""
     mine = share(len(data), rank(), world_size())
-    chunks = data.chunks(mine, chunk_bytes)
-    scaler = StandardScaler().fit_batches(chunks) if mine.stop > mine.start else None
+    scaler = error = None
+    try:
+        if mine.stop > mine.start:
+            scaler = StandardScaler().fit_batches(data.chunks(mine, chunk_bytes))
+    except ValueError as bad:
+        if world_size() == 1:
+            raise
+        error = bad
     if world_size() == 1:
         return scaler
     merged = None
-    for part in _comm.allgather(scaler):  # in process order: the same sums everywhere
+    for part in _gather(scaler, error):  # in process order: the same sums everywhere
         if part is not None:
             merged = part if merged is None else merged.merge(part)
     return merged
