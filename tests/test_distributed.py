@@ -96,3 +96,32 @@ def test_a_process_that_dies_ends_the_job(how, tmp_path):
     lines = (tmp_path / "history.csv").read_text().splitlines()
     assert len(lines) == 2 and lines[1].startswith("1,")
     assert [p.name for p in tmp_path.iterdir()] == ["history.csv"]
+
+
+def test_without_mpi4py_init_names_the_extra_in_one_line():
+    script = (
+        "import sys; sys.modules['mpi4py'] = None\n"  # as if mpi4py were not installed
+        "import descend as ds\n"
+        "assert (ds.distributed.rank(), ds.distributed.world_size()) == (0, 1)\n"
+        "try:\n    ds.distributed.init()\n"
+        "except ImportError as error:\n    print(error)\n"
+    )
+    run = [sys.executable, "-c", script]
+    done = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == (
+        "descend.distributed needs mpi4py and an MPI library: pip install 'descend[mpi]'\n"
+    )
+
+
+def test_what_mpiexec_says_is_read_without_importing_mpi(monkeypatch):
+    from descend import distributed
+
+    for name in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "OMPI_COMM_WORLD_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    assert distributed.launched() == 1 and distributed.is_main()
+    monkeypatch.setenv("PMI_SIZE", "4")
+    monkeypatch.setenv("PMI_RANK", "2")
+    assert distributed.launched() == 4 and not distributed.is_main()
+    assert distributed.world_size() == 1  # no job joined: a Trainer trains alone
+    assert isinstance(distributed.strategy(), distributed.SingleProcess)
