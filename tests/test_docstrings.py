@@ -24,15 +24,7 @@ LEFT_OUT = ("descend.cli", "descend.__main__")
 # reason says what fails). Remove an entry once its example runs.
 NEEDS_DATA = "uses X, y, model, opt or a trainer that the example never makes"
 PENDING = {
-    "descend.data.csv_file.load_csv": "reads iris.csv, which the example never writes",
-    "descend.data.loader.DataLoader": NEEDS_DATA,
     "descend.data.mnist.load_mnist": "reads IDX files from data/mnist",
-    "descend.lr_finder.lr_find": NEEDS_DATA,
-    "descend.nn.loss.CrossEntropyLoss": "the loss is 0.24131124, the example says 0.2414",
-    "descend.optim": NEEDS_DATA,
-    "descend.optim.lr_scheduler.LinearLR": NEEDS_DATA,
-    "descend.optim.lr_scheduler.MultiStepLR": NEEDS_DATA,
-    "descend.optim.lr_scheduler.StepLR": NEEDS_DATA,
     "descend.plot": NEEDS_DATA,
     "descend.plot.curves.compare_curves": NEEDS_DATA,
     "descend.plot.curves.learning_curves": NEEDS_DATA,

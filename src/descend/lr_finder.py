@@ -147,11 +147,16 @@ def lr_find(
 
     Examples
     --------
+    >>> X, y = ds.data.load_digits()
+    >>> X = ds.data.StandardScaler().fit_transform(X)
+    >>> _ = ds.manual_seed(0)
+    >>> model = ds.models.SoftmaxRegression(64, 10)
     >>> result = ds.lr_find(model, ds.nn.CrossEntropyLoss(), ds.optim.SGD(model.parameters()),
-    ...                     (X, y))
-    >>> result.suggestion
-    0.05
+    ...                     (X, y), seed=0)
+    >>> round(result.suggestion, 2)
+    0.24
     >>> ds.plot.lr_find(result, "lr_find.png")
+    PosixPath('lr_find.png')
     """
     if not 0 < start_lr < end_lr:
         raise ValueError(f"need 0 < start_lr < end_lr, got start_lr={start_lr}, end_lr={end_lr}")

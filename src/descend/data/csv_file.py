@@ -52,8 +52,14 @@ def load_csv(
 
     Examples
     --------
-    >>> X, y, names = load_csv("iris.csv", target="species")
-    >>> X, y, names, classes = load_csv("iris.csv", target="species", return_classes=True)
+    >>> rows = ["petal_length,petal_width,species", "1.4,0.2,setosa",
+    ...         "4.7,1.4,versicolor", "6.0,2.5,virginica", "1.3,0.2,setosa"]
+    >>> with open("flowers.csv", "w") as f:
+    ...     for row in rows:
+    ...         print(row, file=f)
+    >>> X, y, names, classes = load_csv("flowers.csv", target="species", return_classes=True)
+    >>> X.shape, y, names
+    ((4, 2), array([0, 1, 2, 0]), ['petal_length', 'petal_width'])
     >>> classes
     ['setosa', 'versicolor', 'virginica']
     """

@@ -42,11 +42,13 @@ class DataLoader:
 
     Examples
     --------
+    >>> X, y = np.zeros((1000, 3), np.float32), np.arange(1000) % 2
     >>> loader = DataLoader(TensorDataset(X, y), batch_size=100, shuffle=True, seed=0)
     >>> len(loader)  # 1000 samples: 10 updates per epoch
     10
-    >>> for X_batch, y_batch in loader:
-    ...     ...
+    >>> X_batch, y_batch = next(iter(loader))
+    >>> X_batch.shape, y_batch.shape
+    ((100, 3), (100,))
     """
 
     def __init__(

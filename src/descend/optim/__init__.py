@@ -1,7 +1,10 @@
 """Optimizers (the update rule of step 6 of the training loop) and learning-rate schedules.
 
+>>> model = ds.nn.Linear(3, 1)
 >>> opt = ds.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
 >>> scheduler = ds.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
+>>> ds.optim.get("adam", model.parameters()).param_groups[0]["lr"]  # by name, default lr
+0.001
 """
 
 from descend.optim import lr_scheduler

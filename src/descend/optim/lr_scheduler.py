@@ -26,9 +26,15 @@ class StepLR(LRScheduler):
 
     Examples
     --------
-    >>> opt = SGD(model.parameters(), lr=0.05)
-    >>> scheduler = StepLR(opt, step_size=30, gamma=0.1)
-    >>> # lr 0.05 for epochs 0-29, 0.005 for 30-59, 0.0005 for 60-89, ...
+    >>> opt = ds.optim.SGD(ds.nn.Linear(2, 1).parameters(), lr=0.05)
+    >>> scheduler = StepLR(opt, step_size=2, gamma=0.1)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(scheduler.get_last_lr()[0])
+    ...     opt.step()  # an epoch of training
+    ...     scheduler.step()
+    >>> [round(lr, 6) for lr in lrs]  # lr 0.05 for epochs 0-1, 0.005 for 2-3, ...
+    [0.05, 0.05, 0.005, 0.005, 0.0005]
     """
 
     def __init__(
@@ -52,7 +58,15 @@ class MultiStepLR(LRScheduler):
 
     Examples
     --------
-    >>> scheduler = MultiStepLR(opt, milestones=[30, 80], gamma=0.1)
+    >>> opt = ds.optim.SGD(ds.nn.Linear(2, 1).parameters(), lr=1.0)
+    >>> scheduler = MultiStepLR(opt, milestones=[1, 3], gamma=0.1)
+    >>> lrs = []
+    >>> for epoch in range(4):
+    ...     lrs.append(scheduler.get_last_lr()[0])
+    ...     opt.step()
+    ...     scheduler.step()
+    >>> [round(lr, 6) for lr in lrs]
+    [1.0, 0.1, 0.1, 0.01]
     """
 
     def __init__(
@@ -124,8 +138,15 @@ class LinearLR(LRScheduler):
 
     Examples
     --------
-    >>> scheduler = LinearLR(opt, start_factor=0.25, total_iters=3)  # lr 0.05:
-    >>> # 0.0125, 0.025, 0.0375, 0.05, 0.05, ... for epochs 0, 1, 2, 3, 4, ...
+    >>> opt = ds.optim.SGD(ds.nn.Linear(2, 1).parameters(), lr=0.05)
+    >>> scheduler = LinearLR(opt, start_factor=0.25, total_iters=3)
+    >>> lrs = []
+    >>> for epoch in range(5):
+    ...     lrs.append(scheduler.get_last_lr()[0])
+    ...     opt.step()
+    ...     scheduler.step()
+    >>> [round(lr, 6) for lr in lrs]  # a warm-up over 3 epochs
+    [0.0125, 0.025, 0.0375, 0.05, 0.05]
     """
 
     def __init__(
