@@ -31,5 +31,8 @@ def test_lr_find_has_no_options_it_would_ignore(tmp_path):
                           ("--early-stopping", "3")):  # fmt: skip
         result = descend("lr-find", option, value, cwd=tmp_path)
         assert result.returncode == 2
-        assert f"unrecognized arguments: {option} {value}" in result.stderr
+        assert result.stderr == (
+            f"descend lr-find: error: unrecognized arguments: {option} {value} "
+            "(see descend lr-find --help)\n"
+        )
     assert not list(tmp_path.iterdir())
