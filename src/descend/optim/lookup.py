@@ -76,7 +76,8 @@ def get_scheduler(
     step       StepLR: times 0.1 after every third of the epochs
     exponential ExponentialLR: times 0.95 every epoch
     cosine     CosineAnnealingLR: down to 0 along a half cosine over the epochs
-    linear     LinearLR: warm-up from a tenth of the lr over the first 5 epochs
+    linear     LinearLR: warm-up from a tenth of the lr over the first 5 epochs, at
+               most half the run (so that a short run reaches the lr it asks for)
     onecycle   OneCycleLR: up to the optimizer's lr and down, per update
     plateau    ReduceLROnPlateau: halved after 3 epochs without a lower loss
     ========== ================================================================
@@ -94,7 +95,7 @@ def get_scheduler(
     if name == "cosine":
         return lr_scheduler.CosineAnnealingLR(optimizer, **{"T_max": epochs, **kwargs})
     if name == "linear":
-        settings = {"start_factor": 0.1, "total_iters": min(5, epochs)}
+        settings = {"start_factor": 0.1, "total_iters": max(1, min(5, epochs // 2))}
         return lr_scheduler.LinearLR(optimizer, **{**settings, **kwargs})
     if name == "onecycle":
         settings = {

@@ -70,8 +70,6 @@ def prepare_disk_run(config: RunConfig, found: LoadedData) -> DiskRun:
     model = build_model(config, found.task, found.X.shape[1:], found.n_classes)
     optimizer = optim.get(config.optimizer, model.parameters(), lr=config.learning_rate)
     name, setting = config.schedule()
-    if name == "linear" and not setting:
-        setting = {"total_iters": max(1, min(5, config.epochs // 2))}
     scheduler = optim.get_scheduler(
         name, optimizer, epochs=config.epochs, updates_per_epoch=len(loader), **setting
     )

@@ -201,9 +201,6 @@ def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
         data.TensorDataset(*train), batch_size=config.batch_size, shuffle=True, seed=config.seed
     )
     name, setting = config.schedule()
-    if name == "linear" and not setting:
-        # A warm-up of at most half the run, so that a short run reaches the lr it asks for.
-        setting = {"total_iters": max(1, min(5, config.epochs // 2))}
     scheduler = optim.get_scheduler(
         name, optimizer, epochs=config.epochs, updates_per_epoch=len(loader), **setting
     )
