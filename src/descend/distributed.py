@@ -286,7 +286,8 @@ class DataParallel(SingleProcess):
         flat.pack(arrays)
         self.comm.Bcast(flat.data, root=0)
         for array, view in zip(arrays, flat.views(), strict=True):
-            np.copyto(array, view, casting="same_kind")
+            # Integer buffers (BatchNorm's batch count) travel exactly as float64.
+            np.copyto(array, view, casting="unsafe")
 
     def reduce(self, optimizer, cost: float, rows: int) -> tuple[float, int]:
         """Sum the weighted gradients of every process with one in-place Allreduce.

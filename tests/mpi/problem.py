@@ -57,11 +57,11 @@ def records(history) -> dict[str, list]:
 class CountingNpy(ds.data.NpyDataset):
     """An NpyDataset that counts the rows it reads."""
 
-    rows = 0
+    rows_read = 0
 
     def __getitem__(self, index):
         x, y = super().__getitem__(index)
-        self.rows += len(x)
+        self.rows_read += len(x)
         return x, y
 
 

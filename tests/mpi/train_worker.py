@@ -9,7 +9,9 @@ Checks, in one launch (each Python start costs a second):
    back by all, and a resumed run: bit-identical to a run never interrupted;
 4. data in .npy files: the scaler fitted by parts equals the scaler of all rows, and
    training from the files, each process reading only its rows, equals training from
-   the arrays.
+   the arrays;
+5. BatchNorm: each process normalises with its own batch, and validation uses process
+   0's running averages, which every process then holds.
 """
 
 import json
@@ -82,5 +84,14 @@ results["disk_equal"] = all(
         problem.weights(from_disk.model).values(), problem.weights(trainer.model).values()
     )
 )
-results["rows_read"] = disk.rows
+results["rows_read"] = disk.rows_read
+
+# 5. BatchNorm (48 samples: a last batch of one row would leave BatchNorm one value)
+ds.manual_seed(rank)
+bn = ds.nn.Sequential(ds.nn.Linear(problem.FEATURES, 8), ds.nn.BatchNorm1d(8), ds.nn.ReLU(),
+                      ds.nn.Linear(8, problem.CLASSES))  # fmt: skip
+normed = ds.Trainer(bn, ds.nn.CrossEntropyLoss(), ds.optim.SGD(bn.parameters(), lr=0.1), verbose=0)
+normed.fit(X[:48], y[:48], epochs=1, batch_size=problem.BATCH, val=problem.validation(), seed=0)
+means = ds.distributed.init().allgather(bn[1].running_mean)
+results["bn_buffers_equal"] = all(np.array_equal(m, means[0]) for m in means)
 (out / f"results{rank}.json").write_text(json.dumps(results))
