@@ -11,7 +11,9 @@ Checks, in one launch (each Python start costs a second):
    training from the files, each process reading only its rows, equals training from
    the arrays;
 5. BatchNorm: each process normalises with its own batch, and validation uses process
-   0's running averages, which every process then holds.
+   0's running averages, which every process then holds;
+6. ``train_step`` called by hand outside ``fit``, each process with its share of a
+   batch, takes the step one process takes on the whole batch.
 """
 
 import json
@@ -94,4 +96,18 @@ normed = ds.Trainer(bn, ds.nn.CrossEntropyLoss(), ds.optim.SGD(bn.parameters(), 
 normed.fit(X[:48], y[:48], epochs=1, batch_size=problem.BATCH, val=problem.validation(), seed=0)
 means = ds.distributed.init().allgather(bn[1].running_mean)
 results["bn_buffers_equal"] = all(np.array_equal(m, means[0]) for m in means)
+
+# 6. train_step by hand
+by_hand, _ = problem.trainer(model_seed=8)
+reference = problem.trainer(model_seed=8)[0].model  # the same weights, stepped alone
+optimizer = ds.optim.SGD(reference.parameters(), lr=0.1, momentum=0.9)
+mine = ds.data.shard.share(10, rank, size)
+by_hand.train_step(ds.tensor(X[mine]), ds.tensor(y[mine]))
+optimizer.zero_grad()
+ds.nn.CrossEntropyLoss()(reference(ds.tensor(X[:10])), ds.tensor(y[:10])).backward()
+optimizer.step()
+results["train_step_equal"] = all(
+    np.allclose(a.data, b.data, rtol=1e-12, atol=1e-15)
+    for a, b in zip(by_hand.model.parameters(), reference.parameters())
+)
 (out / f"results{rank}.json").write_text(json.dumps(results))
