@@ -53,6 +53,8 @@ class TensorBoard(Callback):
     ['train', 'validation']
     """
 
+    main_process_only = True  # data-parallel training: process 0 writes the logs
+
     def __init__(self, logdir: str | os.PathLike, update_freq: int | str = "epoch"):
         bad = isinstance(update_freq, bool) or not isinstance(update_freq, int) or update_freq < 1
         if update_freq != "epoch" and bad:
