@@ -216,3 +216,19 @@ def test_batch_hooks_surround_each_step_and_see_its_gradients():
     steps = _Steps()
     _trainer(callbacks=[steps]).fit(X, y, epochs=1, batch_size=10)
     assert steps.seen == [("begin", 1), ("end", 1, True), ("begin", 2), ("end", 2, True)]
+
+
+class _LateInterrupt(Callback):
+    """Asks for an interruption once the last epoch has ended (Ctrl-C while it validates)."""
+
+    def on_epoch_end(self, epoch, logs):
+        if epoch == 2:
+            self.trainer.interrupt()
+
+
+def test_an_interruption_after_the_last_epoch_cuts_nothing_short():
+    X, y = _blobs(40)
+    trainer = _trainer(callbacks=[_LateInterrupt()])
+    trainer.fit(X, y, epochs=2, batch_size=20)
+    assert not trainer.interrupted and trainer.epoch == 2
+    assert trainer.state_dict()["progress"] is None

@@ -173,6 +173,8 @@ class Trainer:
             self.stop_training, self.interrupted = self.parallel.agree(
                 self.stop_training, self.interrupted
             )
+        # An interruption that comes after the last epoch has ended cut nothing short.
+        self.interrupted = self.interrupted and self.epoch < last
         self._call("on_train_end", {"epoch": self.epoch, "interrupted": self.interrupted})
         return self.history
 
