@@ -76,7 +76,7 @@ def test_partial_fit_continues_training():
 
 def test_early_stopping_keeps_a_validation_set():
     X, y = blobs(200)
-    clf = NeuralNetClassifier(hidden=(8,), lr=0.1, epochs=300, early_stopping=True)
+    clf = NeuralNetClassifier(hidden=(8,), lr=0.1, epochs=300, early_stopping=True, random_state=1)
     clf.fit(X, y)
     assert clf.n_iter_ < 300  # stopped: 10 epochs without a lower validation loss
     assert len(clf.history_["val_loss"]) == clf.n_iter_
