@@ -91,14 +91,17 @@ def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None
 def var(
     x: Tensor, axis=None, keepdims: bool = False, correction: int = 1, *, dim=None, keepdim=None
 ) -> Tensor:
-    """Variance with ``correction`` subtracted from the count (1: unbiased, as PyTorch)."""
+    """Variance with ``correction`` subtracted from the count (1: unbiased, as PyTorch).
+
+    With no more values than ``correction`` it is NaN, as in NumPy and PyTorch.
+    """
     if dim is not None or keepdim is not None:
         axis, keepdims = _torch_names("var", axis, keepdims, dim, keepdim)
     shape = x.data.shape
     centred = x.data - _reduce(np.mean, x, axis, True)
     squares = np.sum(centred * centred, axis=axis, keepdims=keepdims)
     count = x.data.size // (squares.size or 1)
-    scale = 1 / (count - correction)
+    scale = 1 / (count - correction) if count > correction else np.nan
 
     def backward(g):
         return (_kept(g, shape, axis, keepdims) * (2 * scale) * centred,)
