@@ -20,17 +20,6 @@ from descend import nn
 
 LEFT_OUT = ("descend.cli", "descend.__main__")
 
-# Docstrings whose examples do not run yet, each waiting for its module's owner (the
-# reason says what fails). Remove an entry once its example runs.
-NEEDS_DATA = "uses X, y, model, opt or a trainer that the example never makes"
-PENDING = {
-    "descend.data.mnist.load_mnist": "reads IDX files from data/mnist",
-    "descend.plot": NEEDS_DATA,
-    "descend.plot.curves.compare_curves": NEEDS_DATA,
-    "descend.plot.curves.learning_curves": NEEDS_DATA,
-    "descend.plot.regression.predicted_vs_true": NEEDS_DATA,
-}
-
 
 def _module_names() -> list[str]:
     names = ["descend"] + [m.name for m in pkgutil.walk_packages(ds.__path__, "descend.")]
@@ -45,10 +34,7 @@ def _docstrings() -> list:
         for test in finder.find(module, name):
             if not test.examples:
                 continue
-            marks = ()
-            if test.name in PENDING:
-                marks = pytest.mark.xfail(reason=PENDING[test.name], strict=False)
-            params.append(pytest.param(test, id=test.name, marks=marks))
+            params.append(pytest.param(test, id=test.name))
     return params
 
 
@@ -62,11 +48,6 @@ def test_docstring_examples_run(test, tmp_path, monkeypatch):
     report = []
     result = runner.run(test, out=report.append)
     assert result.failed == 0, "".join(report)
-
-
-def test_pending_names_docstrings_that_exist():
-    collected = {param.id for param in _docstrings()}
-    assert set(PENDING) <= collected, set(PENDING) - collected
 
 
 def test_every_module_is_collected():

@@ -107,9 +107,19 @@ def load_mnist(
 
     Examples
     --------
-    >>> X, y = load_mnist("data/mnist", kind="t10k")
-    >>> X.shape, X.dtype, y[:3]
-    ((10000, 1, 28, 28), dtype('float32'), array([7, 2, 1]))
+    An IDX file is a big-endian header (a magic number, then each dimension) followed
+    by the raw bytes; two tiny images written by hand read back:
+
+    >>> import struct
+    >>> images, labels = np.zeros((2, 28, 28), np.uint8), np.array([7, 2], np.uint8)
+    >>> images[0, 14, 14] = 255
+    >>> with open("t10k-images-idx3-ubyte", "wb") as f:
+    ...     _ = f.write(struct.pack(">IIII", 2051, 2, 28, 28) + images.tobytes())
+    >>> with open("t10k-labels-idx1-ubyte", "wb") as f:
+    ...     _ = f.write(struct.pack(">II", 2049, 2) + labels.tobytes())
+    >>> X, y = load_mnist(".", kind="t10k")
+    >>> X.shape, X.dtype, y, float(X.max())
+    ((2, 1, 28, 28), dtype('float32'), array([7, 2]), 1.0)
     """
     images_path, labels_path = _find_files(Path(path), kind)
     images = _read_checked(images_path, _IMAGES_MAGIC, "images")

@@ -13,8 +13,13 @@
 
 Every function writes a PNG atomically and returns its path.
 
->>> history = trainer.fit((X, y), epochs=20, val=(X_val, y_val))
->>> ds.plot.learning_curves(history, "runs/curves.png")
+>>> X, y = ds.data.load_iris()
+>>> model = ds.models.SoftmaxRegression(4, 3)
+>>> trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(),
+...                      ds.optim.SGD(model.parameters(), lr=0.01), verbose=0)
+>>> history = trainer.fit(X, y, epochs=5, val=(X[::5], y[::5]))
+>>> ds.plot.learning_curves(history, "curves.png")
+PosixPath('curves.png')
 """
 
 from descend.landscape import Landscape, Run, compute_landscape, make_data

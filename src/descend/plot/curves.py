@@ -194,8 +194,15 @@ def learning_curves(
 
     Examples
     --------
-    >>> history = trainer.fit((X, y), epochs=20, val=(X_val, y_val))
+    >>> _ = ds.manual_seed(0)
+    >>> X, y = ds.data.load_iris()
+    >>> X = ds.data.StandardScaler().fit_transform(X)
+    >>> model = ds.models.SoftmaxRegression(4, 3)
+    >>> trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(),
+    ...                      ds.optim.SGD(model.parameters(), lr=0.1), verbose=0)
+    >>> history = trainer.fit(X, y, epochs=20, batch_size=16, val=(X[::5], y[::5]))
     >>> ds.plot.learning_curves(history, "curves.png")
+    PosixPath('curves.png')
     """
     return save(
         learning_curves_figure(history, metric=metric, show_steps=show_steps, title=title), path
@@ -301,7 +308,16 @@ def compare_curves(
 
     Examples
     --------
-    >>> ds.plot.compare_curves({"lr=0.01": h1, "lr=0.1": h2}, "compare.png")
+    >>> X, y = ds.data.load_iris()
+    >>> X = ds.data.StandardScaler().fit_transform(X)
+    >>> def history(lr):
+    ...     model = ds.models.SoftmaxRegression(4, 3)
+    ...     trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(),
+    ...                          ds.optim.SGD(model.parameters(), lr=lr), verbose=0)
+    ...     return trainer.fit(X, y, epochs=10, batch_size=16, val=(X[::5], y[::5]))
+    >>> ds.plot.compare_curves({"lr=0.01": history(0.01), "lr=0.1": history(0.1)},
+    ...                        "compare.png")
+    PosixPath('compare.png')
     """
     return save(compare_curves_figure(runs, metric=metric, title=title), path)
 

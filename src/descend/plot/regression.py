@@ -32,7 +32,9 @@ def predicted_vs_true(
 
     Examples
     --------
-    >>> ds.plot.predicted_vs_true(y_test, trainer.predict(X_test), "predictions.png")
+    >>> y_true = np.array([1.0, 2.0, 3.0, 4.0])
+    >>> ds.plot.predicted_vs_true(y_true, y_true + [0.2, -0.1, 0.3, -0.2], "predictions.png")
+    PosixPath('predictions.png')
     """
     return save(predicted_vs_true_figure(y_true, y_pred, title=title), path)
 
