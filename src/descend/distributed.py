@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from contextlib import contextmanager
 
 import numpy as np
@@ -203,6 +204,9 @@ def _abort_on_uncaught_exception(comm) -> None:
     def hook(kind, value, traceback):
         previous(kind, value, traceback)
         sys.stderr.flush()
+        # mpiexec forwards each process's stderr through a pipe of its own; give it a
+        # moment to pass the traceback on before MPI_Abort ends every process.
+        time.sleep(0.25)
         comm.Abort(1)
 
     sys.excepthook = hook
