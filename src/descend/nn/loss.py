@@ -21,6 +21,7 @@ from descend.nn import functional as F
 from descend.nn.functional.reduction import check_reduction
 from descend.nn.module import Module
 from descend.tensor.elementwise import stable_sigmoid
+from descend.tensor.softmax import softmax
 from descend.tensor.tensor import Tensor
 
 TASKS = ("multiclass", "binary", "regression")
@@ -72,15 +73,10 @@ def predict_proba(loss, output: np.ndarray) -> np.ndarray:
         return loss.predict_proba(output)
     task = task_of(loss)
     if task == "multiclass":
-        return _softmax(output)
+        return softmax(output, dim=1).data
     if task == "binary":
         return _two_columns(stable_sigmoid(output.reshape(len(output), -1)[:, 0]))
     raise TypeError(f"predict_proba needs a classification loss, not {type(loss).__name__}")
-
-
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
 
 
 def _two_columns(p: np.ndarray) -> np.ndarray:
