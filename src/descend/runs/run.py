@@ -22,7 +22,7 @@ from descend.runs.build import (
 )
 from descend.runs.config import RunConfig
 from descend.tensor import generator
-from descend.train import Callback, DivergenceGuard, EarlyStopping, GradientMonitor, Trainer
+from descend.train import Callback, EarlyStopping, GradientMonitor, Trainer
 
 RUN_FILES = (
     "model.safetensors", "scaler.safetensors", "target_scaler.safetensors", "config.toml",
@@ -51,9 +51,10 @@ class Run:
     test: tuple | None
 
     def trainer(self, callbacks=(), verbose: int = 1) -> Trainer:
-        """A Trainer for this run: divergence guard, early stopping when the config asks
-        for it, a GradientMonitor (its warnings kept, not printed), then ``callbacks``."""
-        own = [DivergenceGuard(), GradientMonitor(print_warnings=False)]
+        """A Trainer for this run: the Trainer's divergence guard, a GradientMonitor (its
+        warnings kept, not printed), early stopping when the config asks for it, then
+        ``callbacks``."""
+        own = [GradientMonitor(print_warnings=False)]
         if self.config.early_stopping:
             if self.val is None:
                 raise ValueError("--early-stopping needs validation data: set --val-fraction > 0")
