@@ -249,6 +249,7 @@ class _NeuralNet(BaseEstimator):
         estimator.module_ = estimator._build(estimator.n_features_in_, estimator.n_outputs_)
         estimator.optimizer_ = estimator._make_optimizer()
         state = io.load(path)
+        io.check_weights(state.get("module"), dict(estimator.module_.named_parameters()), path)
         estimator.module_.load_state_dict(state["module"])
         estimator.optimizer_.load_state_dict(state["optimizer"])
         estimator.history_ = History.from_json(meta["history_"])

@@ -3,6 +3,8 @@ shaped for them, and how a trained model is scored."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from descend import metrics, models, nn
@@ -38,8 +40,9 @@ def check_model_fits(config: RunConfig, found: LoadedData) -> None:
 
 def build_model(config: RunConfig, task: str, input_shape: tuple, n_classes: int) -> nn.Module:
     """The model named in ``config`` for inputs of ``input_shape``, seeded by ``config.seed``."""
-    n_features = int(np.prod(input_shape))
+    n_features = math.prod(input_shape)
     outputs = n_classes if task == "classify" else 1
+    _check_size(config, n_features, input_shape, outputs)
     manual_seed(config.seed)
     if config.model == "linear":
         return models.LinearRegression(n_features)
@@ -50,6 +53,29 @@ def build_model(config: RunConfig, task: str, input_shape: tuple, n_classes: int
     if config.model == "lenet":
         return models.LeNet5(input_shape[0], outputs)
     return models.MLP([n_features, *config.hidden, outputs], config.activation or "relu")
+
+
+# The most weights a run may ask for: 2**27 float32 weights take 512 MiB, 2 GiB with
+# their gradients and an optimizer's two moments (LeNet-5 has 61,706; an MNIST MLP 0.1M).
+MAX_WEIGHTS = 2**27
+
+
+def _check_size(config: RunConfig, n_features: int, input_shape: tuple, outputs: int) -> None:
+    """A ValueError, before anything is allocated, for a model too large to hold."""
+    if config.model == "lenet":
+        weights = input_shape[0] * 6 * 25 + 61_706  # the first convolution grows with channels
+    elif config.model == "mlp":
+        sizes = [n_features, *config.hidden, outputs]
+        weights = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    else:
+        weights = (n_features + 1) * outputs
+    if weights > MAX_WEIGHTS:
+        hidden = f" --hidden {','.join(map(str, config.hidden))}" * (config.model == "mlp")
+        raise ValueError(
+            f"--model {config.model}{hidden} with {n_features} input features asks for "
+            f"{weights:.3g} weights ({4 * weights / 2**30:.3g} GiB), more than the "
+            f"{MAX_WEIGHTS:.3g} a run may hold"
+        )
 
 
 def build_loss(config: RunConfig, task: str) -> nn.Module:

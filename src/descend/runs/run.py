@@ -138,11 +138,18 @@ class Run:
 
     def restore(self, trainer: Trainer, folder: Path) -> None:
         """Load the checkpoint that :meth:`save_checkpoint` wrote into ``trainer``."""
-        state = io.load(Path(folder) / "checkpoint.safetensors")
-        trainer.model.load_state_dict(state["model"])
-        trainer.load_state_dict(state["trainer"])
-        self.loader.load_state_dict(state["loader"])
-        generator().bit_generator.state = state["rng"]
+        path = Path(folder) / "checkpoint.safetensors"
+        state = io.load(path)
+        try:
+            io.check_weights(state["model"], dict(trainer.model.named_parameters()), path)
+            trainer.model.load_state_dict(state["model"])
+            trainer.load_state_dict(state["trainer"])
+            self.loader.load_state_dict(state["loader"])
+            generator().bit_generator.state = state["rng"]
+        except KeyError as missing:
+            raise io.ModelFileError(f"{path}: a checkpoint without {missing}") from None
+        except (TypeError, ValueError, AttributeError) as error:
+            raise io.ModelFileError(f"{path}: not a checkpoint of this run ({error})") from None
 
 
 class RunCheckpoint(Callback):
