@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from descend.runs import RunConfig
+from descend.runs.config import SETTING_KINDS, comma_separated
 
 
 class UsageError(ValueError):
@@ -53,32 +54,19 @@ def add_command(subparsers, command) -> argparse.ArgumentParser:
 
 
 # -- run options -------------------------------------------------------------------
-def positive_int_or_full(text: str) -> int | str:
-    if text == "full":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer or 'full', got {text!r}"
-        ) from None
+def option_type(kind):
+    """The argparse ``type`` of a run option of this kind (``runs.config.SETTING_KINDS``):
+    its text read by ``kind.parse``, or one line saying what was expected."""
 
+    def parse(text: str):
+        try:
+            return kind.parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {kind.typed or kind.what}, got {text!r}"
+            ) from None
 
-def names(text: str) -> list[str]:
-    """The comma-separated parts of ``text``; a ValueError for an empty one (``64,,32``)."""
-    parts = [part.strip() for part in text.split(",")]
-    if not all(parts):
-        raise ValueError(f"empty value in {text!r}")
-    return parts
-
-
-def int_list(text: str) -> list[int]:
-    try:
-        return [int(part) for part in names(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers like 128,64, got {text!r}"
-        ) from None
+    return parse
 
 
 def comma_list(parse):
@@ -86,7 +74,7 @@ def comma_list(parse):
 
     def parse_list(text: str) -> list:
         try:
-            return [parse(part) for part in names(text)]
+            return [parse(part) for part in comma_separated(text)]
         except (ValueError, argparse.ArgumentTypeError):
             raise argparse.ArgumentTypeError(
                 f"expected comma-separated values like sgd,adam or 0.001,0.01, got {text!r}"
@@ -95,16 +83,6 @@ def comma_list(parse):
     return parse_list
 
 
-# How the text of an option becomes the value of its RunConfig field, by field type.
-PARSERS = {
-    "str": str,
-    "str | None": str,
-    "int": int,
-    "float": float,
-    "float | None": float,
-    "int | str": positive_int_or_full,
-    "list[int]": int_list,
-}
 RUN_FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}
 
 
@@ -118,7 +96,7 @@ def add_run_options(parser, only=None, listed=(), config_file=True) -> None:
     take comma-separated values (``compare --optimizer sgd,adam``)."""
     for name in only or RUN_FIELDS:
         field = RUN_FIELDS[name]
-        parse = PARSERS[field.type]
+        parse = option_type(SETTING_KINDS[field.type])
         default = field.default_factory() if callable(field.default_factory) else field.default
         help = field.metadata["help"]
         if name in listed:

@@ -10,6 +10,7 @@ import numpy as np
 from descend import distributed
 from descend import metrics as metric_functions
 from descend.allocator import keep_freed_memory
+from descend.checks import positive_int
 from descend.data import DataLoader, as_loader
 from descend.nn.loss import predict, predict_proba, task_of
 from descend.tensor import Tensor, no_grad
@@ -129,8 +130,7 @@ class Trainer:
         shuffled each epoch when ``shuffle``. Calling ``fit`` again continues where the
         last call ended, in the middle of an epoch after ``interrupt()``.
         """
-        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        positive_int(epochs, "epochs")
         if y is not None:
             if isinstance(x, tuple | list) and len(x) == 2:
                 raise TypeError("pass the targets either in an (X, y) pair or as y, not both")
