@@ -80,7 +80,9 @@ def run(args: argparse.Namespace) -> int:
         # The checkpoint callback goes last: after the other callbacks' states change.
         # It makes the folder when the first epoch ends: a run that fails earlier leaves none.
         checkpoint = runs.RunCheckpoint(run_, folder, replace=args.force)
-        trainer = run_.trainer([*extra, checkpoint], verbose=0 if args.quiet else 1)
+        trainer = run_.trainer(
+            [*extra, checkpoint], verbose=0 if args.quiet else 1, parallel=distributed.strategy()
+        )
         if args.resume is not None:
             run_.restore(trainer, folder)
             if trainer.epoch >= config.epochs:

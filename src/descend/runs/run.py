@@ -20,6 +20,7 @@ from descend.runs.build import (
     score,
 )
 from descend.runs.config import RunConfig
+from descend.runs.parallel import check_same_data
 from descend.tensor import generator
 from descend.train import Callback, EarlyStopping, GradientMonitor, Trainer
 
@@ -49,10 +50,10 @@ class Run:
     val: tuple | None
     test: tuple | None
 
-    def trainer(self, callbacks=(), verbose: int = 1) -> Trainer:
+    def trainer(self, callbacks=(), verbose: int = 1, parallel=None) -> Trainer:
         """A Trainer for this run: the Trainer's divergence guard, a GradientMonitor (its
         warnings kept, not printed), early stopping when the config asks for it, then
-        ``callbacks``."""
+        ``callbacks``; ``parallel`` as the Trainer's (one process by default)."""
         own = [GradientMonitor(print_warnings=False)]
         if self.config.early_stopping:
             if self.val is None:
@@ -66,6 +67,7 @@ class Run:
             metrics=metric_names(self.dataset.task),
             callbacks=[*own, *callbacks],
             verbose=verbose,
+            parallel=parallel,
         )
 
     def fit(self, trainer: Trainer | None = None) -> Trainer:
@@ -188,6 +190,7 @@ def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
     """
     config = config.validate().with_absolute_data()
     found = found or data.load(config.data, config.target, config.task)
+    check_same_data(found)  # under MPI: every process read the same
     if found.disk is not None:  # .npy files: split, scaled and read without loading them
         from descend.runs.disk import prepare_disk_run
 

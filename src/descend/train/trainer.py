@@ -7,11 +7,11 @@ import time
 
 import numpy as np
 
-from descend import distributed
 from descend import metrics as metric_functions
 from descend.allocator import keep_freed_memory
 from descend.checks import positive_int
-from descend.data import DataLoader, as_loader
+from descend.data.loader import DataLoader, as_loader
+from descend.distributed import SingleProcess
 from descend.nn.loss import predict, predict_proba, task_of
 from descend.tensor import Tensor, no_grad
 from descend.train.callback import Callback
@@ -55,12 +55,13 @@ class Trainer:
         Add a :class:`DivergenceGuard` (stop, restore the last good weights, say which
         setting to lower) unless ``callbacks`` has one already. ``False`` lets a
         diverging run go on.
-
-    Made after ``descend.distributed.init()`` in each process of an MPI job, the
-    Trainer trains data-parallel: ``parallel`` (a :class:`descend.distributed.DataParallel`)
-    gives each process its share of every batch, sums the gradients between backward
-    and optimizer step and shares what the loop decides; only process 0 prints and
-    writes (callbacks with ``main_process_only`` run there alone).
+    parallel : strategy, optional
+        How the work is shared: one process (the default), or, in each process of an
+        MPI job, ``descend.distributed.strategy()`` after ``descend.distributed.init()``
+        (a :class:`descend.distributed.DataParallel`): each process trains on its share
+        of every batch, the gradients are summed between backward and optimizer step,
+        and the loop's decisions are shared; only process 0 prints and writes
+        (callbacks with ``main_process_only`` run there alone).
 
     Examples
     --------
@@ -88,6 +89,7 @@ class Trainer:
         callbacks=(),
         verbose: int = 1,
         divergence_guard: bool = True,
+        parallel=None,
     ):
         keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator.py
         self.model = model
@@ -95,7 +97,7 @@ class Trainer:
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.metrics = {_metric_name(m): _metric_function(m, self.task) for m in metrics}
-        self.parallel = distributed.strategy()
+        self.parallel = SingleProcess() if parallel is None else parallel
         self.verbose = verbose if self.parallel.is_main else 0
         self.history = History()
         guard = divergence_guard and not any(isinstance(c, DivergenceGuard) for c in callbacks)
@@ -246,8 +248,9 @@ class Trainer:
             )
             if self.stop_training or self.interrupted:
                 break
-        # The targets and predictions of every process's share of the batches so far.
-        self.parallel.share_scores(progress.scores)
+        scores = progress.scores
+        if scores.keep_outputs:  # the targets and predictions of every process's share
+            scores.merge(self.parallel.allgather(scores.unmerged()))
         if self.interrupted:
             return {}
         self._progress = None
