@@ -5,7 +5,7 @@ The readings are the ones a teacher makes by eye (see e.g. "How to use Learning 
 to Diagnose Machine Learning Model Performance"), made with explicit thresholds:
 
 - diverged: the training loss became NaN or infinite, or ended above where it started
-  and more than twice its lowest value;
+  and more than twice its lowest value (the start counted);
 - over-fitting: after its lowest value the validation loss rose by ``RISE`` (5%) or
   more (over its last three epochs on average, and in the last), or it ended ``GAP``
   (10) times the training loss or more, while the training loss kept falling; the
@@ -85,9 +85,14 @@ def diagnose(history) -> Diagnosis | None:
 
 
 def _start(history, loss: list) -> float:
-    """The loss of the untrained model: the mean cost of the first few updates."""
+    """The loss of the untrained model: the mean cost of the first few updates, up to one
+    that is more than twice the first (a loss that blows up at once did not start there)."""
     per_epoch = history.plan.get("updates_per_epoch") or 5
-    head = [v for v in history.step_loss[: min(5, per_epoch)] if math.isfinite(v)]
+    head = []
+    for value in history.step_loss[: min(5, per_epoch)]:
+        if not math.isfinite(value) or (head and value > 2 * head[0]):
+            break
+        head.append(value)
     return sum(head) / len(head) if head else loss[0]
 
 
@@ -112,14 +117,20 @@ def _diverged(history, epochs, loss, start) -> Diagnosis | None:
         return Diagnosis("diverged", line, bad[0])
     low_epoch, low = min(finite, key=lambda pair: pair[1])
     end = loss[-1]
-    if end > start and end > 2 * low:
+    if end > start and end > 2 * min(low, start):
+        where = f"{low:.4g} (epoch {low_epoch})" if low < start else f"its starting {start:.4g}"
         line = (
-            f"diagnosis: diverged: the training loss rose from {low:.4g} (epoch {low_epoch}) "
-            f"to {end:.4g} (epoch {epochs[-1]}), above its starting {start:.4g}; "
-            f"lower the learning rate"
+            f"diagnosis: diverged: the training loss rose from {where} to {end:.4g} (epoch "
+            f"{epochs[-1]}), {_times(end / start)} its starting {start:.4g}; lower the "
+            f"learning rate"
         )
-        return Diagnosis("diverged", line, low_epoch)
+        return Diagnosis("diverged", line, low_epoch if low < start else None)
     return None
+
+
+def _times(ratio: float) -> str:
+    """``'2.4e+07 times'``, ``'3.1 times'``, or ``'above'`` for less than twice."""
+    return f"{ratio:.2g} times" if ratio >= 2 else "above"
 
 
 def _over_fitting(epochs, loss, val) -> Diagnosis | None:
