@@ -118,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         scores = run_.save(folder, trainer)
     if not quiet:
         print(format_table(scores))
-        for warning in trainer.history.gradients.get("warnings", []):
+        for warning in trainer.history.gradients.warnings:
             print(f"GradientMonitor: {warning}")
         if "diagnosis" in trainer.history.events:
             print(trainer.history.events["diagnosis"])

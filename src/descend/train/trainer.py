@@ -14,7 +14,7 @@ from descend.data.loader import DataLoader, as_loader
 from descend.distributed import SingleProcess
 from descend.nn.loss import predict, predict_proba, task_of
 from descend.tensor import Tensor, no_grad
-from descend.train.callback import Callback
+from descend.train.callback import Callback, with_required
 from descend.train.divergence import DivergenceGuard
 from descend.train.epoch import EpochProgress, RunningScores
 from descend.train.history import History
@@ -48,7 +48,8 @@ class Trainer:
         functions ``fn(y_true, y_pred) -> float``; ``y_pred`` holds class labels for
         classifiers and values for regressors.
     callbacks : sequence of Callback
-        A ``History`` is always added; a ``ProgressBar`` too unless ``verbose=0``.
+        A ``History`` is always added; a ``ProgressBar`` too unless ``verbose=0``; and
+        what a callback ``requires`` (``TensorBoard``: a ``GradientMonitor``).
     verbose : int
         0 for silence.
     divergence_guard : bool
@@ -100,6 +101,7 @@ class Trainer:
         self.parallel = SingleProcess() if parallel is None else parallel
         self.verbose = verbose if self.parallel.is_main else 0
         self.history = History()
+        callbacks = with_required(callbacks)
         guard = divergence_guard and not any(isinstance(c, DivergenceGuard) for c in callbacks)
         bar = self.verbose and not any(isinstance(c, ProgressBar) for c in callbacks)
         self.callbacks: list[Callback] = [
