@@ -29,6 +29,11 @@ from descend.runs.run import Run
 class DiskRun(Run):
     """A :class:`Run` whose ``loader``, ``val`` and ``test`` read batches from the files."""
 
+    def train_targets(self):
+        """The training targets as the loss sees them (class codes, standardised values)."""
+        part = self.loader.dataset
+        return part.target_transform(part.targets())
+
     def scores(self, trainer) -> dict:
         """Loss and metrics on the train, val and test parts (regression in target units)."""
         train = data.DataLoader(self.loader.dataset, batch_size=1024)

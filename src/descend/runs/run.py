@@ -76,6 +76,10 @@ class Run:
         trainer.fit(self.loader, epochs=self.config.epochs - trainer.epoch, val=self.val)
         return trainer
 
+    def train_targets(self):
+        """The training targets as the loss sees them (class codes, standardised values)."""
+        return self.loader.dataset.y
+
     def scores(self, trainer: Trainer) -> dict:
         """Loss and metrics on the train, val and test parts (regression in target units)."""
         parts = {
@@ -153,8 +157,8 @@ class Run:
 
 
 class RunCheckpoint(Callback):
-    """Write the run's checkpoint and config.toml after every epoch, so that it can always
-    be resumed.
+    """Write the run's checkpoint and config.toml after every epoch and when training
+    ends, so that it can always be resumed.
 
     Nothing is written before the first epoch ends (or :meth:`write` is called on an
     interruption): a run that fails earlier leaves no folder behind. Then the folder is
@@ -169,17 +173,29 @@ class RunCheckpoint(Callback):
         self.written = False
 
     def write(self) -> None:
-        if not self.written:
+        first = not self.written
+        if first:
             if self.replace:
                 for name in RUN_FILES:
                     (self.folder / name).unlink(missing_ok=True)
             self.folder.mkdir(parents=True, exist_ok=True)
             write_text(self.folder / "config.toml", self.run.config.to_toml())
-            self.written = True
-        self.run.save_checkpoint(self.trainer, self.folder)
+        try:
+            self.run.save_checkpoint(self.trainer, self.folder)
+        except BaseException:
+            if first:  # (a full disk) no config.toml without the checkpoint it belongs to
+                (self.folder / "config.toml").unlink(missing_ok=True)
+            raise
+        self.written = True
 
     def on_epoch_end(self, epoch, logs):
         self.write()
+
+    def on_train_end(self, logs):
+        # The finished state (diagnosis, best weights restored): a resume with the same
+        # epochs writes the run's files from it when their save was cut short.
+        if not logs["interrupted"]:
+            self.write()
 
 
 def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
