@@ -14,11 +14,25 @@ import sys
 from pathlib import Path
 
 from descend import __version__, distributed
-from descend.cli import compare, evaluate, explain, export, info, landscape, lr_find, predict, train
+from descend.cli import (
+    compare,
+    evaluate,
+    explain,
+    export,
+    info,
+    landscape,
+    lr_find,
+    playground,
+    predict,
+    train,
+    view,
+)
 from descend.cli.common import HelpFormatter, Parser, UsageError, add_command
 from descend.io import ModelFileError
 
-COMMANDS = (train, evaluate, predict, export, info, landscape, compare, lr_find, explain)
+COMMANDS = (
+    train, evaluate, predict, export, info, view, landscape, playground, compare, lr_find, explain
+)  # fmt: skip
 
 EXAMPLES = """\
 examples:
@@ -28,7 +42,9 @@ examples:
   descend predict runs/digits-mlp new.csv    predictions for new rows
   descend export runs/digits-mlp m.onnx      the run as an ONNX model, scaler included
   descend info runs/digits-mlp               layers, parameters, settings, final metrics
+  descend view runs/digits-mlp               the run in the browser, live while it trains
   descend landscape --compare optimizers     paths of 6 optimizers on a two-weight bowl
+  descend playground                         steer the descent on a landscape in the browser
   descend compare --optimizer sgd,momentum,adam
   descend lr-find                            learning-rate range test
   descend explain --steps 20                 one step of gradient descent, every number

@@ -37,6 +37,7 @@ examples:
   descend train --data path/to/mnist --model lenet --epochs 5
   descend train --hidden 32,32,32,32,32,32 --activation sigmoid    vanishing gradients
   descend train --tensorboard runs/tb              also for TensorBoard (descend[tensorboard])
+  descend train --live                             watch it in the browser (descend[live])
   descend train --config run.toml --out runs/mine --force
   descend train --resume runs/digits-mlp --epochs 60
 """
@@ -58,6 +59,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="DIR",
         help="also write loss, metrics, lr and gradient norms for TensorBoard into DIR",
+    )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="watch the run in the browser while it trains (descend[live]); the plan line "
+        "gives the address",
     )
     parser.add_argument("--quiet", action="store_true", help="print only errors")
 
@@ -109,6 +116,12 @@ def _prepare(args: argparse.Namespace, held: ExitStack) -> _Prepared:
             )
         run_ = runs.prepare_run(config)
         extra = [] if args.tensorboard is None else [_tensorboard(args.tensorboard)]
+        live = (
+            _live(f"{config.model} on {config.data} ({folder})")
+            if args.live and distributed.is_main()
+            else None
+        )
+        extra += [live] if live is not None else []
         # The checkpoint callback goes last: after the other callbacks' states change.
         # It makes the folder when the first epoch ends: a run that fails earlier leaves none.
         checkpoint = runs.RunCheckpoint(run_, folder, replace=args.force)
@@ -158,6 +171,7 @@ def _plan(run_: runs.Run, folder: Path) -> str:
     return (
         f"{config.model} on {found.name} ({task}, {samples}), "
         f"{config.optimizer} lr={config.learning_rate:g}; run folder {folder}"
+        + ("" if live is None else f"; live view {live.url}")
     )
 
 
@@ -204,6 +218,15 @@ def _report(prepared: _Prepared, scores: dict | None, quiet: bool) -> int:
 def _tensorboard(logdir: Path) -> TensorBoard:
     try:
         return TensorBoard(logdir)
+    except ImportError as missing:
+        raise UsageError(str(missing)) from None
+
+
+def _live(name: str):
+    from descend.train import LiveView
+
+    try:
+        return LiveView(announce=False, name=name)
     except ImportError as missing:
         raise UsageError(str(missing)) from None
 
