@@ -51,6 +51,7 @@ _KINDS = {
     "str": (str, "a name"),
     "str | None": ((str, type(None)), "a name"),
     "int": (int, "a whole number"),
+    "int | None": ((int, type(None)), "a whole number"),
     "float": ((int, float), "a number"),
     "float | None": ((int, float, type(None)), "a number"),
     "int | str": ((int, str), "a whole number or a name"),
@@ -99,6 +100,9 @@ class RunConfig:
         0, "stop after PATIENCE epochs without val_loss improvement", metavar="PATIENCE"
     )
     seed: int = option(0, "random seed (a whole number >= 0)")
+    threads: int | None = option(
+        None, "threads per process for matrix products (default: fit the model and the cores)"
+    )
 
     @property
     def learning_rate(self) -> float:
@@ -143,6 +147,8 @@ class RunConfig:
             raise ValueError(f"--hidden must list positive layer sizes, got {self.hidden}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"--threads must be a positive whole number, got {self.threads}")
         return self
 
     def _check_types(self) -> None:

@@ -67,6 +67,7 @@ class Run:
             metrics=metric_names(self.dataset.task),
             callbacks=[*own, *callbacks],
             verbose=verbose,
+            threads=self.config.threads,
         )
 
     def fit(self, trainer: Trainer | None = None) -> Trainer:

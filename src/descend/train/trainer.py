@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from descend import distributed
+from descend import distributed, threads
 from descend import metrics as metric_functions
 from descend.allocator import keep_freed_memory
 from descend.data import DataLoader, as_loader
@@ -54,6 +54,10 @@ class Trainer:
         Add a :class:`DivergenceGuard` (stop, restore the last good weights, say which
         setting to lower) unless ``callbacks`` has one already. ``False`` lets a
         diverging run go on.
+    threads : int, optional
+        Threads for matrix products while fitting; by default the count
+        ``ds.set_num_threads`` set, else one for a small model and the process's share
+        of the cores for a larger one (see :mod:`descend.threads`).
 
     Made after ``descend.distributed.init()`` in each process of an MPI job, the
     Trainer trains data-parallel: ``parallel`` (a :class:`descend.distributed.DataParallel`)
@@ -87,12 +91,16 @@ class Trainer:
         callbacks=(),
         verbose: int = 1,
         divergence_guard: bool = True,
+        threads: int | None = None,
     ):
+        if threads is not None and (type(threads) is not int or threads < 1):
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
         keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator.py
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
         self.scheduler = scheduler
+        self.threads = threads
         self.metrics = {_metric_name(m): _metric_function(m, self.task) for m in metrics}
         self.parallel = distributed.strategy()
         self.verbose = verbose if self.parallel.is_main else 0
@@ -149,11 +157,17 @@ class Trainer:
             "first_epoch": self.epoch + 1,
             "last_epoch": last,
             "total_updates": len(loader) * epochs - done,
+            "threads": threads.for_fit(self.model, loader.batch_size, self.threads),
         }
         if self.parallel.size > 1:
             plan["processes"] = self.parallel.size
         self.stop_training = False
         self.interrupted = False
+        with threads.limited(plan["threads"]):
+            self._fit_epochs(loader, val_loader, last, plan)
+        return self.history
+
+    def _fit_epochs(self, loader, val_loader, last: int, plan: dict) -> None:
         self._call("on_train_begin", plan)
         while self.epoch < last and not self.stop_training:
             epoch = self.epoch + 1
@@ -176,7 +190,6 @@ class Trainer:
         # An interruption that comes after the last epoch has ended cut nothing short.
         self.interrupted = self.interrupted and self.epoch < last
         self._call("on_train_end", {"epoch": self.epoch, "interrupted": self.interrupted})
-        return self.history
 
     def train_step(self, X, y) -> float:
         """One update from the batch ``(X, y)``; returns its cost.
