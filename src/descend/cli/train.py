@@ -20,8 +20,6 @@ from descend.cli.common import (
 from descend.files import FolderInUse, locked_folder
 from descend.train import TensorBoard, Trainer
 
-NAME = "train"
-HELP = "train a model and save the run"
 DESCRIPTION = (
     "Train a model on a data set with gradient descent. Prints the plan, a progress bar, "
     "a table of train/validation/test metrics, gradient warnings and a diagnosis of the "

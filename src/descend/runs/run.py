@@ -68,6 +68,7 @@ class Run:
             callbacks=[*own, *callbacks],
             verbose=verbose,
             parallel=parallel,
+            threads=self.config.threads,
         )
 
     def fit(self, trainer: Trainer | None = None) -> Trainer:

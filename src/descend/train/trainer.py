@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 
+from descend import threads
 from descend import metrics as metric_functions
 from descend.allocator import keep_freed_memory
 from descend.checks import positive_int
@@ -63,6 +64,10 @@ class Trainer:
         of every batch, the gradients are summed between backward and optimizer step,
         and the loop's decisions are shared; only process 0 prints and writes
         (callbacks with ``main_process_only`` run there alone).
+    threads : int, optional
+        Threads for matrix products while fitting; by default the count
+        ``ds.set_num_threads`` set, else one for a small model and the process's share
+        of the cores for a larger one (see :mod:`descend.threads`).
 
     Examples
     --------
@@ -91,12 +96,16 @@ class Trainer:
         verbose: int = 1,
         divergence_guard: bool = True,
         parallel=None,
+        threads: int | None = None,
     ):
+        if threads is not None and (type(threads) is not int or threads < 1):
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
         keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator.py
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
         self.scheduler = scheduler
+        self.threads = threads
         self.metrics = {_metric_name(m): _metric_function(m, self.task) for m in metrics}
         self.parallel = SingleProcess() if parallel is None else parallel
         self.verbose = verbose if self.parallel.is_main else 0
@@ -153,11 +162,17 @@ class Trainer:
             "first_epoch": self.epoch + 1,
             "last_epoch": last,
             "total_updates": len(loader) * epochs - done,
+            "threads": threads.for_fit(self.model, loader.batch_size, self.threads),
         }
         if self.parallel.size > 1:
             plan["processes"] = self.parallel.size
         self.stop_training = False
         self.interrupted = False
+        with threads.limited(plan["threads"]):
+            self._fit_epochs(loader, val_loader, last, plan)
+        return self.history
+
+    def _fit_epochs(self, loader, val_loader, last: int, plan: dict) -> None:
         self._call("on_train_begin", plan)
         while self.epoch < last and not self.stop_training:
             epoch = self.epoch + 1
@@ -180,7 +195,6 @@ class Trainer:
         # An interruption that comes after the last epoch has ended cut nothing short.
         self.interrupted = self.interrupted and self.epoch < last
         self._call("on_train_end", {"epoch": self.epoch, "interrupted": self.interrupted})
-        return self.history
 
     def train_step(self, X, y) -> float:
         """One update from the batch ``(X, y)``; returns its cost.
