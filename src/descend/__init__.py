@@ -8,7 +8,7 @@ array([30.], dtype=float32)
 """
 
 # distributed imports mpi4py only when init() is called: plain imports stay MPI-free.
-from descend import callbacks, data, distributed, io, metrics, models, nn, optim, train
+from descend import callbacks, cuda, data, distributed, io, metrics, models, nn, optim, train
 from descend.explain import explain
 from descend.gradcheck import gradcheck
 from descend.io import load, save
@@ -48,7 +48,7 @@ __version__ = "0.1.0"
 __all__ = [
     "CSVLogger", "Convergence", "DivergenceGuard", "EarlyStopping", "GradientMonitor", "History",
     "ModelCheckpoint", "ProgressBar", "RunConfig", "Tensor", "Trainer", "arange", "callbacks",
-    "concat", "data", "distributed", "explain", "get_default_dtype", "gradcheck", "io",
+    "concat", "cuda", "data", "distributed", "explain", "get_default_dtype", "gradcheck", "io",
     "is_grad_enabled", "load", "load_run", "lr_find", "manual_seed", "metrics", "models", "nn",
     "no_grad", "ones", "optim", "plot", "prepare_run", "rand", "randn", "runs", "save",
     "set_default_dtype", "stack", "tensor", "train", "where", "zeros",
