@@ -28,7 +28,9 @@ class Kind:
 
     ``upload(host_array, index)`` copies a NumPy array to device ``index``;
     ``download(array)`` copies one back; ``index_of(array)`` says which device holds it.
-    ``kernels`` makes a fused elementwise kernel from CUDA source (None: compose ufuncs).
+    ``kernels`` makes a fused elementwise kernel from CUDA source (None: compose ufuncs);
+    ``random(shape, dtype)`` draws uniform [0, 1) values on the device and ``seed(n)``
+    seeds that generator (None: values are drawn on the host and uploaded).
     """
 
     name: str
@@ -41,6 +43,8 @@ class Kind:
     select: Callable = lambda index: contextlib.nullcontext()
     synchronize: Callable[[], None] = lambda: None
     kernels: Callable | None = None
+    random: Callable | None = None
+    seed: Callable | None = None
 
 
 def _host_index(array) -> None:
@@ -60,6 +64,8 @@ def register(kind: Kind) -> None:
     _kinds[kind.name] = kind
     _xp_by_type[kind.array_type] = kind.xp
     _kind_by_type[kind.array_type] = kind
+    if _seed and kind.seed is not None:
+        kind.seed(_seed[0])
 
 
 def unregister(name: str) -> None:
@@ -209,6 +215,26 @@ def asarray(value, like, dtype=None):
         return kind.upload(np.asarray(value, dtype=dtype), kind.index_of(like))
 
 
+def uniform(like, shape: tuple, dtype, generator: np.random.Generator) -> object:
+    """Uniform [0, 1) values on the device of ``like``: from ``generator`` on the host, or
+    from the device's own generator where it has one (dropout masks: no upload per step)."""
+    kind = _kind_of(like)
+    if kind is CPU or kind.random is None:
+        return asarray(generator.random(shape, dtype=dtype), like)
+    return kind.random(shape, dtype)
+
+
+_seed: list = []  # the last seed, for a device kind registered after it was set
+
+
+def seed(number: int) -> None:
+    """Seed the generators of the devices that have their own (``ds.manual_seed``)."""
+    _seed[:] = [number]
+    for kind in _kinds.values():
+        if kind.seed is not None:
+            kind.seed(number)
+
+
 def errstate(array, **settings):
     """``np.errstate(**settings)`` for host arrays; on a device, where it has no effect,
     nothing."""
@@ -266,7 +292,9 @@ def _load_cuda(quiet: bool = False) -> int:
     except ImportError:
         if quiet:
             return 0
-        raise RuntimeError(f"device 'cuda' needs CuPy, which is not installed: {EXTRA_HINT}") from None
+        raise RuntimeError(
+            f"device 'cuda' needs CuPy, which is not installed: {EXTRA_HINT}"
+        ) from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
     except Exception as error:  # noqa: BLE001 - CUDARuntimeError, a missing driver, ...
@@ -300,6 +328,8 @@ def _load_cuda(quiet: bool = False) -> int:
             select=cupy.cuda.Device,
             synchronize=lambda: cupy.cuda.get_current_stream().synchronize(),
             kernels=make_kernel,
+            random=lambda shape, dtype: cupy.random.random_sample(shape, dtype),
+            seed=cupy.random.seed,
         )
     )
     return count

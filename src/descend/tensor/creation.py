@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
 from descend.tensor.tensor import Tensor, get_default_dtype
 
 _generator = np.random.default_rng()
@@ -17,6 +18,7 @@ def manual_seed(seed: int) -> np.random.Generator:
     """Seed the generator behind ``randn``, ``rand``, initialisers and dropout."""
     global _generator
     _generator = np.random.default_rng(seed)
+    backend.seed(seed)  # a GPU's own generator (dropout masks drawn there)
     return _generator
 
 
@@ -64,9 +66,7 @@ def rand(*shape, requires_grad: bool = False, dtype=None, device=None) -> Tensor
     return Tensor(data, requires_grad=requires_grad, device=device)
 
 
-def arange(
-    start, end=None, step=1, requires_grad: bool = False, dtype=None, device=None
-) -> Tensor:
+def arange(start, end=None, step=1, requires_grad: bool = False, dtype=None, device=None) -> Tensor:
     """Evenly spaced values in [start, end); integers give int64, as PyTorch."""
     if end is None:
         start, end = 0, start

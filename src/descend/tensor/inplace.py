@@ -46,8 +46,9 @@ def apply(x: Tensor, other, name: str, symbol: str):
             f"convert the tensor first with .to(...)"
         ) from None
     except ValueError:
+        shape = raw.shape if hasattr(raw, "shape") else np.shape(raw)
         raise ValueError(
-            f"in-place {symbol}: an operand of shape {raw.shape if hasattr(raw, 'shape') else np.shape(raw)} does not broadcast to "
+            f"in-place {symbol}: an operand of shape {shape} does not broadcast to "
             f"this tensor's shape {x.shape}"
         ) from None
     return x
