@@ -245,6 +245,7 @@ class _Module:
         return lambda *args, **kwargs: _call(attr, args, kwargs, upload)
 
     random = SimpleNamespace()  # no device generator: randomness is drawn on the host
+    linalg = SimpleNamespace(norm=lambda *args, **kwargs: _call(np.linalg.norm, args, kwargs))
 
     class lib:  # noqa: N801 - numpy's spelling
         class stride_tricks:  # noqa: N801

@@ -161,7 +161,7 @@ def _targets(target, n: int, c: int, x: Tensor, name: str, probabilities: bool =
         )
     host = backend.is_host(t)
     if n and (t.min() < 0 or t.max() >= c if host else bool(((t < 0) | (t >= c)).any())):
-        bad = t[(t < 0) | (t >= c)][0]
+        bad = t[(t < 0) | (t >= c)][0].item()
         raise ValueError(f"{name}: class targets must be in [0, {c}) for {c} classes, got {bad}")
     return _on_device_of(t, x, name)
 
