@@ -72,6 +72,7 @@ class _Prepared(NamedTuple):
     trainer: Trainer
     checkpoint: runs.RunCheckpoint
     folder: Path
+    live: object = None  # the LiveView callback, when --live
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         run_, trainer, folder = prepared.run, prepared.trainer, prepared.folder
         quiet = args.quiet or not distributed.is_main()  # only process 0 prints and writes
         say = (lambda *a, **k: None) if quiet else print
-        say(_plan(run_, folder))
+        say(_plan(run_, folder, prepared.live))
         with _interruptible(trainer, say) as ctrl_c:
             if trainer.epoch < run_.config.epochs:
                 run_.fit(trainer)
@@ -133,7 +134,7 @@ def _prepare(args: argparse.Namespace, held: ExitStack) -> _Prepared:
                     f"{folder} has already trained {trainer.epoch} epochs; pass --epochs "
                     f"greater than {trainer.epoch} to continue"
                 )
-    return _Prepared(run_, trainer, checkpoint, folder)
+    return _Prepared(run_, trainer, checkpoint, folder, live)
 
 
 def _folder_option(args: argparse.Namespace) -> str:
@@ -160,7 +161,7 @@ def _hold(folder: Path, args: argparse.Namespace, config, held: ExitStack) -> Pa
             ) from None
 
 
-def _plan(run_: runs.Run, folder: Path) -> str:
+def _plan(run_: runs.Run, folder: Path, live=None) -> str:
     config, found = run_.config, run_.dataset
     task = f"{found.n_classes} classes" if found.task == "classify" else "regression"
     samples = f"{found.X.shape[0]} samples" + (

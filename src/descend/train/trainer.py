@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 
-from descend import threads
 from descend import metrics as metric_functions
+from descend import threads
 from descend.allocator import keep_freed_memory
 from descend.checks import positive_int
 from descend.data.loader import DataLoader, as_loader
