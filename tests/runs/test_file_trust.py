@@ -63,7 +63,8 @@ def test_a_checkpoint_missing_a_part_is_one_line_naming_it(tmp_path, iris_run, k
     done = descend("train", "--resume", folder, "--epochs", "4", cwd=tmp_path)
     assert done.returncode == 2
     assert done.stderr == (
-        f"descend train: error: {path}: a checkpoint without '{key.split('.')[-1]}'\n"
+        f"descend train: error: {path} is not a checkpoint of this run: it lacks "
+        f"'{key.split('.')[-1]}'\n"
     )
 
 

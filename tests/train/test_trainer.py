@@ -98,6 +98,7 @@ def test_callbacks_are_called_in_order_with_logs():
         "first_epoch": 1,
         "last_epoch": 2,
         "total_updates": 6,
+        "threads": 1,  # a small model: one thread
     }
     last = recorder.calls[-2][2]
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "updates", "time"} <= set(last)

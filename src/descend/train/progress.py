@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from tqdm.auto import tqdm
-
 from descend.train.callback import Callback
 
 
@@ -15,7 +13,7 @@ def describe_plan(logs: dict) -> str:
     A run that goes on from earlier epochs names them: ``"..., epochs 31-40: 340
     updates"``, counting only the updates still to do. Data-parallel training names
     its processes: ``"60000 samples, 4 processes, global batch 128 (32 per process):
-    ..."``.
+    ..."``. The threads of matrix products come last: ``"...; 1 thread"``.
     """
     n, batch, per_epoch, epochs = (
         logs["n_samples"],
@@ -37,9 +35,11 @@ def describe_plan(logs: dict) -> str:
         span = f"{epochs} epoch{'s' * (epochs != 1)}"
     else:
         span = f"epoch {first}" if first == last else f"epochs {first}-{last}"
+    threads = logs.get("threads")  # per process
     return (
         f"{n} samples, {strategy}: {per_epoch} update{'s' * (per_epoch != 1)} per epoch, "
         f"{span}: {updates} update{'s' * (updates != 1)}"
+        + ("" if threads is None else f"; {threads} thread{'s' * (threads != 1)}")
     )
 
 
@@ -79,6 +79,8 @@ class ProgressBar(Callback):
 
     def on_epoch_begin(self, epoch, logs):
         if self._interactive:
+            from tqdm.auto import tqdm  # 50 ms to import: only when a terminal shows a bar
+
             self._bar = tqdm(
                 total=self._per_epoch,
                 desc=f"epoch {epoch}/{self._epochs}",
