@@ -128,6 +128,10 @@ class NpyDataset(TensorDataset):
             return None
         return np.array(self.y if self.rows is None else self.y[self.rows])
 
+    def close(self) -> None:
+        """Close the features file (batches cannot be read afterwards)."""
+        self._file.close()
+
     def stored(self, index) -> np.ndarray:
         """The features at ``index`` as the file holds them: converted to the float dtype
         and checked, not transformed (and not counted as read by a loader)."""
