@@ -26,7 +26,12 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+except ImportError:  # scikit-learn is an extra: descend itself does not need it
+    message = "descend.sklearn needs scikit-learn: pip install 'descend[sklearn]'"
+    raise ImportError(message) from None
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state

@@ -1,10 +1,10 @@
 """What the commands share: one way to declare a subcommand, the run options (read from
 RunConfig's fields), and the table of scores.
 
-A command is a module with ``NAME``, ``HELP``, ``DESCRIPTION``, ``EXAMPLES``,
-``add_arguments(parser)`` and ``run(args) -> exit status``; ``add_command`` turns it into a
-subparser. A run option is a field of :class:`descend.runs.RunConfig`: its name, default
-and help text come from there.
+A command is a module with ``DESCRIPTION``, ``EXAMPLES``, ``add_arguments(parser)`` and
+``run(args) -> exit status``, listed with its name and one line of help in
+``descend.cli.COMMANDS``; ``add_command`` fills its subparser. A run option is a field of
+:class:`descend.runs.RunConfig`: its name, default and help text come from there.
 """
 
 from __future__ import annotations
@@ -15,42 +15,17 @@ import sys
 import tempfile
 from pathlib import Path
 
+from descend.cli.parser import HelpFormatter, Parser, UsageError  # noqa: F401 (the commands' import)
 from descend.runs import RunConfig
 from descend.runs.config import SETTING_KINDS, comma_separated
 
 
-class UsageError(ValueError):
-    """Bad input from the person at the keyboard: one line on stderr, exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    """Bad options end with one line too, as every bad input does."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """Descriptions wrap to the terminal; text of several lines (examples) stays as written."""
-
-    def _fill_text(self, text, width, indent):
-        if "\n" in text.strip("\n"):
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
-
-
-def add_command(subparsers, command) -> argparse.ArgumentParser:
-    """The subparser of ``command`` (a module, see above), with its examples as epilog."""
-    parser = subparsers.add_parser(
-        command.NAME,
-        help=command.HELP,
-        description=command.DESCRIPTION,
-        epilog=command.EXAMPLES,
-        formatter_class=HelpFormatter,
-    )
+def add_command(parser: argparse.ArgumentParser, command) -> None:
+    """Fill ``parser``, the subparser of ``command`` (a module, see above)."""
+    parser.description = command.DESCRIPTION
+    parser.epilog = command.EXAMPLES
     command.add_arguments(parser)
     parser.set_defaults(run=command.run)
-    return parser
 
 
 # -- run options -------------------------------------------------------------------

@@ -10,8 +10,6 @@ import numpy as np
 from descend import data, metrics, runs
 from descend.cli.common import UsageError, check_output_file, format_table, warn_if_diverged
 
-NAME = "evaluate"
-HELP = "metrics of a trained run on a data set"
 DESCRIPTION = (
     "Compute the loss and metrics of a trained run. Without --data it uses the run's own "
     "test split (the same seed gives the same split); with --data, the whole of that data "

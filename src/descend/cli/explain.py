@@ -9,8 +9,6 @@ from descend.checks import positive_int
 from descend.cli.common import UsageError
 from descend.names import closest
 
-NAME = "explain"
-HELP = "one training step of a tiny model, with its real numbers"
 DESCRIPTION = (
     "Print one iteration of gradient descent on a model of 4 samples and 2 features: 1 the "
     "initial weights, 2 the forward pass, 3 the loss of each sample, 4 the cost, 5 each "

@@ -8,8 +8,6 @@ from pathlib import Path
 from descend import runs
 from descend.cli.common import UsageError, check_output_file, warn_if_diverged
 
-NAME = "export"
-HELP = "write a trained run as an ONNX model (scaler included)"
 DESCRIPTION = (
     "Write the run's model as an ONNX file that onnxruntime (or any ONNX runtime) can "
     "serve. It takes raw features, as descend predict reads them from a CSV file (float32, "

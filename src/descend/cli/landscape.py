@@ -10,8 +10,6 @@ from descend.cli.common import UsageError, add_picture_options, picture_path
 from descend.landscape import COMPARISONS, PROBLEMS
 from descend.names import closest
 
-NAME = "landscape"
-HELP = "loss landscape of a two-weight model with training paths"
 DESCRIPTION = (
     "Draw the cost of a two-weight model over both weights as a filled contour, its minima "
     "(found by least squares or Newton's method), and the paths of several real training "

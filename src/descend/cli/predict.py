@@ -14,8 +14,6 @@ from descend.cli.common import check_output_file, warn_if_diverged
 from descend.data.sets import load_features
 from descend.files import write_text
 
-NAME = "predict"
-HELP = "predictions of a trained run for new rows"
 DESCRIPTION = (
     "Predict for each row of a CSV file (a header, then one row per sample). Columns are "
     "matched to the training features by name, and others (the target's) are not read; "

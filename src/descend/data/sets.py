@@ -26,16 +26,19 @@ import difflib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from descend.data import builtin
 from descend.data.csv_file import load_csv, load_csv_features
 from descend.data.mnist import load_mnist, mnist_kinds
-from descend.data.npy import NpyDataset
 from descend.data.preprocessing import StandardScaler
 from descend.data.split import train_test_split
 from descend.names import closest
+
+if TYPE_CHECKING:
+    from descend.data.npy import NpyDataset
 
 BUILTIN_DATA = {
     "digits": builtin.load_digits,
@@ -156,6 +159,8 @@ def _mnist_folder(path: Path) -> LoadedData:
 
 def _npy_folder(path: Path, task: str | None) -> LoadedData:
     """``X.npy`` and ``y.npy``, or ``train_*`` and ``test_*`` pairs, memory-mapped."""
+    from descend.data.npy import NpyDataset
+
     pairs = {p: (path / f"{p}X.npy", path / f"{p}y.npy") for p in ("", "train_", "test_")}
     for X_path, y_path in pairs.values():
         if X_path.exists() != y_path.exists():

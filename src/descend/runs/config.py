@@ -76,6 +76,7 @@ SETTING_KINDS = {
     "str": SettingKind((str,), "a name", str),
     "str | None": SettingKind((str, type(None)), "a name", str),
     "int": SettingKind((int,), "a whole number", int),
+    "int | None": SettingKind((int, type(None)), "a whole number", int),
     "float": SettingKind((int, float), "a number", float),
     "float | None": SettingKind((int, float, type(None)), "a number", float),
     "int | str": SettingKind(
@@ -131,6 +132,9 @@ class RunConfig:
         0, "stop after PATIENCE epochs without val_loss improvement", metavar="PATIENCE"
     )
     seed: int = option(0, "random seed (a whole number >= 0)")
+    threads: int | None = option(
+        None, "threads per process for matrix products (default: fit the model and the cores)"
+    )
 
     @property
     def learning_rate(self) -> float:
@@ -176,6 +180,8 @@ class RunConfig:
             raise ValueError(f"--hidden must list positive layer sizes, got {self.hidden}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"--threads must be a positive whole number, got {self.threads}")
         return self
 
     def _check_types(self) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from descend import data, distributed
+from descend import data
 from descend.data.sets import LoadedData, Splits
 from descend.data.split import train_test_split
 from descend.runs.build import (
@@ -22,11 +22,17 @@ from descend.runs.build import (
     score,
 )
 from descend.runs.config import RunConfig
+from descend.runs.parallel import fit_scaler
 from descend.runs.run import Run
 
 
 class DiskRun(Run):
     """A :class:`Run` whose ``loader``, ``val`` and ``test`` read batches from the files."""
+
+    def train_targets(self):
+        """The training targets as the loss sees them (class codes, standardised values)."""
+        part = self.loader.dataset
+        return part.target_transform(part.targets())
 
     def scores(self, trainer) -> dict:
         """Loss and metrics on the train, val and test parts (regression in target units)."""
@@ -46,7 +52,7 @@ def prepare_disk_run(config: RunConfig, found: LoadedData) -> DiskRun:
     check_model_fits(config, found)
     train_rows, val_rows, test_rows = _split_rows(found, config)
     train = found.disk.subset(train_rows)
-    scaler = distributed.fit_scaler(train)
+    scaler = fit_scaler(train)
     target_scaler = None
     if found.task == "regress":
         target_scaler = data.StandardScaler().fit(found.y[train_rows].reshape(-1, 1))

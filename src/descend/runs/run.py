@@ -20,6 +20,7 @@ from descend.runs.build import (
     score,
 )
 from descend.runs.config import RunConfig
+from descend.runs.parallel import check_same_data
 from descend.tensor import generator
 from descend.train import Callback, EarlyStopping, GradientMonitor, Trainer
 
@@ -49,10 +50,10 @@ class Run:
     val: tuple | None
     test: tuple | None
 
-    def trainer(self, callbacks=(), verbose: int = 1) -> Trainer:
+    def trainer(self, callbacks=(), verbose: int = 1, parallel=None) -> Trainer:
         """A Trainer for this run: the Trainer's divergence guard, a GradientMonitor (its
         warnings kept, not printed), early stopping when the config asks for it, then
-        ``callbacks``."""
+        ``callbacks``; ``parallel`` as the Trainer's (one process by default)."""
         own = [GradientMonitor(print_warnings=False)]
         if self.config.early_stopping:
             if self.val is None:
@@ -66,6 +67,8 @@ class Run:
             metrics=metric_names(self.dataset.task),
             callbacks=[*own, *callbacks],
             verbose=verbose,
+            parallel=parallel,
+            threads=self.config.threads,
         )
 
     def fit(self, trainer: Trainer | None = None) -> Trainer:
@@ -73,6 +76,10 @@ class Run:
         trainer = trainer or self.trainer()
         trainer.fit(self.loader, epochs=self.config.epochs - trainer.epoch, val=self.val)
         return trainer
+
+    def train_targets(self):
+        """The training targets as the loss sees them (class codes, standardised values)."""
+        return self.loader.dataset.y
 
     def scores(self, trainer: Trainer) -> dict:
         """Loss and metrics on the train, val and test parts (regression in target units)."""
@@ -151,8 +158,8 @@ class Run:
 
 
 class RunCheckpoint(Callback):
-    """Write the run's checkpoint and config.toml after every epoch, so that it can always
-    be resumed.
+    """Write the run's checkpoint and config.toml after every epoch and when training
+    ends, so that it can always be resumed.
 
     Nothing is written before the first epoch ends (or :meth:`write` is called on an
     interruption): a run that fails earlier leaves no folder behind. Then the folder is
@@ -167,17 +174,29 @@ class RunCheckpoint(Callback):
         self.written = False
 
     def write(self) -> None:
-        if not self.written:
+        first = not self.written
+        if first:
             if self.replace:
                 for name in RUN_FILES:
                     (self.folder / name).unlink(missing_ok=True)
             self.folder.mkdir(parents=True, exist_ok=True)
             write_text(self.folder / "config.toml", self.run.config.to_toml())
-            self.written = True
-        self.run.save_checkpoint(self.trainer, self.folder)
+        try:
+            self.run.save_checkpoint(self.trainer, self.folder)
+        except BaseException:
+            if first:  # (a full disk) no config.toml without the checkpoint it belongs to
+                (self.folder / "config.toml").unlink(missing_ok=True)
+            raise
+        self.written = True
 
     def on_epoch_end(self, epoch, logs):
         self.write()
+
+    def on_train_end(self, logs):
+        # The finished state (diagnosis, best weights restored): a resume with the same
+        # epochs writes the run's files from it when their save was cut short.
+        if not logs["interrupted"]:
+            self.write()
 
 
 def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
@@ -188,6 +207,7 @@ def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
     """
     config = config.validate().with_absolute_data()
     found = found or data.load(config.data, config.target, config.task)
+    check_same_data(found)  # under MPI: every process read the same
     if found.disk is not None:  # .npy files: split, scaled and read without loading them
         from descend.runs.disk import prepare_disk_run
 
