@@ -180,8 +180,8 @@ class RunConfig:
             raise ValueError(f"--hidden must list positive layer sizes, got {self.hidden}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"--threads must be a positive whole number, got {self.threads}")
+        if self.threads is not None:
+            positive_int(self.threads, "--threads")
         return self
 
     def _check_types(self) -> None:

@@ -98,8 +98,8 @@ class Trainer:
         parallel=None,
         threads: int | None = None,
     ):
-        if threads is not None and (type(threads) is not int or threads < 1):
-            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        if threads is not None:
+            positive_int(threads, "threads")
         keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator.py
         self.model = model
         self.loss = loss
