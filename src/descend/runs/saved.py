@@ -177,11 +177,16 @@ class SavedRun(nn.Module):
         return np.array([index[str(n)] for n in names], dtype=np.int64)
 
     def _map(self, stage, X: np.ndarray) -> np.ndarray:
-        """``stage`` (a part of the pipeline) on the raw features ``X``, in batches."""
-        X = self.features(X)
+        """``stage`` (a part of the pipeline) on the raw features ``X``, in batches on the
+        run's device; the results come back as NumPy arrays."""
+        X, device = self.features(X), self.device
+
+        def run(rows):
+            return stage(Tensor(rows, device=device)).cpu().numpy()
+
         with no_grad():
-            parts = [stage(Tensor(X[i : i + _BATCH])).numpy() for i in range(0, len(X), _BATCH)]
-        return np.concatenate(parts) if parts else stage(Tensor(X)).numpy()
+            parts = [run(X[i : i + _BATCH]) for i in range(0, len(X), _BATCH)]
+            return np.concatenate(parts) if parts else run(X)
 
     def features(self, X: np.ndarray) -> np.ndarray:
         """Raw ``X`` as rows of the run's features (N, F), or a ValueError naming the count."""
