@@ -282,6 +282,7 @@ class _NeuralNet(BaseEstimator):
         estimator._initialize(estimator.n_features_in_)
         estimator._seed = meta["seed"]
         state = io.load(path)
+        io.check_weights(state.get("module"), dict(estimator.module_.named_parameters()), path)
         estimator.module_.load_state_dict(state["module"])
         # The Trainer of the next partial_fit continues from this state.
         estimator._trainer_state = state["trainer"]

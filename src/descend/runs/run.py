@@ -147,6 +147,8 @@ class Run:
         checkpoint of another run is a ValueError naming the file."""
         path = Path(folder) / "checkpoint.safetensors"
         state = io.load(path)
+        if isinstance(state, dict) and "model" in state:
+            io.check_weights(state["model"], dict(trainer.model.named_parameters()), path)
         try:
             trainer.model.load_state_dict(state["model"])
             trainer.load_state_dict(state["trainer"])

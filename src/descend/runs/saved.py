@@ -250,9 +250,15 @@ def load_run(folder: str | Path) -> SavedRun:
     try:
         task, classes = meta["task"], meta["class_names"]
         features, shape = meta["feature_names"], tuple(meta["input_shape"])
-    except KeyError as missing:
+    except (KeyError, TypeError) as missing:
         raise ValueError(f"{path}: model metadata lacks {missing}") from None
-    model = build_model(config, task, shape, len(classes or []))
+    if not shape or not all(isinstance(n, int) and n > 0 for n in shape):
+        raise io.ModelFileError(f"{path}: input_shape {list(shape)} is not a list of sizes")
+    try:
+        model = build_model(config, task, shape, len(classes or []))
+    except ValueError as error:  # a model too large to hold
+        raise io.ModelFileError(f"{path}: {error}") from None
+    io.check_weights(state, dict(model.named_parameters()), path)
     try:
         model.load_state_dict(state)
     except (KeyError, ValueError) as error:
