@@ -130,8 +130,7 @@ def run(args: argparse.Namespace) -> int:
         if distributed.is_main():
             print(f"descend train: diverged: {diverged}", file=sys.stderr)
         return 3
-    y_train = found.y if found.disk is not None else run_.loader.dataset.y  # codes, in memory
-    warning = runs.guessing_warning(config, found.task, y_train, trainer.history)
+    warning = runs.guessing_warning(run_, trainer.history)
     if warning is not None and not quiet:
         print(f"warning: {warning}", file=sys.stderr)
     return 0

@@ -1,5 +1,5 @@
 """What a finished run's numbers say beyond its scores: that it diverged and what to change,
-or that its loss ended no lower than guessing would give (it learned nothing)."""
+or that its loss ended no lower, or barely lower, than guessing would give."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from descend.runs.config import RunConfig
 
-# The training loss counts as "at the loss of guessing" from this share of it up.
+# From this share of the loss of guessing up, the training loss is "barely below" it.
 AT_GUESSING = 0.97
 
 
@@ -30,17 +30,29 @@ def divergence_advice(config: RunConfig, history) -> str | None:
 
 
 def guessing_loss(task: str, y_train: np.ndarray) -> float:
-    """The training loss of the best constant guess: the entropy of the class frequencies
-    for cross-entropy, 1 for the squared error of standardised targets (their variance)."""
+    """The training loss of the best constant guess, for targets in the units the loss
+    sees: the entropy of the class frequencies for cross-entropy; for the squared error,
+    the targets' variance (1 for targets standardised with their own statistics)."""
     if task != "classify":
         return float(np.var(y_train))
-    counts = np.bincount(np.asarray(y_train, dtype=np.int64).ravel())
-    p = counts[counts > 0] / counts.sum()
+    _, counts = np.unique(np.asarray(y_train).ravel(), return_counts=True)
+    p = counts / counts.sum()
     return float(-(p * np.log(p)).sum())
 
 
-def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history) -> str | None:
-    """A warning when the training loss ended no lower than guessing would give.
+def training_targets(run) -> np.ndarray:
+    """The training part's targets as the loss saw them: class labels, or values
+    standardised by the run's target scaler."""
+    if run.splits.y_train is not None:  # in memory, already scaled
+        return run.splits.y_train
+    y = run.loader.dataset.targets()  # on disk: stored in the target's own units
+    scaler = run.splits.target_scaler
+    return y if scaler is None else scaler.transform(y.reshape(-1, 1).astype(np.float64))[:, 0]
+
+
+def guessing_warning(run, history) -> str | None:
+    """A warning when the training loss of ``run`` ended no lower, or barely lower, than
+    guessing would give: within ``AT_GUESSING`` of it, in the same units.
 
     Rising back to that level after being lower means steps too large to settle (the lr);
     never getting below it, steps too small or too few.
@@ -48,16 +60,24 @@ def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history)
     losses = [v for v in history.records.get("loss", []) if math.isfinite(v)]
     if not losses or "diverged" in history.events:
         return None
-    guess, final = guessing_loss(task, y_train), losses[-1]
+    task, y = run.dataset.task, training_targets(run)
+    guess, final = guessing_loss(task, y), losses[-1]
     if final < AT_GUESSING * guess:
         return None
     what = "guessing from the class frequencies" if task == "classify" else "predicting the mean"
-    said = (
-        f"the training loss ended at {final:.4g}, no lower than {what} gives ({guess:.4g}): "
-        f"the model has learned nothing"
-    )
+    if final >= guess:
+        said = (
+            f"the training loss ended at {final:.4g}, no lower than {what} gives "
+            f"({guess:.4g}): the model has learned nothing"
+        )
+    else:
+        said = (
+            f"the training loss ended at {final:.4g}, barely below the {guess:.4g} that {what} "
+            f"gives ({final / guess:.1%} of it){_accuracy(history, y)}: the model has learned "
+            f"little"
+        )
     lowest = min(losses)
-    lr = config.learning_rate
+    lr = run.config.learning_rate
     if lowest < AT_GUESSING * final:
         epoch = history.epochs[history.records["loss"].index(lowest)]
         return (
@@ -65,3 +85,15 @@ def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history)
             f"are too large to settle; try a smaller --lr (now {lr:g})"
         )
     return f"{said}. Try a larger --lr (now {lr:g}) or more --epochs"
+
+
+def _accuracy(history, y: np.ndarray) -> str:
+    """``'; training accuracy 0.32, where always guessing the commonest class gets 0.10'``."""
+    if "accuracy" not in history.records:
+        return ""
+    _, counts = np.unique(np.asarray(y).ravel(), return_counts=True)
+    chance = counts.max() / counts.sum()
+    return (
+        f"; training accuracy {history['accuracy'][-1]:.2f}, where always guessing the "
+        f"commonest class gets {chance:.2f}"
+    )
