@@ -40,19 +40,10 @@ def guessing_loss(task: str, y_train: np.ndarray) -> float:
     return float(-(p * np.log(p)).sum())
 
 
-def training_targets(run) -> np.ndarray:
-    """The training part's targets as the loss saw them: class labels, or values
-    standardised by the run's target scaler."""
-    if run.splits.y_train is not None:  # in memory, already scaled
-        return run.splits.y_train
-    y = run.loader.dataset.targets()  # on disk: stored in the target's own units
-    scaler = run.splits.target_scaler
-    return y if scaler is None else scaler.transform(y.reshape(-1, 1).astype(np.float64))[:, 0]
-
-
-def guessing_warning(run, history) -> str | None:
-    """A warning when the training loss of ``run`` ended no lower, or barely lower, than
-    guessing would give: within ``AT_GUESSING`` of it, in the same units.
+def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history) -> str | None:
+    """A warning when the training loss ended no lower, or barely lower, than guessing
+    would give: within ``AT_GUESSING`` of it. ``y_train``: the training targets in the
+    units the loss sees (``Run.train_targets()``).
 
     Rising back to that level after being lower means steps too large to settle (the lr);
     never getting below it, steps too small or too few.
@@ -60,8 +51,7 @@ def guessing_warning(run, history) -> str | None:
     losses = [v for v in history.records.get("loss", []) if math.isfinite(v)]
     if not losses or "diverged" in history.events:
         return None
-    task, y = run.dataset.task, training_targets(run)
-    guess, final = guessing_loss(task, y), losses[-1]
+    guess, final = guessing_loss(task, y_train), losses[-1]
     if final < AT_GUESSING * guess:
         return None
     what = "guessing from the class frequencies" if task == "classify" else "predicting the mean"
@@ -73,11 +63,11 @@ def guessing_warning(run, history) -> str | None:
     else:
         said = (
             f"the training loss ended at {final:.4g}, barely below the {guess:.4g} that {what} "
-            f"gives ({final / guess:.1%} of it){_accuracy(history, y)}: the model has learned "
-            f"little"
+            f"gives ({final / guess:.1%} of it){_accuracy(history, y_train)}: the model has "
+            f"learned little"
         )
     lowest = min(losses)
-    lr = run.config.learning_rate
+    lr = config.learning_rate
     if lowest < AT_GUESSING * final:
         epoch = history.epochs[history.records["loss"].index(lowest)]
         return (
