@@ -63,8 +63,7 @@ def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history)
     else:
         said = (
             f"the training loss ended at {final:.4g}, barely below the {guess:.4g} that {what} "
-            f"gives ({final / guess:.1%} of it){_accuracy(history, y_train)}: the model has "
-            f"learned little"
+            f"gives ({final / guess:.1%} of it): the model has learned little"
         )
     lowest = min(losses)
     lr = config.learning_rate
@@ -76,14 +75,3 @@ def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history)
         )
     return f"{said}. Try a larger --lr (now {lr:g}) or more --epochs"
 
-
-def _accuracy(history, y: np.ndarray) -> str:
-    """``'; training accuracy 0.32, where always guessing the commonest class gets 0.10'``."""
-    if "accuracy" not in history.records:
-        return ""
-    _, counts = np.unique(np.asarray(y).ravel(), return_counts=True)
-    chance = counts.max() / counts.sum()
-    return (
-        f"; training accuracy {history['accuracy'][-1]:.2f}, where always guessing the "
-        f"commonest class gets {chance:.2f}"
-    )
