@@ -74,4 +74,3 @@ def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history)
             f"are too large to settle; try a smaller --lr (now {lr:g})"
         )
     return f"{said}. Try a larger --lr (now {lr:g}) or more --epochs"
-
