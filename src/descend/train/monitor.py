@@ -186,7 +186,7 @@ class GradientMonitor(Callback):
     ([1, 5], ['0.weight', '0.bias'])
     >>> print(monitor.warnings[0])
     vanishing gradients in Linear 1 (layer '0'): below 0.001 times the last layer's
-    (Linear 7) in 2 of 2 records, ... at step 1 (epoch 1), not recovered by step 5 ...
+    (Linear 7) in 2 of 2 records, lowest ... not recovered by step 5, the last record ...
     """
 
     def __init__(
@@ -220,13 +220,9 @@ class GradientMonitor(Callback):
         self._before: list = []
 
     def state_dict(self):
-        return {
-            "warnings": list(self.warnings),
-            "alarms": list(self._alarms),
-            "said": sorted(list(w) for w in self._said),
-            "epoch": self._epoch,
-            "due": self._due,
-        }
+        said = sorted(list(w) for w in self._said)
+        return {"warnings": list(self.warnings), "alarms": list(self._alarms), "said": said,
+                "epoch": self._epoch, "due": self._due}  # fmt: skip
 
     def load_state_dict(self, state):
         self.warnings, self._alarms = list(state["warnings"]), list(state["alarms"])
@@ -285,7 +281,8 @@ class GradientMonitor(Callback):
     def on_train_end(self, logs):
         records = self.trainer.history.gradients
         judged = self.judge(records)
-        self.warnings = records.warnings = [*self._alarms, *(message for _, message in judged)]
+        records.warnings = [*self._alarms, *(message for _, message in judged)]
+        self.warnings = list(records.warnings)
         for key, message in judged:
             if key not in self._said:
                 self._said.add(key)
@@ -310,14 +307,12 @@ class GradientMonitor(Callback):
                 if not _in_a_row(beyond, min(self.window, len(beyond))):
                     continue
                 side = "below" if kind == "vanishing" else "above"
-                found.append(
-                    (
-                        (layer, kind),
-                        f"{kind} gradients in {_layer_label(records, layer)}: {side} {limit:g} "
-                        f"times the last layer's ({records.layers.get(last_layer, last_layer)}) "
-                        f"{_episode(records, ratios, beyond, kind)}",
-                    )
+                message = (
+                    f"{kind} gradients in {_layer_label(records, layer)}: {side} {limit:g} "
+                    f"times the last layer's ({records.layers.get(last_layer, last_layer)}) "
+                    f"{_episode(records, ratios, beyond, kind)}"
                 )
+                found.append(((layer, kind), message))
         return found
 
     def _print(self, message: str) -> None:
