@@ -190,6 +190,9 @@ def test_state_round_trip_keeps_warnings_and_bad_settings_are_named():
     other.load_state_dict(json.loads(json.dumps(monitor.state_dict())))
     assert other.state_dict() == monitor.state_dict()
     assert other._said == monitor._said and (other._epoch, other._due) == (3, True)
+    older = GradientMonitor()  # a checkpoint written before the counters were kept
+    older.load_state_dict({"warnings": ["vanishing ..."], "warned": [["0", "vanishing"]]})
+    assert older.warnings == ["vanishing ..."] and (older._epoch, older._due) == (0, False)
     with pytest.raises(ValueError, match="every must be 'epoch' or a positive number"):
         GradientMonitor(every=0)
     with pytest.raises(ValueError, match="every must be"):

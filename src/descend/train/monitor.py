@@ -58,9 +58,6 @@ class GradientRecords:
     def __len__(self) -> int:
         return len(self.steps)
 
-    def __repr__(self) -> str:
-        return f"GradientRecords({len(self)} records of {len(self.tensors)} tensors)"
-
     @property
     def tensors(self) -> list[str]:
         """The tensors' names, in the model's order."""
@@ -225,9 +222,10 @@ class GradientMonitor(Callback):
                 "epoch": self._epoch, "due": self._due}  # fmt: skip
 
     def load_state_dict(self, state):
-        self.warnings, self._alarms = list(state["warnings"]), list(state["alarms"])
-        self._said = {tuple(w) for w in state["said"]}
-        self._epoch, self._due = int(state["epoch"]), bool(state["due"])
+        # An older checkpoint has only the warnings: it resumes where the counters start anew.
+        self.warnings, self._alarms = list(state["warnings"]), list(state.get("alarms", []))
+        self._said = {tuple(w) for w in state.get("said", [])}
+        self._epoch, self._due = int(state.get("epoch", 0)), bool(state.get("due", False))
 
     # -- the hooks -------------------------------------------------------------
     def on_train_begin(self, logs):
