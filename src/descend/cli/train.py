@@ -18,7 +18,7 @@ from descend.cli.common import (
     format_table,
 )
 from descend.files import FolderInUse, locked_folder
-from descend.train import TensorBoard, Trainer
+from descend.train import Trainer
 
 DESCRIPTION = (
     "Train a model on a data set with gradient descent. Prints the plan, a progress bar, "
@@ -51,12 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="RUN_DIR",
         help="continue a run from its checkpoint (--epochs: the new total; the epochs it "
         "has: write its files again, to complete a save cut short)",
-    )
-    parser.add_argument(
-        "--tensorboard",
-        type=Path,
-        metavar="DIR",
-        help="also write loss, metrics, lr and gradient norms for TensorBoard into DIR",
     )
     parser.add_argument(
         "--live",
@@ -114,19 +108,20 @@ def _prepare(args: argparse.Namespace, held: ExitStack) -> _Prepared:
                 f"{folder} already holds a run; choose another --out, or pass --force to replace it"
             )
         run_ = runs.prepare_run(config)
-        extra = [] if args.tensorboard is None else [_tensorboard(args.tensorboard)]
         live = (
             _live(f"{config.model} on {config.data} ({folder})")
             if args.live and distributed.is_main()
             else None
         )
-        extra += [live] if live is not None else []
+        extra = [live] if live is not None else []
         # The checkpoint callback goes last: after the other callbacks' states change.
         # It makes the folder when the first epoch ends: a run that fails earlier leaves none.
         checkpoint = runs.RunCheckpoint(run_, folder, replace=args.force)
-        trainer = run_.trainer(
-            [*extra, checkpoint], verbose=0 if args.quiet else 1, parallel=distributed.strategy()
-        )
+        verbose, parallel = 0 if args.quiet else 1, distributed.strategy()
+        try:  # --tensorboard without its extra
+            trainer = run_.trainer([*extra, checkpoint], verbose=verbose, parallel=parallel)
+        except ImportError as missing:
+            raise UsageError(str(missing)) from None
         if args.resume is not None:
             run_.restore(trainer, folder)
             if trainer.epoch > config.epochs:
@@ -214,13 +209,6 @@ def _report(prepared: _Prepared, scores: dict | None, quiet: bool) -> int:
     return 0
 
 
-def _tensorboard(logdir: Path) -> TensorBoard:
-    try:
-        return TensorBoard(logdir)
-    except ImportError as missing:
-        raise UsageError(str(missing)) from None
-
-
 def _live(name: str):
     from descend.train import LiveView
 
@@ -244,7 +232,7 @@ def _resume_config(args) -> runs.RunConfig:
     changed = [
         f"--{k.replace('_', '-')}"
         for k in runs.RUN_OPTIONS
-        if k != "epochs" and getattr(args, k, None) is not None
+        if k not in ("epochs", "tensorboard") and getattr(args, k, None) is not None
     ]
     if changed or args.out is not None or args.config is not None or args.force:
         given = changed or [
@@ -256,7 +244,7 @@ def _resume_config(args) -> runs.RunConfig:
         )
     if not (args.resume / "checkpoint.safetensors").is_file():
         raise UsageError(f"{args.resume}: no checkpoint.safetensors to resume from")
-    return config.updated(epochs=args.epochs).validate()
+    return config.updated(epochs=args.epochs, tensorboard=args.tensorboard).validate()
 
 
 class _CtrlC:

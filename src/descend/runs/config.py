@@ -135,6 +135,12 @@ class RunConfig:
     threads: int | None = option(
         None, "threads per process for matrix products (default: fit the model and the cores)"
     )
+    tensorboard: str | None = option(
+        None,
+        "also write loss, metrics, lr and gradient norms for TensorBoard into DIR "
+        "(descend[tensorboard]); a resumed run goes on writing there",
+        metavar="DIR",
+    )
 
     @property
     def learning_rate(self) -> float:
@@ -251,11 +257,15 @@ class RunConfig:
         return cls(**values)
 
     def with_absolute_data(self) -> RunConfig:
-        """A copy whose ``data``, when it is a path, is absolute, so that config.toml names
-        the same files from any folder (evaluate and resume run from anywhere)."""
+        """A copy whose ``data``, when it is a path, and ``tensorboard`` are absolute, so
+        that config.toml names the same files from any folder (evaluate and resume run
+        from anywhere)."""
+        config = self
+        if self.tensorboard is not None:
+            config = dataclasses.replace(config, tensorboard=str(Path(self.tensorboard).absolute()))
         if self.data in BUILTIN_DATA or not Path(self.data).exists():
-            return self
-        return dataclasses.replace(self, data=str(Path(self.data).absolute()))
+            return config
+        return dataclasses.replace(config, data=str(Path(self.data).absolute()))
 
     def updated(self, **changes) -> RunConfig:
         """A copy with the settings in ``changes`` that are not None."""
