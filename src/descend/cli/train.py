@@ -20,8 +20,6 @@ from descend.cli.common import (
 from descend.files import FolderInUse, locked_folder
 from descend.train import TensorBoard, Trainer
 
-NAME = "train"
-HELP = "train a model and save the run"
 DESCRIPTION = (
     "Train a model on a data set with gradient descent. Prints the plan, a progress bar, "
     "a table of train/validation/test metrics, gradient warnings and a diagnosis of the "
@@ -37,6 +35,7 @@ examples:
   descend train --data path/to/mnist --model lenet --epochs 5
   descend train --hidden 32,32,32,32,32,32 --activation sigmoid    vanishing gradients
   descend train --tensorboard runs/tb              also for TensorBoard (descend[tensorboard])
+  descend train --live                             watch it in the browser (descend[live])
   descend train --config run.toml --out runs/mine --force
   descend train --resume runs/digits-mlp --epochs 60
 """
@@ -59,6 +58,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="also write loss, metrics, lr and gradient norms for TensorBoard into DIR",
     )
+    parser.add_argument(
+        "--live",
+        action="store_true",
+        help="watch the run in the browser while it trains (descend[live]); the plan line "
+        "gives the address",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only errors")
 
 
@@ -67,6 +72,7 @@ class _Prepared(NamedTuple):
     trainer: Trainer
     checkpoint: runs.RunCheckpoint
     folder: Path
+    live: object = None  # the LiveView callback, when --live
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         run_, trainer, folder = prepared.run, prepared.trainer, prepared.folder
         quiet = args.quiet or not distributed.is_main()  # only process 0 prints and writes
         say = (lambda *a, **k: None) if quiet else print
-        say(_plan(run_, folder))
+        say(_plan(run_, folder, prepared.live))
         with _interruptible(trainer, say) as ctrl_c:
             if trainer.epoch < run_.config.epochs:
                 run_.fit(trainer)
@@ -109,10 +115,18 @@ def _prepare(args: argparse.Namespace, held: ExitStack) -> _Prepared:
             )
         run_ = runs.prepare_run(config)
         extra = [] if args.tensorboard is None else [_tensorboard(args.tensorboard)]
+        live = (
+            _live(f"{config.model} on {config.data} ({folder})")
+            if args.live and distributed.is_main()
+            else None
+        )
+        extra += [live] if live is not None else []
         # The checkpoint callback goes last: after the other callbacks' states change.
         # It makes the folder when the first epoch ends: a run that fails earlier leaves none.
         checkpoint = runs.RunCheckpoint(run_, folder, replace=args.force)
-        trainer = run_.trainer([*extra, checkpoint], verbose=0 if args.quiet else 1)
+        trainer = run_.trainer(
+            [*extra, checkpoint], verbose=0 if args.quiet else 1, parallel=distributed.strategy()
+        )
         if args.resume is not None:
             run_.restore(trainer, folder)
             if trainer.epoch > config.epochs:
@@ -120,7 +134,7 @@ def _prepare(args: argparse.Namespace, held: ExitStack) -> _Prepared:
                     f"{folder} has already trained {trainer.epoch} epochs; pass --epochs "
                     f"greater than {trainer.epoch} to continue"
                 )
-    return _Prepared(run_, trainer, checkpoint, folder)
+    return _Prepared(run_, trainer, checkpoint, folder, live)
 
 
 def _folder_option(args: argparse.Namespace) -> str:
@@ -147,7 +161,7 @@ def _hold(folder: Path, args: argparse.Namespace, config, held: ExitStack) -> Pa
             ) from None
 
 
-def _plan(run_: runs.Run, folder: Path) -> str:
+def _plan(run_: runs.Run, folder: Path, live=None) -> str:
     config, found = run_.config, run_.dataset
     task = f"{found.n_classes} classes" if found.task == "classify" else "regression"
     samples = f"{found.X.shape[0]} samples" + (
@@ -156,6 +170,7 @@ def _plan(run_: runs.Run, folder: Path) -> str:
     return (
         f"{config.model} on {found.name} ({task}, {samples}), "
         f"{config.optimizer} lr={config.learning_rate:g}; run folder {folder}"
+        + ("" if live is None else f"; live view {live.url}")
     )
 
 
@@ -177,7 +192,7 @@ def _report(prepared: _Prepared, scores: dict | None, quiet: bool) -> int:
     run_, trainer, folder = prepared.run, prepared.trainer, prepared.folder
     if not quiet:
         print(format_table(scores))
-        for warning in trainer.history.gradients.get("warnings", []):
+        for warning in trainer.history.gradients.warnings:
             print(f"GradientMonitor: {warning}")
         if "diagnosis" in trainer.history.events:
             print(trainer.history.events["diagnosis"])
@@ -202,6 +217,15 @@ def _report(prepared: _Prepared, scores: dict | None, quiet: bool) -> int:
 def _tensorboard(logdir: Path) -> TensorBoard:
     try:
         return TensorBoard(logdir)
+    except ImportError as missing:
+        raise UsageError(str(missing)) from None
+
+
+def _live(name: str):
+    from descend.train import LiveView
+
+    try:
+        return LiveView(announce=False, name=name)
     except ImportError as missing:
         raise UsageError(str(missing)) from None
 

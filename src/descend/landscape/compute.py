@@ -129,6 +129,32 @@ def _run(problem: Problem, setting: _Setting, start, epochs: int, seed: int, lim
     return Path(setting.name, setting.detail, weights, costs, recorder.diverged, settings)
 
 
+def trace(
+    problem: Problem,
+    optimizer: Callable,
+    start,
+    updates: int,
+    window: tuple[np.ndarray, np.ndarray],
+    batch_size: int | str = "full",
+    seed: int = 0,
+    label: str = "",
+) -> Path:
+    """One run across ``problem``: ``updates`` updates of ``optimizer`` from ``start``, told
+    which minimum it settled in, as :func:`compute_landscape` tells its runs.
+
+    ``optimizer`` makes the optimizer from the model's parameters; ``window`` is the
+    landscape's ``(w0, w1)`` axes, whose diagonal sets how close counts as settled.
+    """
+    begin = _starts(start)[0]
+    per_epoch = 1 if batch_size == "full" else -(-len(problem.X) // batch_size)
+    reach = max(float(np.abs(begin - problem.minimum()).max()), 1.0)
+    setting = _Setting(label, "", optimizer, batch_size, {})
+    run = _run(problem, setting, begin, -(-updates // per_epoch), seed, limit=20 * reach)
+    run.weights, run.costs = run.weights[: updates + 1], run.costs[: updates + 1]
+    run.minimum, run.outcome = _outcome(run, problem.minima, _settle_radius(problem, *window))
+    return run
+
+
 def compute_landscape(
     model: str = "linear",
     compare: str | None = None,
@@ -220,13 +246,7 @@ def compute_landscape(
             f"the picture must reach w0 = {max(abs(w0[0]), abs(w0[-1])):.3g}, where the cost "
             f"overflows; choose starts nearer the minimum at {_point(minimum)}"
         )
-    # Settling is judged at the picture's scale, up to a few times the problem's own (its
-    # default starts and minima): a start far out widens the picture, not the minimum.
-    n0, n1 = _axes(task, _starts(task.default_starts), [], 2, None)
-    diagonal = min(
-        np.hypot(w0[-1] - w0[0], w1[-1] - w1[0]), 4 * np.hypot(n0[-1] - n0[0], n1[-1] - n1[0])
-    )
-    radius = SETTLE_RADIUS * float(diagonal)
+    radius = _settle_radius(task, w0, w1)
     for run in paths:
         run.minimum, run.outcome = _outcome(run, task.minima, radius)
         if compare == "lr":
@@ -287,6 +307,15 @@ def _at_starts(problem: Problem, starts: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def _point(weights) -> str:
     return "({:.4g}, {:.4g})".format(*weights)
+
+
+def _settle_radius(problem: Problem, w0: np.ndarray, w1: np.ndarray) -> float:
+    """How close to a minimum a run must stay to have settled: a share of the picture's
+    diagonal, up to a few times the problem's own (its default starts and minima), so
+    that a start far out widens the picture, not the neighbourhood of a minimum."""
+    n0, n1 = _axes(problem, _starts(problem.default_starts), [], 2, None)
+    own = np.hypot(n0[-1] - n0[0], n1[-1] - n1[0])
+    return SETTLE_RADIUS * float(min(np.hypot(w0[-1] - w0[0], w1[-1] - w1[0]), 4 * own))
 
 
 def _outcome(run: Path, minima: list[Minimum], radius: float) -> tuple[Minimum | None, str]:
