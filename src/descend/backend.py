@@ -19,8 +19,6 @@ from types import ModuleType
 
 import numpy as np
 
-EXTRA_HINT = "pip install 'descend[cuda12]' (CUDA 12) or 'descend[cuda13]' (CUDA 13)"
-
 
 @dataclass(frozen=True)
 class Kind:
@@ -293,7 +291,7 @@ def _load_cuda(quiet: bool = False) -> int:
         if quiet:
             return 0
         raise RuntimeError(
-            f"device 'cuda' needs CuPy, which is not installed: {EXTRA_HINT}"
+            f"device 'cuda' needs CuPy, which is not installed: {_cuda_extras()}"
         ) from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
@@ -306,7 +304,7 @@ def _load_cuda(quiet: bool = False) -> int:
             return 0
         raise RuntimeError(
             f"device 'cuda': CuPy found no GPU{reason}; it needs an NVIDIA GPU and CuPy for "
-            f"its CUDA version: {EXTRA_HINT}"
+            f"its CUDA version: {_cuda_extras()}"
         )
     kernels: dict = {}
 
@@ -340,3 +338,9 @@ def use_device(where) -> None:
     target = device(where)
     if target.type == "cuda":
         target.kind.select(target.index).use()
+
+
+def _cuda_extras() -> str:
+    from descend.extras import install_command
+
+    return f"{install_command('cuda12')} (CUDA 12) or {install_command('cuda13')} (CUDA 13)"

@@ -30,7 +30,9 @@ import numpy as np
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 except ImportError:  # scikit-learn is an extra: descend itself does not need it
-    message = "descend.sklearn needs scikit-learn: pip install 'descend[sklearn]'"
+    from descend.extras import install_command
+
+    message = f"descend.sklearn needs scikit-learn: {install_command('sklearn')}"
     raise ImportError(message) from None
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split

@@ -8,6 +8,8 @@ import pytest
 from tests.cli.conftest import descend
 from tests.plot.png import assert_picture
 
+from descend.extras import install_command
+
 DEEP = ("--hidden", "32,32,32,32,32,32", "--epochs", "2", "--batch-size", "64")
 
 
@@ -102,7 +104,7 @@ def test_without_tensorboardx_one_line_names_the_extra(tmp_path, monkeypatch):
     assert result.returncode == 2
     assert result.stderr == (
         "descend train: error: TensorBoard logging needs tensorboardX: "
-        "pip install 'descend[tensorboard]'\n"
+        f"{install_command('tensorboard')}\n"
     )
     assert not (tmp_path / "r").exists() and not (tmp_path / "tb").exists()
 

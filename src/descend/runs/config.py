@@ -17,7 +17,7 @@ from pathlib import Path
 from descend.checks import positive_int
 from descend.data.sets import BUILTIN_DATA, TASKS
 from descend.names import closest
-from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS
+from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS, longest_warmup
 from descend.runs.kinds import KINDS, MODEL_SETTINGS, MODELS
 
 if sys.version_info >= (3, 11):
@@ -109,7 +109,9 @@ class RunConfig:
 
     data: str = option(
         "digits",
-        f"built-in set ({', '.join(BUILTIN_DATA)}), a folder of MNIST IDX files, or a .csv file",
+        f"built-in set ({', '.join(BUILTIN_DATA)}), a folder of MNIST IDX files, a folder "
+        "of .npy files (X.npy and y.npy, or train_ and test_ pairs; read from disk), or a "
+        ".csv file",
     )
     target: str | None = option(None, "CSV target column (default: the last column)")
     task: str | None = option(None, "classify or regress (default: inferred from the target)")
@@ -122,8 +124,10 @@ class RunConfig:
     epochs: int = option(30, "epochs")
     scheduler: str = option(
         "none",
-        "learning-rate schedule: none (the lr stays as set); "
-        + "; ".join(what for _, what in list(SCHEDULES.values())[1:]),
+        # "none" last: the help's "(default none)" follows it, not another schedule's default.
+        "learning-rate schedule: "
+        + "; ".join(what for _, what in list(SCHEDULES.values())[1:])
+        + "; none: the lr stays as set",
         metavar="NAME[:VALUE]",
     )
     val_fraction: float = option(0.2, "validation share")
@@ -226,6 +230,12 @@ class RunConfig:
             raise ValueError(
                 f"--scheduler {placeholder}: {what.split(' ', 1)[1]}; expected {expected} "
                 f"for {placeholder[-1]}, got {text!r}"
+            )
+        if name == "linear" and value > longest_warmup(self.epochs):
+            longest = longest_warmup(self.epochs)
+            raise ValueError(
+                f"--scheduler linear:{value}: the warm-up must end within half the run "
+                f"(--epochs {self.epochs}); give linear:{longest} or less, or more --epochs"
             )
         return name, {keyword: value}
 
