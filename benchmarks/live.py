@@ -73,8 +73,13 @@ class _Stamps(ds.callbacks.Callback):
 def epoch_seconds(X, y, callbacks) -> tuple[float, float]:
     ds.manual_seed(0)
     model = MLP(SIZES)
-    trainer = ds.Trainer(model, nn.CrossEntropyLoss(), optim.Adam(model.parameters(), lr=1e-3),
-                         callbacks=callbacks, verbose=0)  # fmt: skip
+    trainer = ds.Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        optim.Adam(model.parameters(), lr=1e-3),
+        callbacks=callbacks,
+        verbose=0,
+    )
     loader = DataLoader(TensorDataset(X, y), batch_size=128, shuffle=True, seed=0)
     start, cpu = time.perf_counter(), time.process_time()
     trainer.fit(loader, epochs=1)
@@ -128,9 +133,13 @@ def playground() -> None:
     from descend.live.playground import Settings, board, path
 
     print("3. a 200-step playground path (median of 15):")
-    for problem, optimizer in [("linear", "sgd"), ("logistic", "adam"),
-                               ("local-minimum", "momentum"), ("rosenbrock", "adam"),
-                               ("himmelblau", "rmsprop")]:  # fmt: skip
+    for problem, optimizer in [
+        ("linear", "sgd"),
+        ("logistic", "adam"),
+        ("local-minimum", "momentum"),
+        ("rosenbrock", "adam"),
+        ("himmelblau", "rmsprop"),
+    ]:
         board(problem)
         settings = Settings(problem=problem, optimizer=optimizer, lr=0.01, steps=200)
         times = []

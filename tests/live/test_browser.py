@@ -51,13 +51,19 @@ def test_the_live_pages_curves_grow_while_a_run_trains(browser, tmp_path):
     X = ds.data.StandardScaler().fit_transform(X)
     live = ds.callbacks.LiveView(announce=False, name="MLP 64-32-32-10 on digits")
     model = ds.models.MLP([64, 32, 32, 10])
-    trainer = ds.Trainer(model, nn.CrossEntropyLoss(), ds.optim.SGD(model.parameters(), lr=0.05,
-                         momentum=0.9), metrics=["accuracy"], callbacks=[live, _Pace()],
-                         verbose=0)  # fmt: skip
+    trainer = ds.Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        ds.optim.SGD(model.parameters(), lr=0.05, momentum=0.9),
+        metrics=["accuracy"],
+        callbacks=[live, _Pace()],
+        verbose=0,
+    )
     training = threading.Thread(
-        target=trainer.fit, args=(X[:1200], y[:1200]),
+        target=trainer.fit,
+        args=(X[:1200], y[:1200]),
         kwargs={"epochs": 12, "batch_size": 32, "val": (X[1200:], y[1200:])},
-    )  # fmt: skip
+    )
     try:
         browser.get(live.url)
         assert wait_for(browser, f"return {SOURCE.format('steps')} && true")
@@ -103,14 +109,18 @@ def test_the_live_pages_curves_grow_while_a_run_trains(browser, tmp_path):
 def test_the_playground_follows_its_controls_and_a_click_sets_the_start(browser, tmp_path):
     with serve_playground() as server:
         browser.get(server.url())
-        first = wait_for(browser, f"const p = {SOURCE.format('path')}; "
-                         "return p && p.data.w0.length ? Array.from(p.data.w0) : null")  # fmt: skip
+        first = wait_for(
+            browser,
+            f"const p = {SOURCE.format('path')}; "
+            "return p && p.data.w0.length ? Array.from(p.data.w0) : null",
+        )
         assert first is not None and len(first) == 201  # 200 steps from the start
         # Moving a control: a click on the steps slider's track, at 70% of its width.
         box = browser.execute_script(f"return {VIEW.format('steps')}.el.getBoundingClientRect()")
         _click(browser, box["left"] + 0.7 * box["width"], box["bottom"] - 8)
-        moved = wait_for(browser, f"const n = {SOURCE.format('path')}.data.w0.length; "
-                         "return n != 201 ? n : null")  # fmt: skip
+        moved = wait_for(
+            browser, f"const n = {SOURCE.format('path')}.data.w0.length; return n != 201 ? n : null"
+        )
         steps = browser.execute_script(f"return {SOURCE.format('steps')}.value")
         assert moved == steps + 1 and 500 < steps < 900
         # A click on the contour sets the start there.
@@ -118,8 +128,11 @@ def test_the_playground_follows_its_controls_and_a_click_sets_the_start(browser,
             f"return {VIEW.format('landscape')}.el.getBoundingClientRect()"
         )
         _click(browser, box["left"] + 0.3 * box["width"], box["top"] + 0.75 * box["height"])
-        start = wait_for(browser, f"const p = {SOURCE.format('path')}; "
-                         f"return p.data.w0[0] != {first[0]} ? [p.data.w0[0], p.data.w1[0]] : null")  # fmt: skip
+        start = wait_for(
+            browser,
+            f"const p = {SOURCE.format('path')}; "
+            f"return p.data.w0[0] != {first[0]} ? [p.data.w0[0], p.data.w1[0]] : null",
+        )
         assert start is not None
         typed = browser.execute_script(f"return {SOURCE.format('start')}.value")
         assert [float(v) for v in typed.split(",")] == pytest.approx(start, rel=1e-3, abs=1e-3)
@@ -127,8 +140,11 @@ def test_the_playground_follows_its_controls_and_a_click_sets_the_start(browser,
         field = browser.execute_script(f"return {VIEW.format('start')}.input_el")
         field.clear()
         field.send_keys("two, three\n")
-        message = wait_for(browser, "const t = " + VIEW.format("message") + ".model.text; "
-                           "return t.includes('two, three') ? t : null")  # fmt: skip
+        message = wait_for(
+            browser,
+            "const t = " + VIEW.format("message") + ".model.text; "
+            "return t.includes('two, three') ? t : null",
+        )
         assert "start must be two numbers 'w0, w1', got 'two, three'" in html.unescape(message)
         field.clear()
         field.send_keys(", ".join(f"{v:.4g}" for v in start) + "\n")

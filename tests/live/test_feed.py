@@ -16,17 +16,33 @@ def _trainer(callbacks=()):
     X, y = ds.data.load_iris()
     X = ds.data.StandardScaler().fit_transform(X)
     model = ds.models.MLP([4, 8, 3])
-    trainer = ds.Trainer(model, nn.CrossEntropyLoss(), ds.optim.Adam(model.parameters(), lr=0.01),
-                         metrics=["accuracy"], callbacks=list(callbacks), verbose=0)  # fmt: skip
+    trainer = ds.Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        ds.optim.Adam(model.parameters(), lr=0.01),
+        metrics=["accuracy"],
+        callbacks=list(callbacks),
+        verbose=0,
+    )
     return trainer, (X, y)
 
 
 def test_progress_counts_epochs_and_updates_and_the_time_left():
-    history = {"epoch": [1, 2], "step_loss": [1.0] * 10, "time": [2.0, 4.0],
-               "plan": {"updates_per_epoch": 5}}  # fmt: skip
+    history = {
+        "epoch": [1, 2],
+        "step_loss": [1.0] * 10,
+        "time": [2.0, 4.0],
+        "plan": {"updates_per_epoch": 5},
+    }
     state = progress(history, epochs=4, finished=False)
-    assert state == {"epoch": 2, "epochs": 4, "updates": 10, "total_updates": 20,
-                     "seconds_left": 3.0 / 5 * 10, "finished": False}  # fmt: skip
+    assert state == {
+        "epoch": 2,
+        "epochs": 4,
+        "updates": 10,
+        "total_updates": 20,
+        "seconds_left": 3.0 / 5 * 10,
+        "finished": False,
+    }
     assert describe(state) == "epoch 2 of 4 done · update 10 of 20 · about 6 s left"
     assert describe(progress(history, 2, True)) == "finished: 2 epochs, 10 updates"
     assert describe(progress({}, None, False)) == "epoch 0 done · update 0"
@@ -58,8 +74,9 @@ def test_the_pages_curves_are_the_history_json_numbers(tmp_path):
 
 def shown_by_label(shown: dict) -> dict:
     """``{(source name, label): (xs, ys)}`` of the page's curves."""
-    return {(name, row["label"]): (row["xs"], row["ys"]) for name, rows in shown.items()
-            for row in rows}  # fmt: skip
+    return {
+        (name, row["label"]): (row["xs"], row["ys"]) for name, rows in shown.items() for row in rows
+    }
 
 
 def expected_curves(saved: dict) -> dict:
@@ -88,8 +105,23 @@ def test_a_folder_feed_follows_the_checkpoint_then_the_saved_history(tmp_path):
     from descend.cli import main
 
     folder = tmp_path / "run"
-    assert main(["train", "--data", "iris", "--model", "softmax", "--epochs", "2", "--out",
-                 str(folder), "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "iris",
+                "--model",
+                "softmax",
+                "--epochs",
+                "2",
+                "--out",
+                str(folder),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     saved = json.loads((folder / "history.json").read_text())
     feed = FolderFeed(folder)
     snap = feed.snapshot()

@@ -87,32 +87,61 @@ class Playground:
         self.kept_source = ColumnDataSource({"xs": [], "ys": [], "colour": []}, name="kept")
         self.start_source = ColumnDataSource({"w0": [], "w1": []}, name="start_point")
         self.minima_source = ColumnDataSource({"w0": [], "w1": [], "kind": []})
-        self.plot = figure(width=620, height=560, tools="pan,wheel_zoom,reset,save",
-                           name="landscape")  # fmt: skip
+        self.plot = figure(
+            width=620, height=560, tools="pan,wheel_zoom,reset,save", name="landscape"
+        )
         self.contours = None
-        self.plot.multi_line("xs", "ys", source=self.kept_source, color="colour", line_width=2,
-                             alpha=0.8)  # fmt: skip
-        self.plot.segment("x0", "y0", "x1", "y1", source=self.arrows, color="#ff7f0e",
-                          line_width=1.2)  # fmt: skip
+        self.plot.multi_line(
+            "xs", "ys", source=self.kept_source, color="colour", line_width=2, alpha=0.8
+        )
+        self.plot.segment(
+            "x0", "y0", "x1", "y1", source=self.arrows, color="#ff7f0e", line_width=1.2
+        )
         self.plot.line("w0", "w1", source=self.path_source, color="white", line_width=2.5)
         self.plot.scatter("w0", "w1", source=self.path_source, color="white", size=3)
-        self.plot.scatter("w0", "w1", source=self.minima_source, marker="star", size=16,
-                          color="gold", line_color="black")  # fmt: skip
-        self.plot.scatter("w0", "w1", source=self.start_source, size=11, color="#d62728",
-                          line_color="white")  # fmt: skip
+        self.plot.scatter(
+            "w0",
+            "w1",
+            source=self.minima_source,
+            marker="star",
+            size=16,
+            color="gold",
+            line_color="black",
+        )
+        self.plot.scatter(
+            "w0", "w1", source=self.start_source, size=11, color="#d62728", line_color="white"
+        )
         self.plot.on_event(Tap, self._tapped)
-        for widget in (self.problem, self.optimizer, self.lr, self.momentum, self.beta1,
-                       self.beta2, self.batch_size, self.steps):  # fmt: skip
+        for widget in (
+            self.problem,
+            self.optimizer,
+            self.lr,
+            self.momentum,
+            self.beta1,
+            self.beta2,
+            self.batch_size,
+            self.steps,
+        ):
             widget.on_change("value", self._changed)
         self.strategy.on_change("active", self._changed)
         self.start.on_change("value", self._start_typed)
         self.keep.on_click(self._keep)
         self.clear.on_click(self._clear)
         controls = column(
-            self.problem, self.optimizer, self.lr, self.momentum, self.beta1, self.beta2,
-            Div(text="strategy"), self.strategy, self.batch_size, self.steps, self.start,
-            row(self.keep, self.clear), width=300,
-        )  # fmt: skip
+            self.problem,
+            self.optimizer,
+            self.lr,
+            self.momentum,
+            self.beta1,
+            self.beta2,
+            Div(text="strategy"),
+            self.strategy,
+            self.batch_size,
+            self.steps,
+            self.start,
+            row(self.keep, self.clear),
+            width=300,
+        )
         doc.title = "descend: playground"
         doc.add_root(column(row(controls, self.plot), self.message, self.table))
         self._new_problem()
@@ -159,10 +188,14 @@ class Playground:
             self.plot.renderers.remove(self.contours)
         levels = np.unique(np.quantile(land.cost, np.linspace(0, 1, LEVELS + 1)))
         self.contours = self.plot.contour(
-            land.w0, land.w1, land.cost, levels,
+            land.w0,
+            land.w1,
+            land.cost,
+            levels,
             fill_color=[Viridis256[int(i)] for i in np.linspace(0, 255, len(levels) - 1)],
-            line_color="white", line_alpha=0.25,
-        )  # fmt: skip
+            line_color="white",
+            line_alpha=0.25,
+        )
         self.plot.renderers.insert(0, self.plot.renderers.pop())  # under the paths
         minima = land.minima
         self.minima_source.data = {

@@ -33,9 +33,12 @@ PANELS = {
     "metrics": ("metrics (train solid, validation dashed)", "epoch", "linear"),
     "lr": ("learning rate", "epoch", "log"),
     "grad_norm": ("gradient L2 norm per tensor (biases dashed)", "update (step)", "log"),
-    "update_ratio": ("||update|| / ||weights|| (grey: the usual 1e-4 to 1e-2)", "update (step)",
-                     "log"),
-}  # fmt: skip
+    "update_ratio": (
+        "||update|| / ||weights|| (grey: the usual 1e-4 to 1e-2)",
+        "update (step)",
+        "log",
+    ),
+}
 
 
 def make_run_page(feed):
@@ -58,21 +61,34 @@ class RunPage:
         self.curves: dict[str, ColumnDataSource] = {}
         figures = {}
         for panel, (title, x_label, y_scale) in PANELS.items():
-            fig = figure(title=title, x_axis_label=x_label, y_axis_type=y_scale, height=300,
-                         sizing_mode="stretch_width", tools="pan,wheel_zoom,box_zoom,reset,save")  # fmt: skip
+            fig = figure(
+                title=title,
+                x_axis_label=x_label,
+                y_axis_type=y_scale,
+                height=300,
+                sizing_mode="stretch_width",
+                tools="pan,wheel_zoom,box_zoom,reset,save",
+            )
             fig.title.text_font_size = "10pt"
             if panel == "loss":
                 fig.line("update", "loss", source=self.steps, color="#999999", alpha=0.4)
             if panel == "update_ratio":
-                fig.add_layout(BoxAnnotation(bottom=1e-4, top=1e-2, fill_color="#999999",
-                                             fill_alpha=0.15))  # fmt: skip
+                fig.add_layout(
+                    BoxAnnotation(bottom=1e-4, top=1e-2, fill_color="#999999", fill_alpha=0.15)
+                )
             for style in ("solid", "dashed"):
                 name = f"{panel}_{style}"
                 source = ColumnDataSource(_rows([], style), name=name)
                 # One legend field per source: Bokeh merges legend items of the same field.
-                fig.multi_line("xs", "ys", source=source, color="colour", line_dash=style,
-                               line_width=2 if style == "solid" else 1.6,
-                               legend_field=f"label_{style}")  # fmt: skip
+                fig.multi_line(
+                    "xs",
+                    "ys",
+                    source=source,
+                    color="colour",
+                    line_dash=style,
+                    line_width=2 if style == "solid" else 1.6,
+                    legend_field=f"label_{style}",
+                )
                 self.curves[name] = source
             fig.legend.location, fig.legend.label_text_font_size = "top_right", "8pt"
             fig.legend.background_fill_alpha = 0.6
