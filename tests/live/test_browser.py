@@ -62,7 +62,7 @@ def test_the_live_pages_curves_grow_while_a_run_trains(browser, tmp_path):
     training = threading.Thread(
         target=trainer.fit,
         args=(X[:1200], y[:1200]),
-        kwargs={"epochs": 12, "batch_size": 32, "val": (X[1200:], y[1200:])},
+        kwargs={"epochs": 8, "batch_size": 32, "val": (X[1200:], y[1200:])},
     )
     try:
         browser.get(live.url)
@@ -77,7 +77,7 @@ def test_the_live_pages_curves_grow_while_a_run_trains(browser, tmp_path):
         assert wait_for(
             browser, "return " + VIEW.format("header") + ".model.text.includes('finished')"
         )
-        assert wait_for(browser, f"return {SOURCE.format('lr_solid')}.data.ys[0].length == 12")
+        assert wait_for(browser, f"return {SOURCE.format('lr_solid')}.data.ys[0].length == 8")
         time.sleep(0.3)
         _screenshot(browser, tmp_path, "live.png")
         shown = browser.execute_script(
@@ -123,6 +123,10 @@ def test_the_playground_follows_its_controls_and_a_click_sets_the_start(browser,
         )
         steps = browser.execute_script(f"return {SOURCE.format('steps')}.value")
         assert moved == steps + 1 and 500 < steps < 900
+        # Keep this run: it stays overlaid, with its row in the table.
+        keep = browser.execute_script(f"return {VIEW.format('keep')}.el.getBoundingClientRect()")
+        _click(browser, keep["left"] + keep["width"] / 2, keep["top"] + keep["height"] / 2)
+        assert wait_for(browser, f"return {SOURCE.format('kept')}.data.xs.length == 1")
         # A click on the contour sets the start there.
         box = browser.execute_script(
             f"return {VIEW.format('landscape')}.el.getBoundingClientRect()"
@@ -134,6 +138,8 @@ def test_the_playground_follows_its_controls_and_a_click_sets_the_start(browser,
             f"return p.data.w0[0] != {first[0]} ? [p.data.w0[0], p.data.w1[0]] : null",
         )
         assert start is not None
+        rows = browser.execute_script(f"return Array.from({SOURCE.format('table')}.data.run)")
+        assert len(rows) == 2  # the kept run and this one
         typed = browser.execute_script(f"return {SOURCE.format('start')}.value")
         assert [float(v) for v in typed.split(",")] == pytest.approx(start, rel=1e-3, abs=1e-3)
         # A bad value gets a message on the page, not a stack trace.
@@ -151,6 +157,36 @@ def test_the_playground_follows_its_controls_and_a_click_sets_the_start(browser,
         assert wait_for(
             browser, "return !" + VIEW.format("message") + ".model.text.includes('must')"
         )
+        # Another problem and optimizer from their menus: Himmelblau's four minima.
+        from selenium.webdriver.support.select import Select
+
+        for name, choice in (("problem", "himmelblau"), ("optimizer", "momentum")):
+            menu = browser.execute_script(f"return {VIEW.format(name)}.input_el")
+            Select(menu).select_by_visible_text(choice)
+            assert wait_for(browser, f"return {SOURCE.format(name)}.value == '{choice}'")
+        title = wait_for(
+            browser,
+            f"const t = {VIEW.format('landscape')}.model.title.text; "
+            "return t.includes('Himmelblau') ? t : null",
+        )
+        assert title is not None
+        assert wait_for(
+            browser, f"return {SOURCE.format('table')}.data.run[0].startsWith('momentum')"
+        )
+        # Too large a learning rate diverges there and says so; a smaller one settles.
+        message = wait_for(browser, f"return {VIEW.format('message')}.model.text")
+        assert "diverged after" in message and "lower the learning rate" in message
+        lr = browser.execute_script(f"return {VIEW.format('lr')}.el.getBoundingClientRect()")
+        _click(browser, lr["left"] + 0.4 * lr["width"], lr["bottom"] - 8)
+        assert wait_for(
+            browser, f"return !{VIEW.format('message')}.model.text.includes('diverged')"
+        )
+        # (the momentum slider came: the button moved down)
+        keep = browser.execute_script(f"return {VIEW.format('keep')}.el.getBoundingClientRect()")
+        _click(browser, keep["left"] + keep["width"] / 2, keep["top"] + keep["height"] / 2)
+        assert wait_for(browser, f"return {SOURCE.format('kept')}.data.xs.length == 1")
+        _click(browser, box["left"] + 0.75 * box["width"], box["top"] + 0.7 * box["height"])
+        assert wait_for(browser, f"return {SOURCE.format('table')}.data.run.length == 2")
         time.sleep(0.3)
         _screenshot(browser, tmp_path, "playground.png")
         assert console_errors(browser) == []

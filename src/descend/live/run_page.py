@@ -65,7 +65,7 @@ class RunPage:
                 title=title,
                 x_axis_label=x_label,
                 y_axis_type=y_scale,
-                height=300,
+                height=260,
                 sizing_mode="stretch_width",
                 tools="pan,wheel_zoom,box_zoom,reset,save",
             )
