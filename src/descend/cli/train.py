@@ -113,7 +113,10 @@ def _prepare(args: argparse.Namespace, held: ExitStack) -> _Prepared:
             if args.live and distributed.is_main()
             else None
         )
-        extra = [live] if live is not None else []
+        extra = []
+        if live is not None:  # the page keeps what it last showed: descend view shows more
+            held.callback(live.stop)
+            extra.append(live)
         # The checkpoint callback goes last: after the other callbacks' states change.
         # It makes the folder when the first epoch ends: a run that fails earlier leaves none.
         checkpoint = runs.RunCheckpoint(run_, folder, replace=args.force)
