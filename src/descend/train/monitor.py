@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 
+from descend import backend
 from descend.train.callback import Callback
 
 QUANTITIES = ("grad_norm", "weight_norm", "update_ratio")
@@ -114,11 +115,13 @@ class GradientMonitor(Callback):
             return
         self._recording = None
         named = list(self.trainer.model.named_parameters())
+        arrays = []
+        for (_, param), before in zip(named, self._before):
+            arrays += [param.grad, before, param.data - before]
+        norms = iter(_norms(arrays))  # on a GPU: one wait for all of them
         record = {}
-        for (name, param), before in zip(named, self._before):
-            weight = _norm(before)
-            grad = math.nan if param.grad is None else _norm(param.grad)
-            update = _norm(param.data - before)
+        for name, _ in named:
+            grad, weight, update = next(norms), next(norms), next(norms)
             record[name] = (grad, weight, update / weight if weight > 0 else math.nan)
         self._before = []
         self._store(step, record)
@@ -193,10 +196,19 @@ _ADVICE = {
 }
 
 
-def _norm(array: np.ndarray) -> float:
-    """L2 norm, summed in float64 so that large gradients do not overflow float32."""
-    flat = array.reshape(-1).astype(np.float64, copy=False)
-    return math.sqrt(float(np.dot(flat, flat)))
+def _norms(arrays: list) -> list[float]:
+    """L2 norms (NaN for None), summed in float64 so that large gradients do not overflow
+    float32; computed where the arrays live and brought to the host together."""
+    present = [a for a in arrays if a is not None]
+    if not present:
+        return [math.nan] * len(arrays)
+    xp = backend.xp_of(present[0])
+    squares = []
+    for array in present:
+        flat = array.reshape(-1).astype(np.float64, copy=False)
+        squares.append(xp.dot(flat, flat))
+    values = iter(backend.to_host(xp.stack(squares)).tolist())
+    return [math.nan if a is None else math.sqrt(next(values)) for a in arrays]
 
 
 def _by_layer(grad_norms: dict) -> dict:
