@@ -32,6 +32,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from descend import io, models, nn, optim
+from descend.backend import choose
 from descend.data import DataLoader, TensorDataset
 from descend.nn import functional as F
 from descend.tensor import Tensor, get_default_dtype, manual_seed, no_grad
@@ -59,6 +60,7 @@ class _NeuralNet(BaseEstimator):
         validation_fraction: float = 0.1,
         random_state=None,
         verbose: int = 0,
+        device: str = "cpu",
     ):
         self.module = module
         self.hidden = hidden
@@ -71,6 +73,7 @@ class _NeuralNet(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.verbose = verbose
+        self.device = device
 
     # -- what a subclass says --------------------------------------------------------
     def _loss(self) -> nn.Module:
@@ -110,7 +113,7 @@ class _NeuralNet(BaseEstimator):
         if first:
             self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
             manual_seed(self._seed)  # the weights' initialisation (and dropout masks)
-            self.module_ = self._build(X.shape[1], self.n_outputs_)
+            self.module_ = self._build(X.shape[1], self.n_outputs_).to(choose(self.device))
             self.optimizer_ = self._make_optimizer()
             self.history_, self.n_iter_ = History(), 0
         callbacks, val = [], None
@@ -192,7 +195,7 @@ class _NeuralNet(BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        module = copy.deepcopy(self.module_).to(np.float64).eval()
+        module = copy.deepcopy(self.module_).to("cpu", np.float64).eval()
         with no_grad():
             parts = [module(Tensor(X[i : i + 1024])).data for i in range(0, len(X), 1024)]
         return np.concatenate(parts)
@@ -292,6 +295,9 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         Seeds the initial weights and the shuffling; an int makes ``fit`` repeatable.
     verbose : int
         0: silent; 1: a progress bar.
+    device : str
+        Where ``fit`` trains: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (a GPU if
+        there is one). Predictions are computed on the CPU, in float64.
 
     Attributes
     ----------

@@ -111,3 +111,15 @@ def test_batches_from_memory_mapped_files_go_to_the_device(tmp_path, accelerator
         DataLoader(TensorDataset(mapped, y), batch_size=40, shuffle=shuffle, seed=0), epochs=2
     )
     assert np.isfinite(history["loss"]).all() and model.weight.device == accelerator
+
+
+def test_a_loader_with_a_device_draws_the_cpus_batches_there(accelerator):
+    X, y = _data()
+    batches = []
+    for device in (None, accelerator):
+        loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, seed=3, device=device)
+        batches.append(list(loader))
+    for (Xc, yc), (Xd, yd) in zip(*batches):
+        assert Xd.device == accelerator and yd.device == accelerator
+        np.testing.assert_array_equal(Xd.cpu().numpy(), Xc.numpy())
+        np.testing.assert_array_equal(yd.cpu().numpy(), yc.numpy())

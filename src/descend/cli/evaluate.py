@@ -8,7 +8,14 @@ from pathlib import Path
 import numpy as np
 
 from descend import data, metrics, runs
-from descend.cli.common import UsageError, check_output_file, format_table, warn_if_diverged
+from descend.cli.common import (
+    UsageError,
+    add_device_option,
+    check_output_file,
+    format_table,
+    open_saved_run,
+    warn_if_diverged,
+)
 
 NAME = "evaluate"
 HELP = "metrics of a trained run on a data set"
@@ -38,10 +45,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write confusion_matrix.png (classifiers) or predictions.png (regressors) "
         "into the run folder",
     )
+    add_device_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = runs.load_run(args.run_dir)
+    saved = open_saved_run(args)
     picture = "confusion_matrix.png" if saved.task == "classify" else "predictions.png"
     if args.plot:
         check_output_file(saved.folder / picture, "--plot:")

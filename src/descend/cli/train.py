@@ -8,7 +8,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from descend import distributed, runs
+from descend import backend, distributed, runs
 from descend.cli.common import (
     UsageError,
     add_run_options,
@@ -33,6 +33,7 @@ examples:
   descend train --data iris --model softmax --batch-size full --epochs 200
   descend train --data houses.csv --target price --task regress --hidden 64,32
   descend train --data path/to/mnist --model lenet --epochs 5
+  descend train --device cuda                      on the GPU (descend[cuda12] or [cuda13])
   descend train --hidden 32,32,32,32,32,32 --activation sigmoid    vanishing gradients
   descend train --tensorboard runs/tb              also for TensorBoard (descend[tensorboard])
   descend train --config run.toml --out runs/mine --force
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
                     "to replace it"
                 )
         check_output_folder(folder, "--resume" if args.resume is not None else "--out")
+        device = _device(config)
         run_ = runs.prepare_run(config)
         extra = [] if args.tensorboard is None else [_tensorboard(args.tensorboard)]
         # The checkpoint callback goes last: after the other callbacks' states change.
@@ -95,9 +97,12 @@ def run(args: argparse.Namespace) -> int:
     samples = f"{found.X.shape[0]} samples" + (
         "" if found.test is None else f" + {len(found.test[0])} to test"
     )
+    where = backend.describe(device)
+    if config.device == "auto":
+        where += " (auto: a GPU)" if device.type == "cuda" else " (auto: no GPU, so the CPU)"
     say(
         f"{config.model} on {found.name} ({task}, {samples}), "
-        f"{config.optimizer} lr={config.learning_rate:g}; run folder {folder}"
+        f"{config.optimizer} lr={config.learning_rate:g}, on {where}; run folder {folder}"
     )
 
     with _interruptible(trainer, say):
@@ -144,6 +149,14 @@ def _tensorboard(logdir: Path) -> TensorBoard:
         raise UsageError(str(missing)) from None
 
 
+def _device(config) -> backend.Device:
+    """The run's device, or a UsageError (exit 2) in one line: CUDA without CuPy or GPU."""
+    try:
+        return backend.choose(config.device, distributed.rank())
+    except backend.DeviceError as error:
+        raise UsageError(f"--device {config.device}: {error}") from None
+
+
 def _join_mpi_job() -> None:
     try:
         distributed.init()
@@ -158,19 +171,20 @@ def _resume_config(args) -> runs.RunConfig:
     changed = [
         f"--{k.replace('_', '-')}"
         for k in runs.RUN_OPTIONS
-        if k != "epochs" and getattr(args, k, None) is not None
+        if k not in ("epochs", "device") and getattr(args, k, None) is not None
     ]
     if changed or args.out is not None or args.config is not None or args.force:
         given = changed or [
             "--out" if args.out is not None else "--config" if args.config else "--force"
         ]
         raise UsageError(
-            f"--resume continues a run with its own settings; only --epochs can "
-            f"change, got {given[0]}"
+            f"--resume continues a run with its own settings; only --epochs and --device "
+            f"can change, got {given[0]}"
         )
     if not (args.resume / "checkpoint.safetensors").is_file():
         raise UsageError(f"{args.resume}: no checkpoint.safetensors to resume from")
-    return config.updated(epochs=args.epochs).validate()
+    device = {} if getattr(args, "device", None) is None else {"device": args.device}
+    return config.updated(epochs=args.epochs, **device).validate()
 
 
 @contextmanager

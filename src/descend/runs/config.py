@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from descend import backend
 from descend.data.sets import BUILTIN_DATA, TASKS
 from descend.names import closest
 from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS
@@ -99,6 +100,9 @@ class RunConfig:
         0, "stop after PATIENCE epochs without val_loss improvement", metavar="PATIENCE"
     )
     seed: int = option(0, "random seed (a whole number >= 0)")
+    device: str = option(
+        "cpu", "where to train: cpu, cuda (cuda:N: GPU N), or auto (a GPU if there is one)"
+    )
 
     @property
     def learning_rate(self) -> float:
@@ -143,6 +147,11 @@ class RunConfig:
             raise ValueError(f"--hidden must list positive layer sizes, got {self.hidden}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
+        kind, _, index = self.device.partition(":")
+        if self.device not in ("cpu", "auto") and not (
+            kind in backend.kinds() and kind != "cpu" and (index or "0").isdigit()
+        ):
+            raise ValueError(f"--device must be cpu, cuda, cuda:N or auto, got {self.device!r}")
         return self
 
     def _check_types(self) -> None:

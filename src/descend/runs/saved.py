@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from descend import io, nn
+from descend import backend, io, nn
 from descend.data.preprocessing import StandardScaler
 from descend.data.sets import BUILTIN_DATA, unscale_targets
 from descend.runs.build import (
@@ -103,8 +103,10 @@ class SavedRun:
         return score(self.trainer(), self.inputs(X), self.targets(y), self.target_scaler, y)
 
 
-def load_run(folder: str | Path) -> SavedRun:
-    """The trained run in ``folder`` (written by ``descend train`` or ``Run.save``).
+def load_run(folder: str | Path, device: str = "cpu") -> SavedRun:
+    """The trained run in ``folder`` (written by ``descend train`` or ``Run.save``), its
+    model on ``device`` ('cpu', 'cuda', 'cuda:N', 'auto'): files hold host arrays, so a
+    run trained on either device loads on either.
 
     Raises ValueError when the folder is not a finished run, and io.ModelFileError when
     its model file is damaged; nothing in the folder can execute code.
@@ -130,7 +132,7 @@ def load_run(folder: str | Path) -> SavedRun:
         raise ValueError(
             f"{path} does not fit the {config.model} of its config.toml: {error}"
         ) from None
-    model.eval()
+    model.eval().to(backend.choose(device))
     scalers = {}
     for name in meta.get("scalers", _scalers_of(config, task)):
         scaler_path = folder / f"{name}.safetensors"
