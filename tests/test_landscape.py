@@ -200,8 +200,8 @@ def test_summary_names_the_minimum_and_each_end(lr_landscape):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"compare": "batch"}, "compare must be one of strategies, optimizers, lr; got 'batch'"),
-        ({"model": "mlp"}, "model must be one of linear, logistic, local-minimum, rosenbrock"),
+        ({"compare": "batch"}, "unknown compare 'batch' (choose from strategies, optimizers, lr"),
+        ({"model": "mlp"}, "unknown model 'mlp' (choose from linear, logistic, local-minimum, "),
         ({"start": (1.0, np.nan)}, "start must be two finite numbers"),
         ({"start": (1.0, 2.0, 3.0)}, "start must be two finite numbers"),
         ({"start": [(1.0, 2.0), (3.0,)]}, "or a list of such pairs"),

@@ -5,61 +5,69 @@
 >>> ((w * 3 - 1) ** 2).sum().backward()
 >>> w.grad
 array([30.], dtype=float32)
+
+``import descend`` imports nothing but this file: each name below is imported when it is
+first used (PEP 562), so ``descend --version`` answers at once and a script pays only for
+what it uses; matplotlib, tqdm, scikit-learn, mpi4py, onnx and tensorboardX are imported
+by the parts that need them.
 """
 
-# distributed imports mpi4py only when init() is called: plain imports stay MPI-free.
-from descend import callbacks, cuda, data, distributed, io, metrics, models, nn, optim, train
-from descend.explain import explain
-from descend.gradcheck import gradcheck
-from descend.io import load, save
-from descend.lr_finder import lr_find
-from descend.runs import RunConfig, load_run, prepare_run
-from descend.tensor import (
-    Tensor,
-    arange,
-    concat,
-    get_default_dtype,
-    is_grad_enabled,
-    manual_seed,
-    no_grad,
-    ones,
-    rand,
-    randn,
-    set_default_dtype,
-    stack,
-    tensor,
-    where,
-    zeros,
-)
-from descend.train import (
-    Convergence,
-    CSVLogger,
-    DivergenceGuard,
-    EarlyStopping,
-    GradientMonitor,
-    History,
-    ModelCheckpoint,
-    ProgressBar,
-    Trainer,
-)
+import importlib
+import sys
+import types
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "CSVLogger", "Convergence", "DivergenceGuard", "EarlyStopping", "GradientMonitor", "History",
-    "ModelCheckpoint", "ProgressBar", "RunConfig", "Tensor", "Trainer", "arange", "callbacks",
-    "concat", "cuda", "data", "distributed", "explain", "get_default_dtype", "gradcheck", "io",
-    "is_grad_enabled", "load", "load_run", "lr_find", "manual_seed", "metrics", "models", "nn",
-    "no_grad", "ones", "optim", "plot", "prepare_run", "rand", "randn", "runs", "save",
-    "set_default_dtype", "stack", "tensor", "train", "where", "zeros",
-]  # fmt: skip
+# A public name and the module that defines it. Submodules are public names too.
+_SUBMODULES = (
+    "callbacks", "cuda", "data", "distributed", "io", "metrics", "models", "nn", "onnx", "optim",
+    "plot", "runs", "threads", "train",
+)  # fmt: skip
+_FROM = {
+    "descend.explain": ("explain",),
+    "descend.gradcheck": ("gradcheck",),
+    "descend.io": ("load", "save"),
+    "descend.lr_finder": ("lr_find",),
+    "descend.runs": ("RunConfig", "load_run", "prepare_run"),
+    "descend.tensor": (
+        "Tensor", "arange", "concat", "get_default_dtype", "is_grad_enabled", "manual_seed",
+        "no_grad", "ones", "rand", "randn", "set_default_dtype", "stack", "tensor", "where",
+        "zeros",
+    ),
+    "descend.threads": ("get_num_threads", "set_num_threads"),
+    "descend.train": (
+        "CSVLogger", "Convergence", "DivergenceGuard", "EarlyStopping", "GradientMonitor",
+        "History", "ModelCheckpoint", "ProgressBar", "Trainer",
+    ),
+}  # fmt: skip
+_HOME = {name: module for module, names in _FROM.items() for name in names}
+
+__all__ = sorted([*_SUBMODULES, *_HOME])
 
 
 def __getattr__(name: str):
-    # matplotlib takes a while to import: ds.plot is loaded when first used; ds.onnx too,
-    # so that descend imports without the optional onnx package.
-    if name in ("plot", "onnx"):
-        import importlib
+    if name in _HOME:
+        value = getattr(importlib.import_module(_HOME[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"descend.{name}")
+    else:
+        raise AttributeError(f"module 'descend' has no attribute {name!r}")
+    globals()[name] = value
+    return value
 
-        return importlib.import_module(f"descend.{name}")
-    raise AttributeError(f"module 'descend' has no attribute {name!r}")
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value) -> None:
+        # The import system binds every submodule it imports to its name here. Three are
+        # named like the function they hold (descend.tensor.tensor, descend.explain.explain,
+        # descend.gradcheck.gradcheck): ds.tensor stays the function, as it was before
+        # imports became lazy. (The Python docs' way to customise a module's attributes.)
+        if not (name in _HOME and isinstance(value, types.ModuleType)):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __dir__() -> list[str]:
+    return __all__

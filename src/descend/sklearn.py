@@ -25,7 +25,12 @@ import os
 from pathlib import Path
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+except ImportError:  # scikit-learn is an extra: descend itself does not need it
+    message = "descend.sklearn needs scikit-learn: pip install 'descend[sklearn]'"
+    raise ImportError(message) from None
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, unique_labels

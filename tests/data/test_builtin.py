@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -40,3 +43,28 @@ def test_known_names():
     assert classes == ["setosa", "versicolor", "virginica"]
     *_, classes = load_breast_cancer(return_names=True)
     assert classes == ["malignant", "benign"]
+
+
+@pytest.mark.parametrize("name", ["digits", "breast_cancer", "diabetes", "iris", "wine"])
+def test_same_arrays_and_names_as_scikit_learn(name):
+    # descend reads scikit-learn's files itself: the arrays are bit for bit the ones
+    # scikit-learn gives (diabetes scaled the same way), and so are the names.
+    datasets = pytest.importorskip("sklearn.datasets")
+    import descend.data.builtin as builtin
+
+    X, y, features, classes = getattr(builtin, f"load_{name}")(return_names=True)
+    theirs = getattr(datasets, f"load_{name}")()
+    np.testing.assert_array_equal(X, theirs.data, strict=False)
+    np.testing.assert_array_equal(y, theirs.target)
+    assert features == [str(f) for f in theirs.feature_names]
+    assert classes == (None if name == "diabetes" else [str(c) for c in theirs.target_names])
+
+
+def test_loading_a_set_imports_no_scikit_learn():
+    code = (
+        "import sys; import descend as ds; ds.data.load('digits'); ds.data.load_diabetes()\n"
+        "print(sorted(m for m in ('sklearn', 'scipy') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

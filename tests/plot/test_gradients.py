@@ -42,16 +42,16 @@ def test_gradients_picture_is_written_and_labelled(tmp_path, sigmoid_history):
     assert all(ax.get_yscale() == "log" for ax in axes)
     assert axes[0].get_xlabel() == "epoch (its first update)"
     names = [name for name, _ in MLP([64, 32, 32, 32, 32, 32, 32, 10]).named_parameters()]
-    assert [line.get_label() for line in axes[0].get_lines()] == names
+    labels = [f"Linear {i // 2 + 1} ({name})" for i, name in enumerate(names)]
+    assert labels[:2] == ["Linear 1 (0.weight)", "Linear 1 (0.bias)"]
+    assert [line.get_label() for line in axes[0].get_lines()] == labels
     # The plotted values are the records, per epoch.
     first = axes[0].get_lines()[0]
     np.testing.assert_array_equal(first.get_xdata(), [1, 2, 3, 4])
-    np.testing.assert_allclose(
-        first.get_ydata(), sigmoid_history.gradients["grad_norm"]["0.weight"]
-    )
+    np.testing.assert_allclose(first.get_ydata(), sigmoid_history.gradients.grad_norm["0.weight"])
     # The monitor's vanishing warnings are printed on the picture.
     texts = " ".join(t.get_text() for t in figure.texts)
-    assert "vanishing gradients in layer '0' (Linear)" in texts
+    assert "vanishing gradients in Linear 1 (layer '0'): below 0.001 times" in texts
 
 
 def test_records_every_k_steps_are_drawn_by_update_and_a_dict_history_works(tmp_path):

@@ -91,10 +91,10 @@ def test_gradient_monitor_and_momentum_on_the_device(accelerator):
     expected, _ = _fit("cpu", make_optimizer=sgd, callbacks=[GradientMonitor(every=2)])
     got, _ = _fit(accelerator, make_optimizer=sgd, callbacks=[GradientMonitor(every=2)])
     records, reference = got.history.gradients, expected.history.gradients
-    assert records["step"] == reference["step"] and len(records["step"]) > 3
+    assert records.steps == reference.steps and len(records.steps) > 3
     for quantity in ("grad_norm", "weight_norm", "update_ratio"):
-        for name, values in reference[quantity].items():
-            np.testing.assert_allclose(records[quantity][name], values, rtol=1e-5)
+        for name, values in reference.values(quantity).items():
+            np.testing.assert_allclose(records.values(quantity)[name], values, rtol=1e-5)
 
 
 @pytest.mark.parametrize("shuffle", [False, True])

@@ -118,9 +118,9 @@ def test_fitting_again_numbers_epochs_over_the_whole_run():
     trainer.fit(X, y, epochs=2, batch_size=20)
     trainer.fit(X, y, epochs=1, batch_size=20)
     lines = out.getvalue().splitlines()
-    assert lines[0] == "40 samples, batch 20: 2 updates per epoch, 2 epochs: 4 updates"
+    assert lines[0] == "40 samples, batch 20: 2 updates per epoch, 2 epochs: 4 updates; 1 thread"
     assert [line.split()[1] for line in lines if line.startswith("epoch")] == ["1/2", "2/2", "3/3"]
-    assert "40 samples, batch 20: 2 updates per epoch, epoch 3: 2 updates" in lines
+    assert "40 samples, batch 20: 2 updates per epoch, epoch 3: 2 updates; 1 thread" in lines
 
 
 def test_the_trainer_guards_against_divergence_by_default_and_can_be_told_not_to():

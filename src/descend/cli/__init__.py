@@ -9,16 +9,29 @@ half-written file. A run that diverged ends with exit status 3.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
 
-from descend import __version__, distributed
-from descend.cli import compare, evaluate, explain, export, info, landscape, lr_find, predict, train
-from descend.cli.common import HelpFormatter, Parser, UsageError, add_command
-from descend.io import ModelFileError
+from descend import __version__
+from descend.cli.parser import HelpFormatter, Parser
 
-COMMANDS = (train, evaluate, predict, export, info, landscape, compare, lr_find, explain)
+# A command's name and its line in ``descend --help``; its module, descend.cli.<name> (with
+# _ for -), is imported only when the command is run or asked for its --help.
+COMMANDS = {
+    "train": "train a model and save the run",
+    "evaluate": "metrics of a trained run on a data set",
+    "predict": "predictions of a trained run for new rows",
+    "export": "write a trained run as an ONNX model (scaler included)",
+    "info": "layers, parameter counts, settings and final metrics of a run",
+    "view": "see a run in the browser, live while it trains (descend[live])",
+    "landscape": "loss landscape of a two-weight model with training paths",
+    "playground": "steer gradient descent on a loss landscape in the browser (descend[live])",
+    "compare": "train one model with several settings and overlay the curves",
+    "lr-find": "learning-rate range test: loss against learning rate",
+    "explain": "one training step of a tiny model, with its real numbers",
+}
 
 EXAMPLES = """\
 examples:
@@ -28,7 +41,9 @@ examples:
   descend predict runs/digits-mlp new.csv    predictions for new rows
   descend export runs/digits-mlp m.onnx      the run as an ONNX model, scaler included
   descend info runs/digits-mlp               layers, parameters, settings, final metrics
+  descend view runs/digits-mlp               the run in the browser, live while it trains
   descend landscape --compare optimizers     paths of 6 optimizers on a two-weight bowl
+  descend playground                         steer the descent on a landscape in the browser
   descend compare --optimizer sgd,momentum,adam
   descend lr-find                            learning-rate range test
   descend explain --steps 20                 one step of gradient descent, every number
@@ -36,7 +51,9 @@ examples:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``descend``: every command's name and help, and the options of
+    ``command`` alone (its module is imported; the others are not)."""
     parser = Parser(
         prog="descend",
         description="Gradient descent you can watch: train models on NumPy and see every step.",
@@ -45,12 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"descend {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    parser.commands = {command.NAME: add_command(subparsers, command) for command in COMMANDS}
+    parser.commands = {
+        name: subparsers.add_parser(name, help=help, formatter_class=HelpFormatter)
+        for name, help in COMMANDS.items()
+    }
+    if command in COMMANDS:
+        from descend.cli.common import add_command
+
+        module = importlib.import_module(f"descend.cli.{command.replace('-', '_')}")
+        add_command(parser.commands[command], module)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    # The top level has no option that takes a value: the first other word is the command.
+    parser = build_parser(next((word for word in argv if not word.startswith("-")), None))
     args, unknown = parser.parse_known_args(argv)
     if unknown:  # said by the command's parser, which names the command and its --help
         parser.commands.get(args.command, parser).error(
@@ -59,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
+    from descend import distributed
+    from descend.cli.common import UsageError
+    from descend.io import ModelFileError
+
     try:
         return args.run(args)
     except KeyboardInterrupt:

@@ -1,10 +1,10 @@
 """What the commands share: one way to declare a subcommand, the run options (read from
 RunConfig's fields), and the table of scores.
 
-A command is a module with ``NAME``, ``HELP``, ``DESCRIPTION``, ``EXAMPLES``,
-``add_arguments(parser)`` and ``run(args) -> exit status``; ``add_command`` turns it into a
-subparser. A run option is a field of :class:`descend.runs.RunConfig`: its name, default
-and help text come from there.
+A command is a module with ``DESCRIPTION``, ``EXAMPLES``, ``add_arguments(parser)`` and
+``run(args) -> exit status``, listed with its name and one line of help in
+``descend.cli.COMMANDS``; ``add_command`` fills its subparser. A run option is a field of
+:class:`descend.runs.RunConfig`: its name, default and help text come from there.
 """
 
 from __future__ import annotations
@@ -16,70 +16,33 @@ import tempfile
 from pathlib import Path
 
 from descend import backend, runs
+from descend.cli.parser import HelpFormatter, Parser, UsageError  # noqa: F401 (the commands' import)
 from descend.runs import RunConfig
+from descend.runs.config import SETTING_KINDS, comma_separated
 
 
-class UsageError(ValueError):
-    """Bad input from the person at the keyboard: one line on stderr, exit status 2."""
-
-
-class Parser(argparse.ArgumentParser):
-    """Bad options end with one line too, as every bad input does."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-
-class HelpFormatter(argparse.HelpFormatter):
-    """Descriptions wrap to the terminal; text of several lines (examples) stays as written."""
-
-    def _fill_text(self, text, width, indent):
-        if "\n" in text.strip("\n"):
-            return "".join(indent + line for line in text.splitlines(keepends=True))
-        return super()._fill_text(text, width, indent)
-
-
-def add_command(subparsers, command) -> argparse.ArgumentParser:
-    """The subparser of ``command`` (a module, see above), with its examples as epilog."""
-    parser = subparsers.add_parser(
-        command.NAME,
-        help=command.HELP,
-        description=command.DESCRIPTION,
-        epilog=command.EXAMPLES,
-        formatter_class=HelpFormatter,
-    )
+def add_command(parser: argparse.ArgumentParser, command) -> None:
+    """Fill ``parser``, the subparser of ``command`` (a module, see above)."""
+    parser.description = command.DESCRIPTION
+    parser.epilog = command.EXAMPLES
     command.add_arguments(parser)
     parser.set_defaults(run=command.run)
-    return parser
 
 
 # -- run options -------------------------------------------------------------------
-def positive_int_or_full(text: str) -> int | str:
-    if text == "full":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer or 'full', got {text!r}"
-        ) from None
+def option_type(kind):
+    """The argparse ``type`` of a run option of this kind (``runs.config.SETTING_KINDS``):
+    its text read by ``kind.parse``, or one line saying what was expected."""
 
+    def parse(text: str):
+        try:
+            return kind.parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {kind.typed or kind.what}, got {text!r}"
+            ) from None
 
-def names(text: str) -> list[str]:
-    """The comma-separated parts of ``text``; a ValueError for an empty one (``64,,32``)."""
-    parts = [part.strip() for part in text.split(",")]
-    if not all(parts):
-        raise ValueError(f"empty value in {text!r}")
-    return parts
-
-
-def int_list(text: str) -> list[int]:
-    try:
-        return [int(part) for part in names(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers like 128,64, got {text!r}"
-        ) from None
+    return parse
 
 
 def comma_list(parse):
@@ -87,7 +50,7 @@ def comma_list(parse):
 
     def parse_list(text: str) -> list:
         try:
-            return [parse(part) for part in names(text)]
+            return [parse(part) for part in comma_separated(text)]
         except (ValueError, argparse.ArgumentTypeError):
             raise argparse.ArgumentTypeError(
                 f"expected comma-separated values like sgd,adam or 0.001,0.01, got {text!r}"
@@ -96,16 +59,6 @@ def comma_list(parse):
     return parse_list
 
 
-# How the text of an option becomes the value of its RunConfig field, by field type.
-PARSERS = {
-    "str": str,
-    "str | None": str,
-    "int": int,
-    "float": float,
-    "float | None": float,
-    "int | str": positive_int_or_full,
-    "list[int]": int_list,
-}
 RUN_FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}
 
 
@@ -119,7 +72,7 @@ def add_run_options(parser, only=None, listed=(), config_file=True) -> None:
     take comma-separated values (``compare --optimizer sgd,adam``)."""
     for name in only or RUN_FIELDS:
         field = RUN_FIELDS[name]
-        parse = PARSERS[field.type]
+        parse = option_type(SETTING_KINDS[field.type])
         default = field.default_factory() if callable(field.default_factory) else field.default
         help = field.metadata["help"]
         if name in listed:

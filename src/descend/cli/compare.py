@@ -17,8 +17,6 @@ from descend.cli.common import (
 )
 from descend.train import Convergence
 
-NAME = "compare"
-HELP = "train one model with several settings and overlay the curves"
 DESCRIPTION = (
     "Train the same model (same initial weights) on the same data with every combination "
     "of the listed optimizers, learning rates and batch sizes. Overlays their learning "

@@ -17,8 +17,6 @@ from descend.cli.common import (
     warn_if_diverged,
 )
 
-NAME = "evaluate"
-HELP = "metrics of a trained run on a data set"
 DESCRIPTION = (
     "Compute the loss and metrics of a trained run. Without --data it uses the run's own "
     "test split (the same seed gives the same split); with --data, the whole of that data "
@@ -61,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     predicted = saved.predict(X)
     if saved.task == "classify":
         labels = np.arange(len(saved.class_names))
-        matrix = metrics.confusion_matrix(y.astype(np.int64), predicted, labels=labels)
+        truth, guessed = saved.class_indices(y), saved.class_indices(predicted)
+        matrix = metrics.confusion_matrix(truth, guessed, labels=labels)
         print("\nconfusion matrix (rows: true class, columns: predicted class)")
         print(format_confusion(matrix, saved.class_names))
     if args.plot:
@@ -80,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
+    """Raw features, targets (class names, or values) and where they come from."""
     if args.data is None and args.target is not None:
         raise UsageError("--target names the target column of --data; pass --data too")
     if args.data is None:
@@ -91,26 +91,22 @@ def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
                 f"{saved.folder} was trained with --test-fraction 0: no test split; pass --data"
             )
         part = "test split" if found.test is None else "test part"  # MNIST's t10k files
-        return splits.X_test, splits.y_test, f"the {part} of {found.name}"
+        return splits.X_test, _named(splits.y_test, found), f"the {part} of {found.name}"
     found = data.load(args.data, args.target, saved.task)
     X, y, source = found.X, found.y, found.name
     if found.test is not None:  # a standard MNIST folder: its t10k files
         (X, y), source = found.test, f"the test part of {found.name}"
-    saved.inputs(X[:1])  # the feature count, before any work
+    saved.features(X[:1])  # the feature count, before any work
+    y = _named(y, found)
     if saved.task == "classify":
-        y = _run_classes(y, found.class_names, saved.class_names, args.data)
+        saved.class_indices(found.class_names, args.data)  # every class known to the run
     return X, y, source
 
 
-def _run_classes(y: np.ndarray, names: list[str], known: list[str], source: str) -> np.ndarray:
-    """Class indices of the data set turned into the run's, matched by class name."""
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise UsageError(
-            f"{source} has class {unknown[0]!r}, which the run does not know "
-            f"(its classes: {', '.join(known)})"
-        )
-    return np.array([known.index(name) for name in names], dtype=np.int64)[y]
+def _named(y: np.ndarray, found: data.LoadedData) -> np.ndarray:
+    """A data set's class codes as class names (the run matches them by name); values
+    as they are."""
+    return y if found.task != "classify" else np.asarray(found.class_names)[y]
 
 
 def format_confusion(matrix: np.ndarray, names: list[str]) -> str:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 
+from descend.checks import positive_int
 from descend.cli.common import UsageError
 from descend.names import closest
 
-NAME = "explain"
-HELP = "one training step of a tiny model, with its real numbers"
 DESCRIPTION = (
     "Print one iteration of gradient descent on a model of 4 samples and 2 features: 1 the "
     "initial weights, 2 the forward pass, 3 the loss of each sample, 4 the cost, 5 each "
@@ -44,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from descend.explain import explain
 
     model = closest("model", args.model, ("linear", "logistic"))
-    if args.steps < 1:
-        raise UsageError(f"--steps must be a positive integer, got {args.steps}")
+    positive_int(args.steps, "--steps")
     if args.lr is not None and not (args.lr > 0 and math.isfinite(args.lr)):
         raise UsageError(f"--lr must be a positive, finite number, got {args.lr}")
     if not args.tol >= 0:

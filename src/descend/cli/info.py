@@ -9,8 +9,6 @@ from pathlib import Path
 from descend import runs
 from descend.cli.common import format_table
 
-NAME = "info"
-HELP = "layers, parameter counts, settings and final metrics of a run"
 DESCRIPTION = (
     "Describe a trained run: its layers and parameter counts, the resolved training "
     "settings, and the final metrics."

@@ -5,12 +5,11 @@ from __future__ import annotations
 import argparse
 import math
 
+from descend.checks import positive_int
 from descend.cli.common import UsageError, add_picture_options, picture_path
 from descend.landscape import COMPARISONS, PROBLEMS
 from descend.names import closest
 
-NAME = "landscape"
-HELP = "loss landscape of a two-weight model with training paths"
 DESCRIPTION = (
     "Draw the cost of a two-weight model over both weights as a filled contour, its minima "
     "(found by least squares or Newton's method), and the paths of several real training "
@@ -114,8 +113,8 @@ def run(args: argparse.Namespace) -> int:
     for option, value in [("--lr", args.lr)] + [("--lrs", lr) for lr in args.lrs or []]:
         if value is not None and not (value > 0 and math.isfinite(value)):
             raise UsageError(f"{option} takes positive, finite learning rates, got {value}")
-    if args.epochs is not None and args.epochs < 1:
-        raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
+    if args.epochs is not None:
+        positive_int(args.epochs, "--epochs")
     if args.samples < 2:
         raise UsageError(f"--samples must be at least 2, got {args.samples}")
     if not 1 <= args.batch_size <= args.samples:

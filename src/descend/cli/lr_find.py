@@ -18,8 +18,6 @@ from descend.cli.common import (
     picture_path,
 )
 
-NAME = "lr-find"
-HELP = "learning-rate range test: loss against learning rate"
 DESCRIPTION = (
     "Train for a short while, multiplying the learning rate at every update (from "
     "--start-lr to --end-lr, or until the loss explodes), and plot the smoothed loss against "

@@ -101,7 +101,11 @@ class NpyDataset(TensorDataset):
         return len(self.X) if self.rows is None else len(self.rows)
 
     def __getitem__(self, index) -> tuple[np.ndarray, np.ndarray | None]:
-        rows = self._file_rows(_index(index, len(self)))
+        index = _index(index, len(self))
+        if np.ndim(index) == 0 and not isinstance(index, slice):  # one sample, as a batch
+            x, y = self[np.array([index])]
+            return x[0], None if y is None else y[0]
+        rows = self._file_rows(index)
         x = self._features(self._read(rows), rows)
         y = None
         if self.y is not None:
@@ -122,6 +126,12 @@ class NpyDataset(TensorDataset):
         if self.y is None:
             return None
         return np.array(self.y if self.rows is None else self.y[self.rows])
+
+    def stored(self, index) -> np.ndarray:
+        """The features at ``index`` as the file holds them: converted to the float dtype
+        and checked, not transformed (and not counted as read by a loader)."""
+        rows = self._file_rows(_index(index, len(self)))
+        return self._features(self._read(rows), rows, transform=False)
 
     def chunks(self, rows: slice = slice(None), chunk_bytes: int = 32 << 20):
         """The features of ``rows`` in consecutive blocks of about ``chunk_bytes``, in

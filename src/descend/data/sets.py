@@ -23,18 +23,22 @@ from __future__ import annotations
 import csv
 import dataclasses
 import difflib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from descend.data import builtin
 from descend.data.csv_file import load_csv, load_csv_features
 from descend.data.mnist import load_mnist, mnist_kinds
-from descend.data.npy import NpyDataset
 from descend.data.preprocessing import StandardScaler
 from descend.data.split import train_test_split
 from descend.names import closest
+
+if TYPE_CHECKING:
+    from descend.data.npy import NpyDataset
 
 BUILTIN_DATA = {
     "digits": builtin.load_digits,
@@ -155,6 +159,8 @@ def _mnist_folder(path: Path) -> LoadedData:
 
 def _npy_folder(path: Path, task: str | None) -> LoadedData:
     """``X.npy`` and ``y.npy``, or ``train_*`` and ``test_*`` pairs, memory-mapped."""
+    from descend.data.npy import NpyDataset
+
     pairs = {p: (path / f"{p}X.npy", path / f"{p}y.npy") for p in ("", "train_", "test_")}
     for X_path, y_path in pairs.values():
         if X_path.exists() != y_path.exists():
@@ -341,26 +347,41 @@ def load_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
     """The features of the rows of a CSV file, for a model trained on ``feature_names``.
 
     By name when the header has all of them (in any order; other columns, such as the
-    target's, text or numbers, are not read), else by position when the file has as many
-    columns as there are features.
+    target's, text or numbers, are not read). A header that names some of them but not
+    all is refused, naming the first missing. A header that names none of them is read
+    by position when the file has as many columns as there are features, with a
+    UserWarning that says so.
 
     Raises
     ------
     ValueError
-        ``expected 4 features (as in training: a, b, c, d), got 3 columns (a, b, x)``,
+        ``new.csv has no column 'c', a feature of the run (its features: a, b, c)``;
+        ``expected 4 features (as in training: a, b, c, d), got 3 columns (a, b, x)``;
         or a bad cell, named by line and column.
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    if set(feature_names) <= set(_header(path)):
+    header = _header(path)
+    missing = [name for name in feature_names if name not in header]
+    if not missing:
         return load_csv_features(path, columns=feature_names)[0]
+    if len(missing) < len(feature_names):
+        raise ValueError(
+            f"{path} has no column {missing[0]!r}, a feature of the run "
+            f"(its features: {_short(feature_names)})"
+        )
     X, names = load_csv_features(path)
     if X.shape[1] != len(feature_names):
         raise ValueError(
             f"expected {len(feature_names)} features (as in training: "
             f"{_short(feature_names)}), got {X.shape[1]} columns ({_short(names)})"
         )
+    warnings.warn(
+        f"{path}: no column has a training feature's name; its {len(names)} columns "
+        f"({_short(names)}) are read by position as {_short(feature_names)}",
+        stacklevel=2,
+    )
     return X
 
 

@@ -11,6 +11,7 @@ import numbers
 import numpy as np
 
 from descend import backend
+from descend.checks import positive_int
 from descend.tensor import Tensor, get_default_dtype
 
 
@@ -119,8 +120,7 @@ def check_labels(y, n_classes: int | None = None, name: str = "y") -> np.ndarray
         outside = labels < 0
         expected = "non-negative"
     else:
-        if not isinstance(n_classes, numbers.Integral) or n_classes < 1:
-            raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+        positive_int(n_classes, "n_classes")
         outside = (labels < 0) | (labels >= n_classes)
         expected = f"in [0, {n_classes}) for {n_classes} classes"
     if outside.any():

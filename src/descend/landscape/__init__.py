@@ -20,7 +20,7 @@ What the landscape pictures show, computed here and drawn by :mod:`descend.plot`
 local minimum at (0.5445, 0.6283), cost 0.1232
 """
 
-from descend.landscape.compute import COMPARISONS, compute_landscape
+from descend.landscape.compute import COMPARISONS, compute_landscape, trace
 from descend.landscape.minima import Minimum, find_minima
 from descend.landscape.problems import Problem
 from descend.landscape.registry import PROBLEMS, make_data, problem
@@ -37,4 +37,5 @@ __all__ = [
     "find_minima",
     "make_data",
     "problem",
+    "trace",
 ]

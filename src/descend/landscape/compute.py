@@ -138,6 +138,34 @@ def _run(problem: Problem, setting: _Setting, start, epochs: int, seed: int, lim
     return Run(setting.label, weights, costs, recorder.diverged, settings)
 
 
+def trace(
+    problem: Problem,
+    optimizer: Callable,
+    start,
+    updates: int,
+    window: tuple[np.ndarray, np.ndarray],
+    batch_size: int | str = "full",
+    seed: int = 0,
+    label: str = "",
+) -> Run:
+    """One run across ``problem``: ``updates`` updates of ``optimizer`` from ``start``, told
+    which minimum it settled in, as :func:`compute_landscape` tells its runs.
+
+    ``optimizer`` makes the optimizer from the model's parameters; ``window`` is the
+    landscape's ``(w0, w1)`` axes, whose diagonal sets how close counts as settled.
+    """
+    begin = _starts(start)[0]
+    per_epoch = 1 if batch_size == "full" else -(-len(problem.X) // batch_size)
+    reach = max(float(np.abs(begin - problem.minimum()).max()), 1.0)
+    setting = _Setting(label, optimizer, batch_size, {})
+    run = _run(problem, setting, begin, -(-updates // per_epoch), seed, limit=20 * reach)
+    run.weights, run.costs = run.weights[: updates + 1], run.costs[: updates + 1]
+    w0, w1 = window
+    radius = SETTLE_RADIUS * float(np.hypot(w0[-1] - w0[0], w1[-1] - w1[0]))
+    run.minimum, run.outcome = _outcome(run, problem.minima, radius)
+    return run
+
+
 def compute_landscape(
     model: str = "linear",
     compare: str | None = None,

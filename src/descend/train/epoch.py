@@ -36,6 +36,28 @@ class RunningScores:
                 predictions = backend.to_host(predictions)
             self.predictions.append(predictions)
 
+    def unmerged(self) -> tuple[list, list]:
+        """This process's targets and predictions of each batch since the last merge."""
+        return self.targets[self.shared :], self.predictions[self.shared :]
+
+    def merge(self, parts: list) -> None:
+        """Join the scores of several processes that shared every batch.
+
+        ``parts`` holds each process's :meth:`unmerged`, in process order: every batch's
+        targets and predictions become those of the whole batch (the processes' slices
+        in order), so the metrics are exact, those of one process, not an average of
+        per-process scores. The loss needs nothing: each batch's cost is already the
+        whole batch's.
+        """
+        start = self.shared
+        if len(parts) > 1:
+            for b in range(len(self.targets) - start):
+                targets = [t[b] for t, _ in parts if len(t[b])]
+                predictions = [p[b] for _, p in parts if p[b] is not None]
+                self.targets[start + b] = np.concatenate(targets)
+                self.predictions[start + b] = np.concatenate(predictions)
+        self.shared = len(self.targets)
+
     def result(self, score) -> dict:
         """``{'loss': mean cost, **score(targets, predictions)}``."""
         logs = {"loss": self.total / self.count if self.count else math.nan}

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-from tqdm.auto import tqdm
-
 from descend.train.callback import Callback
 
 
@@ -15,7 +13,7 @@ def describe_plan(logs: dict) -> str:
     A run that goes on from earlier epochs names them: ``"..., epochs 31-40: 340
     updates"``, counting only the updates still to do. Data-parallel training names
     its processes: ``"60000 samples, 4 processes, global batch 128 (32 per process):
-    ..."``.
+    ..."``. The threads of matrix products come last: ``"...; 1 thread"``.
     """
     n, batch, per_epoch, epochs = (
         logs["n_samples"],
@@ -28,17 +26,20 @@ def describe_plan(logs: dict) -> str:
     updates = logs.get("total_updates", per_epoch * epochs)
     strategy = "full batch" if batch >= n else f"batch {batch}"
     processes = logs.get("processes", 1)
-    if processes > 1:
-        low, high = batch // processes, -(-batch // processes)
+    if processes > 1:  # the shares of a whole batch, which is never more than the set
+        whole = min(batch, n)
+        low, high = whole // processes, -(-whole // processes)
         each = f"{low}" if low == high else f"{low}-{high}"
         strategy = f"{processes} processes, global {strategy} ({each} per process)"
     if first == 1:
         span = f"{epochs} epoch{'s' * (epochs != 1)}"
     else:
         span = f"epoch {first}" if first == last else f"epochs {first}-{last}"
+    threads = logs.get("threads")  # per process
     return (
         f"{n} samples, {strategy}: {per_epoch} update{'s' * (per_epoch != 1)} per epoch, "
         f"{span}: {updates} update{'s' * (updates != 1)}"
+        + ("" if threads is None else f"; {threads} thread{'s' * (threads != 1)}")
     )
 
 
@@ -78,6 +79,8 @@ class ProgressBar(Callback):
 
     def on_epoch_begin(self, epoch, logs):
         if self._interactive:
+            from tqdm.auto import tqdm  # 50 ms to import: only when a terminal shows a bar
+
             self._bar = tqdm(
                 total=self._per_epoch,
                 desc=f"epoch {epoch}/{self._epochs}",

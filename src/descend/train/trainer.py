@@ -7,13 +7,15 @@ import time
 
 import numpy as np
 
-from descend import backend, distributed
+from descend import backend, threads
 from descend import metrics as metric_functions
 from descend.allocator import keep_freed_memory
-from descend.data import DataLoader, as_loader
+from descend.checks import positive_int
+from descend.data.loader import DataLoader, as_loader
+from descend.distributed import SingleProcess
 from descend.nn.loss import predict, predict_proba, task_of
 from descend.tensor import Tensor, no_grad
-from descend.train.callback import Callback
+from descend.train.callback import Callback, with_required
 from descend.train.divergence import DivergenceGuard
 from descend.train.epoch import EpochProgress, RunningScores
 from descend.train.history import History
@@ -47,23 +49,29 @@ class Trainer:
         functions ``fn(y_true, y_pred) -> float``; ``y_pred`` holds class labels for
         classifiers and values for regressors.
     callbacks : sequence of Callback
-        A ``History`` is always added; a ``ProgressBar`` too unless ``verbose=0``.
+        A ``History`` is always added; a ``ProgressBar`` too unless ``verbose=0``; and
+        what a callback ``requires`` (``TensorBoard``: a ``GradientMonitor``).
     verbose : int
         0 for silence.
     divergence_guard : bool
         Add a :class:`DivergenceGuard` (stop, restore the last good weights, say which
         setting to lower) unless ``callbacks`` has one already. ``False`` lets a
         diverging run go on.
+    parallel : strategy, optional
+        How the work is shared: one process (the default), or, in each process of an
+        MPI job, ``descend.distributed.strategy()`` after ``descend.distributed.init()``
+        (a :class:`descend.distributed.DataParallel`): each process trains on its share
+        of every batch, the gradients are summed between backward and optimizer step,
+        and the loop's decisions are shared; only process 0 prints and writes
+        (callbacks with ``main_process_only`` run there alone).
+    threads : int, optional
+        Threads for matrix products while fitting; by default the count
+        ``ds.set_num_threads`` set, else one for a small model and the process's share
+        of the cores for a larger one (see :mod:`descend.threads`).
 
     The model trains on the device it lives on (``model.to('cuda')`` before ``fit``):
     each batch is sent there as it is drawn, targets are checked on the host and sent
     with it, and outputs come back to the host for metrics and predictions.
-
-    Made after ``descend.distributed.init()`` in each process of an MPI job, the
-    Trainer trains data-parallel: ``parallel`` (a :class:`descend.distributed.DataParallel`)
-    gives each process its share of every batch, sums the gradients between backward
-    and optimizer step and shares what the loop decides; only process 0 prints and
-    writes (callbacks with ``main_process_only`` run there alone).
 
     Examples
     --------
@@ -91,16 +99,22 @@ class Trainer:
         callbacks=(),
         verbose: int = 1,
         divergence_guard: bool = True,
+        parallel=None,
+        threads: int | None = None,
     ):
+        if threads is not None and (type(threads) is not int or threads < 1):
+            raise ValueError(f"threads must be a positive integer, got {threads!r}")
         keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator.py
         self.model = model
         self.loss = loss
         self.optimizer = optimizer
         self.scheduler = scheduler
+        self.threads = threads
         self.metrics = {_metric_name(m): _metric_function(m, self.task) for m in metrics}
-        self.parallel = distributed.strategy()
+        self.parallel = SingleProcess() if parallel is None else parallel
         self.verbose = verbose if self.parallel.is_main else 0
         self.history = History()
+        callbacks = with_required(callbacks)
         guard = divergence_guard and not any(isinstance(c, DivergenceGuard) for c in callbacks)
         bar = self.verbose and not any(isinstance(c, ProgressBar) for c in callbacks)
         self.callbacks: list[Callback] = [
@@ -133,8 +147,7 @@ class Trainer:
         shuffled each epoch when ``shuffle``. Calling ``fit`` again continues where the
         last call ended, in the middle of an epoch after ``interrupt()``.
         """
-        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        positive_int(epochs, "epochs")
         if y is not None:
             if isinstance(x, tuple | list) and len(x) == 2:
                 raise TypeError("pass the targets either in an (X, y) pair or as y, not both")
@@ -153,11 +166,17 @@ class Trainer:
             "first_epoch": self.epoch + 1,
             "last_epoch": last,
             "total_updates": len(loader) * epochs - done,
+            "threads": threads.for_fit(self.model, loader.batch_size, self.threads),
         }
         if self.parallel.size > 1:
             plan["processes"] = self.parallel.size
         self.stop_training = False
         self.interrupted = False
+        with threads.limited(plan["threads"]):
+            self._fit_epochs(loader, val_loader, last, plan)
+        return self.history
+
+    def _fit_epochs(self, loader, val_loader, last: int, plan: dict) -> None:
         self._call("on_train_begin", plan)
         while self.epoch < last and not self.stop_training:
             epoch = self.epoch + 1
@@ -180,7 +199,6 @@ class Trainer:
         # An interruption that comes after the last epoch has ended cut nothing short.
         self.interrupted = self.interrupted and self.epoch < last
         self._call("on_train_end", {"epoch": self.epoch, "interrupted": self.interrupted})
-        return self.history
 
     def train_step(self, X, y) -> float:
         """One update from the batch ``(X, y)``; returns its cost.
@@ -269,8 +287,9 @@ class Trainer:
             )
             if self.stop_training or self.interrupted:
                 break
-        # The targets and predictions of every process's share of the batches so far.
-        self.parallel.share_scores(progress.scores)
+        scores = progress.scores
+        if scores.keep_outputs:  # the targets and predictions of every process's share
+            scores.merge(self.parallel.allgather(scores.unmerged()))
         if self.interrupted:
             return {}
         self._progress = None

@@ -1,0 +1,101 @@
+"""How many threads NumPy's BLAS (the matrix products) uses, as PyTorch's settings.
+
+By default a fit uses the threads that suit its model and the machine:
+
+- each process its share of the machine's cores: under ``mpiexec -n P`` on one machine,
+  the cores divided by the P processes there, so that P processes never start P times
+  as many threads as there are cores;
+- one thread for a small model, whose matrix products are too small to share out: the
+  threads would cost more in waking and waiting than they save (and far more when
+  another program keeps the cores busy). ``benchmarks/threads.py`` measures the
+  crossover, :data:`SMALL_STEP`.
+
+``set_num_threads(n)`` overrides both for every fit that follows, as ``--threads N``
+does for one run. The threads are set through threadpoolctl, the library scikit-learn
+uses for this.
+
+>>> import descend as ds
+>>> ds.set_num_threads(1)
+>>> ds.get_num_threads()
+1
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+from threadpoolctl import ThreadpoolController
+
+# Multiply-adds of one training step's largest matrix product (batch rows x weights of
+# the largest layer) below which one thread is fastest: measured by benchmarks/threads.py.
+SMALL_STEP = 8_000_000
+# How MPI launchers tell a process how many processes share its machine.
+_LOCAL_SIZE = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_SIZE")
+_controller = None
+_set_by_user: int | None = None
+
+
+def _blas() -> ThreadpoolController:
+    global _controller
+    if _controller is None:  # it looks for the BLAS libraries NumPy has loaded
+        import numpy  # noqa: F401
+
+        _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
+
+
+def set_num_threads(n: int) -> None:
+    """Use ``n`` threads for matrix products from now on, in every fit (as
+    ``torch.set_num_threads``)."""
+    global _set_by_user
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"the number of threads must be a positive integer, got {n!r}")
+    _blas().limit(limits=n)
+    _set_by_user = n
+
+
+def get_num_threads() -> int:
+    """The number of threads matrix products use now (as ``torch.get_num_threads``)."""
+    return max((pool["num_threads"] for pool in _blas().info()), default=1)
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def local_processes() -> int:
+    """How many processes of this MPI job run on this machine (1 without MPI)."""
+    for name in _LOCAL_SIZE:
+        value = os.environ.get(name, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return 1
+
+
+def share() -> int:
+    """This process's share of the machine's cores: cores / processes on the machine."""
+    return max(1, cores() // local_processes())
+
+
+def for_fit(model, batch_size: int, threads: int | None = None) -> int:
+    """The threads a fit of ``model`` with batches of ``batch_size`` uses: ``threads``
+    if given, else the count :func:`set_num_threads` set, else one for a small model
+    and :func:`share` for a larger one."""
+    if threads is not None:
+        return threads
+    if _set_by_user is not None:
+        return _set_by_user
+    largest = max((p.data.size for p in model.parameters()), default=0)
+    return 1 if batch_size * largest < SMALL_STEP else share()
+
+
+@contextmanager
+def limited(n: int):
+    """Matrix products use ``n`` threads inside the ``with`` block, as before after it."""
+    with _blas().limit(limits=n):
+        yield

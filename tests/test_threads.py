@@ -1,0 +1,89 @@
+import pytest
+
+import descend as ds
+from descend import threads
+
+
+@pytest.fixture(autouse=True)
+def restore_threads(monkeypatch):
+    before = ds.get_num_threads()
+    monkeypatch.setattr(threads, "_set_by_user", None)
+    yield
+    threads._blas().limit(limits=before)
+
+
+def test_set_and_get_num_threads():
+    ds.set_num_threads(1)
+    assert ds.get_num_threads() == 1
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="positive integer"):
+            ds.set_num_threads(bad)
+
+
+@pytest.mark.parametrize(
+    ("variable", "processes"),
+    [("MPI_LOCALNRANKS", 2), ("OMPI_COMM_WORLD_LOCAL_SIZE", 3), ("MV2_COMM_WORLD_LOCAL_SIZE", 64)],
+)
+def test_each_process_gets_its_share_of_the_cores(monkeypatch, variable, processes):
+    monkeypatch.setattr(threads, "cores", lambda: 8)
+    monkeypatch.setenv(variable, str(processes))
+    assert threads.local_processes() == processes
+    assert threads.share() == max(1, 8 // processes)
+
+
+def test_without_mpi_a_process_has_every_core(monkeypatch):
+    for variable in threads._LOCAL_SIZE:
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setattr(threads, "cores", lambda: 8)
+    assert threads.share() == 8
+
+
+def test_small_models_get_one_thread_larger_ones_the_share(monkeypatch):
+    monkeypatch.setattr(threads, "share", lambda: 4)
+    small = ds.nn.Linear(40, 100)  # 4,000 weights x 100 rows: far below SMALL_STEP
+    large = ds.nn.Linear(1024, 1024)
+    assert threads.for_fit(small, 100) == 1
+    assert threads.for_fit(large, 128) == 4
+    assert threads.for_fit(large, 128, threads=3) == 3  # Trainer(threads=...), --threads
+    ds.set_num_threads(2)
+    assert threads.for_fit(small, 100) == 2 and threads.for_fit(large, 128) == 2
+
+
+class Seen(ds.train.Callback):
+    def on_batch_end(self, step, logs):
+        self.threads = ds.get_num_threads()
+
+
+@pytest.mark.parametrize("asked", [None, 1, 2])
+def test_a_fit_uses_its_threads_and_gives_them_back(asked):
+    threads._blas().limit(limits=2)
+    model = ds.models.SoftmaxRegression(4, 3)
+    seen = Seen()
+    trainer = ds.Trainer(
+        model, ds.nn.CrossEntropyLoss(), ds.optim.SGD(model.parameters(), lr=0.1),
+        callbacks=[seen], verbose=0, threads=asked,
+    )  # fmt: skip
+    X, y = ds.data.load_iris()
+    trainer.fit(X, y, epochs=1)
+    assert seen.threads == (1 if asked is None else asked)  # None: a small model, one thread
+    assert ds.get_num_threads() == 2
+
+
+def test_trainer_rejects_a_bad_thread_count():
+    model = ds.models.SoftmaxRegression(4, 3)
+    with pytest.raises(ValueError, match="threads must be a positive integer, got 0"):
+        ds.Trainer(model, ds.nn.CrossEntropyLoss(), ds.optim.SGD(model.parameters()), threads=0)
+
+
+def test_the_train_command_says_its_threads_and_takes_threads(tmp_path):
+    from tests.cli.conftest import descend
+
+    result = descend("train", "--data", "iris", "--epochs", "1", cwd=tmp_path, check=True)
+    assert "updates; 1 thread\n" in result.stderr  # a small model
+    result = descend(
+        "train", "--data", "iris", "--epochs", "1", "--threads", "2", "--force", cwd=tmp_path
+    )
+    assert "updates; 2 threads\n" in result.stderr
+    result = descend("train", "--threads", "0", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--threads must be a positive whole number, got 0" in result.stderr
