@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from descend import distributed, runs
+from descend import backend, distributed, runs
 from descend.cli.common import (
     UsageError,
     add_run_options,
@@ -33,6 +33,7 @@ examples:
   descend train --data iris --model softmax --batch-size full --epochs 200
   descend train --data houses.csv --target price --task regress --hidden 64,32
   descend train --data path/to/mnist --model lenet --epochs 5
+  descend train --device cuda                      on the GPU (descend[cuda12] or [cuda13])
   descend train --hidden 32,32,32,32,32,32 --activation sigmoid    vanishing gradients
   descend train --tensorboard runs/tb              also for TensorBoard (descend[tensorboard])
   descend train --live                             watch it in the browser (descend[live])
@@ -107,6 +108,7 @@ def _prepare(args: argparse.Namespace, held: ExitStack) -> _Prepared:
             raise UsageError(
                 f"{folder} already holds a run; choose another --out, or pass --force to replace it"
             )
+        _device(config)  # CUDA without CuPy or a GPU: one line, before any data is loaded
         run_ = runs.prepare_run(config)
         live = (
             _live(f"{config.model} on {config.data} ({folder})")
@@ -165,9 +167,13 @@ def _plan(run_: runs.Run, folder: Path, live=None) -> str:
     samples = f"{found.X.shape[0]} samples" + (
         "" if found.test is None else f" + {len(found.test[0])} to test"
     )
+    device = run_.model.device
+    where = backend.describe(device)
+    if config.device == "auto":
+        where += " (auto: a GPU)" if device.type == "cuda" else " (auto: no GPU, so the CPU)"
     return (
         f"{config.model} on {found.name} ({task}, {samples}), "
-        f"{config.optimizer} lr={config.learning_rate:g}; run folder {folder}"
+        f"{config.optimizer} lr={config.learning_rate:g}, on {where}; run folder {folder}"
         + ("" if live is None else f"; live view {live.url}")
     )
 
@@ -212,6 +218,14 @@ def _report(prepared: _Prepared, scores: dict | None, quiet: bool) -> int:
     return 0
 
 
+def _device(config) -> backend.Device:
+    """The run's device, or a UsageError (exit 2) in one line: CUDA without CuPy or GPU."""
+    try:
+        return backend.choose(config.device, distributed.rank())
+    except backend.DeviceError as error:
+        raise UsageError(f"--device {config.device}: {error}") from None
+
+
 def _live(name: str):
     from descend.train import LiveView
 
@@ -235,19 +249,20 @@ def _resume_config(args) -> runs.RunConfig:
     changed = [
         f"--{k.replace('_', '-')}"
         for k in runs.RUN_OPTIONS
-        if k not in ("epochs", "tensorboard") and getattr(args, k, None) is not None
+        if k not in ("epochs", "tensorboard", "device") and getattr(args, k, None) is not None
     ]
     if changed or args.out is not None or args.config is not None or args.force:
         given = changed or [
             "--out" if args.out is not None else "--config" if args.config else "--force"
         ]
         raise UsageError(
-            f"--resume continues a run with its own settings; only --epochs can "
-            f"change, got {given[0]}"
+            f"--resume continues a run with its own settings; only --epochs and --device "
+            f"can change, got {given[0]}"
         )
     if not (args.resume / "checkpoint.safetensors").is_file():
         raise UsageError(f"{args.resume}: no checkpoint.safetensors to resume from")
-    return config.updated(epochs=args.epochs, tensorboard=args.tensorboard).validate()
+    device = {} if getattr(args, "device", None) is None else {"device": args.device}
+    return config.updated(epochs=args.epochs, tensorboard=args.tensorboard, **device).validate()
 
 
 class _CtrlC:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from descend import backend
 from descend.checks import positive_int
 from descend.data.sets import BUILTIN_DATA, TASKS
 from descend.names import closest
@@ -145,6 +146,9 @@ class RunConfig:
         "(descend[tensorboard]); a resumed run goes on writing there",
         metavar="DIR",
     )
+    device: str = option(
+        "cpu", "where to train: cpu, cuda (cuda:N: GPU N), or auto (a GPU if there is one)"
+    )
 
     @property
     def learning_rate(self) -> float:
@@ -192,6 +196,11 @@ class RunConfig:
             raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
         if self.threads is not None:
             positive_int(self.threads, "--threads")
+        kind, _, index = self.device.partition(":")
+        if self.device not in ("cpu", "auto") and not (
+            kind in backend.kinds() and kind != "cpu" and (index or "0").isdigit()
+        ):
+            raise ValueError(f"--device must be cpu, cuda, cuda:N or auto, got {self.device!r}")
         return self
 
     def _check_types(self) -> None:

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from descend import data, io, nn, optim
+from descend import backend, data, distributed, io, nn, optim
 from descend.data.sets import LoadedData, Splits, holdout, scale
 from descend.files import write_text
 from descend.runs.build import (
@@ -54,7 +54,9 @@ class Run:
         """A Trainer for this run: the Trainer's divergence guard, a GradientMonitor (its
         warnings kept, not printed), early stopping and TensorBoard logs when the config
         asks for them, then ``callbacks``; ``parallel`` as the Trainer's (one process by
-        default)."""
+        default). The model goes to the configured device (under MPI: one GPU per process,
+        ``rank % GPUs``)."""
+        self.model.to(backend.choose(self.config.device, distributed.rank()))
         own = [GradientMonitor(print_warnings=False)]
         if self.config.early_stopping:
             if self.val is None:

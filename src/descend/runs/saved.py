@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from descend import io, nn
+from descend import backend, io, nn
 from descend.data.preprocessing import StandardScaler
 from descend.data.sets import BUILTIN_DATA
 from descend.nn.loss import task_of
@@ -232,8 +232,10 @@ class SavedRun(nn.Module):
         return next(n for n in range(2, 1 << 20) if n not in sizes)
 
 
-def load_run(folder: str | Path) -> SavedRun:
-    """The trained run in ``folder`` (written by ``descend train`` or ``Run.save``).
+def load_run(folder: str | Path, device: str = "cpu") -> SavedRun:
+    """The trained run in ``folder`` (written by ``descend train`` or ``Run.save``), its
+    model on ``device`` ('cpu', 'cuda', 'cuda:N', 'auto'): files hold host arrays, so a
+    run trained on either device loads on either.
 
     Raises ValueError when the folder is not a finished run, and io.ModelFileError when
     its model file is damaged; nothing in the folder can execute code.
@@ -282,7 +284,7 @@ def load_run(folder: str | Path) -> SavedRun:
         scalers.get("scaler"),
         scalers.get("target_scaler"),
         _diverged(folder),
-    )
+    ).to(backend.choose(device))
 
 
 def _scaler(path: Path, name: str, input_shape: tuple) -> StandardScaler:
