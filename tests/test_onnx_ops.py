@@ -80,7 +80,7 @@ def test_one_dimensional_layers(tmp_path):
     model = Signals()
     model.norm.running_mean[:] = [0.5, -1.0, 2.0]
     model.norm.running_var[:] = [2.0, 0.5, 1.5]
-    assert roundtrip(model, batch(3, 2, 12), tmp_path / "m.onnx") < 1e-5
+    assert roundtrip(model, batch(5, 2, 12), tmp_path / "m.onnx") < 1e-5  # unlike 2, 3, 6, 12
 
 
 def test_batch_norm_with_weight_and_without_bias(tmp_path):

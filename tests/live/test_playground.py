@@ -8,8 +8,16 @@ from descend.live.playground import PlaygroundError, Settings, board, parse_star
 
 
 def test_a_path_is_the_run_of_descends_own_optimizer():
-    run, gradients = path(Settings(problem="linear", optimizer="momentum", lr=0.05,
-                                   momentum=0.8, steps=30, start=(-1.0, 2.0)))  # fmt: skip
+    run, gradients = path(
+        Settings(
+            problem="linear",
+            optimizer="momentum",
+            lr=0.05,
+            momentum=0.8,
+            steps=30,
+            start=(-1.0, 2.0),
+        )
+    )
     land = board("linear")
     model = land.problem.model(np.array([-1.0, 2.0]))
     sgd = optim.SGD(model.parameters(), lr=0.05, momentum=0.8)

@@ -10,9 +10,11 @@ import numpy as np
 from descend import data, metrics, runs
 from descend.cli.common import (
     UsageError,
+    add_device_option,
     check_output_file,
     format_table,
     numbered,
+    open_saved_run,
     warn_if_diverged,
 )
 
@@ -46,10 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="write confusion_matrix.png (classifiers) or predictions.png (regressors) "
         "into the run folder, numbered -2, -3... when it exists",
     )
+    add_device_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = runs.load_run(args.run_dir)
+    saved = open_saved_run(args)
     picture = "confusion_matrix.png" if saved.task == "classify" else "predictions.png"
     picture = numbered(saved.folder / picture)  # an earlier picture is kept
     if args.plot:

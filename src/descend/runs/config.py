@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from descend import backend
 from descend.checks import positive_int
 from descend.data.sets import BUILTIN_DATA, TASKS
 from descend.names import closest
@@ -139,6 +140,15 @@ class RunConfig:
     threads: int | None = option(
         None, "threads per process for matrix products (default: fit the model and the cores)"
     )
+    tensorboard: str | None = option(
+        None,
+        "also write loss, metrics, lr and gradient norms for TensorBoard into DIR "
+        "(descend[tensorboard]); a resumed run goes on writing there",
+        metavar="DIR",
+    )
+    device: str = option(
+        "cpu", "where to train: cpu, cuda (cuda:N: GPU N), or auto (a GPU if there is one)"
+    )
 
     @property
     def learning_rate(self) -> float:
@@ -184,8 +194,13 @@ class RunConfig:
             raise ValueError(f"--hidden must list positive layer sizes, got {self.hidden}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"--threads must be a positive whole number, got {self.threads}")
+        if self.threads is not None:
+            positive_int(self.threads, "--threads")
+        kind, _, index = self.device.partition(":")
+        if self.device not in ("cpu", "auto") and not (
+            kind in backend.kinds() and kind != "cpu" and (index or "0").isdigit()
+        ):
+            raise ValueError(f"--device must be cpu, cuda, cuda:N or auto, got {self.device!r}")
         return self
 
     def _check_types(self) -> None:
@@ -261,11 +276,15 @@ class RunConfig:
         return cls(**values)
 
     def with_absolute_data(self) -> RunConfig:
-        """A copy whose ``data``, when it is a path, is absolute, so that config.toml names
-        the same files from any folder (evaluate and resume run from anywhere)."""
+        """A copy whose ``data``, when it is a path, and ``tensorboard`` are absolute, so
+        that config.toml names the same files from any folder (evaluate and resume run
+        from anywhere)."""
+        config = self
+        if self.tensorboard is not None:
+            config = dataclasses.replace(config, tensorboard=str(Path(self.tensorboard).absolute()))
         if self.data in BUILTIN_DATA or not Path(self.data).exists():
-            return self
-        return dataclasses.replace(self, data=str(Path(self.data).absolute()))
+            return config
+        return dataclasses.replace(config, data=str(Path(self.data).absolute()))
 
     def updated(self, **changes) -> RunConfig:
         """A copy with the settings in ``changes`` that are not None."""
