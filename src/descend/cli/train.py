@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
                 run_.fit(trainer)
             else:  # resumed with the epochs it has: the save was cut short, or is asked again
                 say(f"{folder} has trained its {trainer.epoch} epochs: writing its files")
-            if trainer.interrupted:
+            # Ctrl-C after the last epoch (as training ends) cut nothing short: save all.
+            if trainer.interrupted and trainer.epoch < run_.config.epochs:
                 return _report_interrupted(prepared, say)
             ctrl_c.saving = True
             scores = run_.save(folder, trainer) if distributed.is_main() else None
