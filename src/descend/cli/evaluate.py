@@ -8,7 +8,13 @@ from pathlib import Path
 import numpy as np
 
 from descend import data, metrics, runs
-from descend.cli.common import UsageError, check_output_file, format_table, warn_if_diverged
+from descend.cli.common import (
+    UsageError,
+    check_output_file,
+    format_table,
+    warn_if_diverged,
+    warnings_as_lines,
+)
 
 DESCRIPTION = (
     "Compute the loss and metrics of a trained run. Without --data it uses the run's own "
@@ -89,6 +95,9 @@ def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
     if found.test is not None:  # a standard MNIST folder: its t10k files
         (X, y), source = found.test, f"the test part of {found.name}"
     saved.features(X[:1])  # the feature count, before any work
+    if X.ndim == 2:  # columns by name, as descend predict reads them
+        with warnings_as_lines():
+            X = X[:, data.sets.match_features(found.feature_names, saved.feature_names, args.data)]
     y = _named(y, found)
     if saved.task == "classify":
         saved.class_indices(found.class_names, args.data)  # every class known to the run

@@ -6,11 +6,10 @@ import argparse
 import csv
 import io as text_io
 import sys
-import warnings
 from pathlib import Path
 
 from descend import runs
-from descend.cli.common import check_output_file, warn_if_diverged
+from descend.cli.common import check_output_file, warn_if_diverged, warnings_as_lines
 from descend.data.sets import load_features
 from descend.files import write_text
 
@@ -47,11 +46,8 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.output, "-o")
     saved = runs.load_run(args.run_dir)
     warn_if_diverged(saved)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_as_lines():
         X = load_features(args.input, saved.feature_names)
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
     columns = ["prediction"]
     rows: list[list] = []
     if saved.task == "classify":
