@@ -8,6 +8,7 @@ import pytest
 
 import descend as ds
 from descend import nn
+from descend.extras import install_command
 from descend.nn import functional as F
 from tests.test_onnx_export import onnx, roundtrip, session
 
@@ -153,4 +154,4 @@ def test_without_onnx_one_line_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if not installed
     with pytest.raises(ImportError) as error:
         ds.onnx.export(nn.Linear(3, 2), batch(2, 3), tmp_path / "m.onnx")
-    assert str(error.value) == "ONNX export needs the onnx package: pip install 'descend[onnx]'"
+    assert str(error.value) == f"ONNX export needs the onnx package: {install_command('onnx')}"

@@ -30,7 +30,9 @@ import numpy as np
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 except ImportError:  # scikit-learn is an extra: descend itself does not need it
-    message = "descend.sklearn needs scikit-learn: pip install 'descend[sklearn]'"
+    from descend.extras import install_command
+
+    message = f"descend.sklearn needs scikit-learn: {install_command('sklearn')}"
     raise ImportError(message) from None
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
@@ -39,6 +41,7 @@ from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from descend import io, models, nn, optim
+from descend.backend import choose
 from descend.checks import is_positive_int, positive_int
 from descend.data import DataLoader, TensorDataset
 from descend.nn import functional as F
@@ -67,6 +70,7 @@ class _NeuralNet(BaseEstimator):
         validation_fraction: float = 0.1,
         random_state=None,
         verbose: int = 0,
+        device: str = "cpu",
     ):
         self.module = module
         self.hidden = hidden
@@ -79,6 +83,7 @@ class _NeuralNet(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.verbose = verbose
+        self.device = device
 
     # -- what a subclass says --------------------------------------------------------
     def _loss(self) -> nn.Module:
@@ -126,7 +131,7 @@ class _NeuralNet(BaseEstimator):
         self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
         manual_seed(self._seed)  # the weights' initialisation (and dropout masks)
         self._fitted_params = self.get_params(deep=False)
-        self.module_ = self._build(n_features, self.n_outputs_)
+        self.module_ = self._build(n_features, self.n_outputs_).to(choose(self.device))
         self.optimizer_ = self._make_optimizer()
         self.history_ = History()
         self._trainer_state = None
@@ -226,7 +231,7 @@ class _NeuralNet(BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        module = copy.deepcopy(self.module_).to(np.float64).eval()
+        module = copy.deepcopy(self.module_).to("cpu", np.float64).eval()
         with no_grad():
             parts = [module(Tensor(X[i : i + 1024])).data for i in range(0, len(X), 1024)]
         return np.concatenate(parts)
@@ -282,6 +287,7 @@ class _NeuralNet(BaseEstimator):
         estimator._initialize(estimator.n_features_in_)
         estimator._seed = meta["seed"]
         state = io.load(path)
+        io.check_weights(state.get("module"), dict(estimator.module_.named_parameters()), path)
         estimator.module_.load_state_dict(state["module"])
         # The Trainer of the next partial_fit continues from this state.
         estimator._trainer_state = state["trainer"]
@@ -325,6 +331,9 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         Seeds the initial weights and the shuffling; an int makes ``fit`` repeatable.
     verbose : int
         0: silent; 1: a progress bar.
+    device : str
+        Where ``fit`` trains: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (a GPU if
+        there is one). Predictions are computed on the CPU, in float64.
 
     Attributes
     ----------

@@ -8,7 +8,7 @@ import pytest
 import descend as ds
 from descend import nn
 from descend.live.feed import FolderFeed, describe, progress
-from descend.live.run_page import _epoch_columns, _gradient_columns
+from descend.live.run_page import curves, epoch_columns
 from descend.train.history import History
 
 
@@ -16,17 +16,33 @@ def _trainer(callbacks=()):
     X, y = ds.data.load_iris()
     X = ds.data.StandardScaler().fit_transform(X)
     model = ds.models.MLP([4, 8, 3])
-    trainer = ds.Trainer(model, nn.CrossEntropyLoss(), ds.optim.Adam(model.parameters(), lr=0.01),
-                         metrics=["accuracy"], callbacks=list(callbacks), verbose=0)  # fmt: skip
+    trainer = ds.Trainer(
+        model,
+        nn.CrossEntropyLoss(),
+        ds.optim.Adam(model.parameters(), lr=0.01),
+        metrics=["accuracy"],
+        callbacks=list(callbacks),
+        verbose=0,
+    )
     return trainer, (X, y)
 
 
 def test_progress_counts_epochs_and_updates_and_the_time_left():
-    history = {"epoch": [1, 2], "step_loss": [1.0] * 10, "time": [2.0, 4.0],
-               "plan": {"updates_per_epoch": 5}}  # fmt: skip
+    history = {
+        "epoch": [1, 2],
+        "step_loss": [1.0] * 10,
+        "time": [2.0, 4.0],
+        "plan": {"updates_per_epoch": 5},
+    }
     state = progress(history, epochs=4, finished=False)
-    assert state == {"epoch": 2, "epochs": 4, "updates": 10, "total_updates": 20,
-                     "seconds_left": 3.0 / 5 * 10, "finished": False}  # fmt: skip
+    assert state == {
+        "epoch": 2,
+        "epochs": 4,
+        "updates": 10,
+        "total_updates": 20,
+        "seconds_left": 3.0 / 5 * 10,
+        "finished": False,
+    }
     assert describe(state) == "epoch 2 of 4 done · update 10 of 20 · about 6 s left"
     assert describe(progress(history, 2, True)) == "finished: 2 epochs, 10 updates"
     assert describe(progress({}, None, False)) == "epoch 0 done · update 0"
@@ -47,31 +63,65 @@ def test_live_view_feeds_the_trainers_history_and_runs_a_monitor(tmp_path):
     assert live.url.startswith("http://127.0.0.1:") and "/run?token=" in live.url
 
 
-def test_the_pages_columns_are_the_history_json_columns(tmp_path):
+def test_the_pages_curves_are_the_history_json_numbers(tmp_path):
     trainer, (X, y) = _trainer([ds.GradientMonitor(print_warnings=False)])
     trainer.fit(X, y, epochs=2, batch_size=75, val=(X[::3], y[::3]))
     trainer.history.write_json(tmp_path / "history.json")
     saved = json.loads((tmp_path / "history.json").read_text())
-    columns = _epoch_columns(History.from_json(json.dumps(saved)).to_dict())
-    assert set(columns) == {"epoch", "loss", "accuracy", "val_loss", "val_accuracy", "lr",
-                            "updates", "time"}  # fmt: skip
-    for key, values in columns.items():
-        assert values == saved[key]
-    gradients = _gradient_columns(saved["gradients"])
-    assert gradients["grad_norm/0.weight"] == saved["gradients"]["grad_norm"]["0.weight"]
+    shown = curves(History.from_json(json.dumps(saved)).to_dict())
+    assert shown_by_label(shown) == expected_curves(saved)
+
+
+def shown_by_label(shown: dict) -> dict:
+    """``{(source name, label): (xs, ys)}`` of the page's curves."""
+    return {
+        (name, row["label"]): (row["xs"], row["ys"]) for name, rows in shown.items() for row in rows
+    }
+
+
+def expected_curves(saved: dict) -> dict:
+    """What the page must draw, read straight from a history.json."""
+    expected = {
+        ("loss_solid", "train loss"): (saved["updates"], saved["loss"]),
+        ("loss_dashed", "validation loss"): (saved["updates"], saved["val_loss"]),
+        ("metrics_solid", "train accuracy"): (saved["epoch"], saved["accuracy"]),
+        ("metrics_dashed", "validation accuracy"): (saved["epoch"], saved["val_accuracy"]),
+        ("lr_solid", "lr"): (saved["epoch"], saved["lr"]),
+    }
+    records = saved["gradients"]
+    for quantity in ("grad_norm", "update_ratio"):
+        for tensor, values in records[quantity].items():
+            style = "dashed" if tensor.endswith("bias") else "solid"
+            expected[(f"{quantity}_{style}", tensor)] = (records["step"], values)
+    return expected
 
 
 def test_epoch_columns_are_cut_to_the_rows_every_column_has():
     half_appended = {"epoch": [1, 2], "loss": [0.5, 0.4], "val_loss": [0.6], "step_loss": [1.0]}
-    assert _epoch_columns(half_appended) == {"epoch": [1], "loss": [0.5], "val_loss": [0.6]}
+    assert epoch_columns(half_appended) == {"epoch": [1], "loss": [0.5], "val_loss": [0.6]}
 
 
 def test_a_folder_feed_follows_the_checkpoint_then_the_saved_history(tmp_path):
     from descend.cli import main
 
     folder = tmp_path / "run"
-    assert main(["train", "--data", "iris", "--model", "softmax", "--epochs", "2", "--out",
-                 str(folder), "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "iris",
+                "--model",
+                "softmax",
+                "--epochs",
+                "2",
+                "--out",
+                str(folder),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     saved = json.loads((folder / "history.json").read_text())
     feed = FolderFeed(folder)
     snap = feed.snapshot()

@@ -8,8 +8,16 @@ from descend.live.playground import PlaygroundError, Settings, board, parse_star
 
 
 def test_a_path_is_the_run_of_descends_own_optimizer():
-    run, gradients = path(Settings(problem="linear", optimizer="momentum", lr=0.05,
-                                   momentum=0.8, steps=30, start=(-1.0, 2.0)))  # fmt: skip
+    run, gradients = path(
+        Settings(
+            problem="linear",
+            optimizer="momentum",
+            lr=0.05,
+            momentum=0.8,
+            steps=30,
+            start=(-1.0, 2.0),
+        )
+    )
     land = board("linear")
     model = land.problem.model(np.array([-1.0, 2.0]))
     sgd = optim.SGD(model.parameters(), lr=0.05, momentum=0.8)
@@ -30,7 +38,7 @@ def test_a_path_is_the_run_of_descends_own_optimizer():
 
 def test_it_tells_the_minimum_reached_as_descend_landscape_does():
     land = landscape.compute_landscape("local-minimum", "optimizers", resolution=101)
-    sgd = land.runs[0]  # 'SGD lr=...' from the problem's start, on the full batch
+    sgd = land.paths[0]  # 'SGD lr=...' from the problem's start, on the full batch
     run, _ = path(Settings(problem="local-minimum", optimizer="sgd", lr=sgd.settings["lr"],
                            steps=sgd.updates))  # fmt: skip
     np.testing.assert_allclose(run.weights, sgd.weights)

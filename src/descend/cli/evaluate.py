@@ -10,8 +10,11 @@ import numpy as np
 from descend import data, metrics, runs
 from descend.cli.common import (
     UsageError,
+    add_device_option,
     check_output_file,
     format_table,
+    numbered,
+    open_saved_run,
     warn_if_diverged,
     warnings_as_lines,
 )
@@ -34,21 +37,27 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--data", help="a built-in set, an MNIST folder or a .csv file")
+    parser.add_argument(
+        "--data",
+        help="a built-in set, an MNIST folder, a folder of .npy files (X.npy and y.npy, or "
+        "test_X.npy and test_y.npy) or a .csv file",
+    )
     parser.add_argument("--target", help="CSV target column (default: the last column)")
     parser.add_argument(
         "--plot",
         action="store_true",
         help="write confusion_matrix.png (classifiers) or predictions.png (regressors) "
-        "into the run folder",
+        "into the run folder, numbered -2, -3... when it exists",
     )
+    add_device_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = runs.load_run(args.run_dir)
+    saved = open_saved_run(args)
     picture = "confusion_matrix.png" if saved.task == "classify" else "predictions.png"
+    picture = numbered(saved.folder / picture)  # an earlier picture is kept
     if args.plot:
-        check_output_file(saved.folder / picture, "--plot:")
+        check_output_file(picture, "--plot:")
     warn_if_diverged(saved)
     X, y, source = _data(saved, args)
     scores = saved.evaluate(X, y)
@@ -65,13 +74,13 @@ def run(args: argparse.Namespace) -> int:
         from descend import plot
 
         if saved.task == "classify":
-            path = plot.confusion_matrix(matrix, saved.folder / picture, labels=saved.class_names)
+            path = plot.confusion_matrix(matrix, picture, labels=saved.class_names)
         else:
             title = (
                 f"{saved.config.model} on {source}: R² {scores['r2']:.3f}, "
                 f"mean absolute error {scores['mae']:.4g}"
             )
-            path = plot.predicted_vs_true(y, predicted, saved.folder / picture, title=title)
+            path = plot.predicted_vs_true(y, predicted, picture, title=title)
         print(f"wrote {path}")
     return 0
 
@@ -97,7 +106,9 @@ def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
     saved.features(X[:1])  # the feature count, before any work
     if X.ndim == 2:  # columns by name, as descend predict reads them
         with warnings_as_lines():
-            X = X[:, data.sets.match_features(found.feature_names, saved.feature_names, args.data)]
+            columns = data.sets.match_features(found.feature_names, saved.feature_names, args.data)
+        if columns != list(range(X.shape[1])):  # (a memory-mapped X is left on disk)
+            X = X[:, columns]
     y = _named(y, found)
     if saved.task == "classify":
         saved.class_indices(found.class_names, args.data)  # every class known to the run

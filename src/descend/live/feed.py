@@ -73,28 +73,36 @@ class FolderFeed:
         self._finished = False
 
     def snapshot(self) -> dict:
-        saved, checkpoint = self.folder / "history.json", self.folder / "checkpoint.safetensors"
-        stamps = tuple(_stamp(path) for path in (saved, checkpoint))
+        files = ("config.toml", "history.json", "checkpoint.safetensors")
+        stamps = tuple(_stamp(self.folder / name) for name in files)
         if stamps != self._seen:
-            self._read(saved, checkpoint, stamps)
+            self._read(stamps)
         return {
             "name": self.name,
             "history": self._history,
             "progress": progress(self._history, self.epochs, self._finished),
         }
 
-    def _read(self, saved: Path, checkpoint: Path, stamps) -> None:
-        # The newer of the two: a resumed run trains on from a history.json already there.
-        newest = saved if stamps[1] is None or (stamps[0] or (0,)) >= stamps[1] else checkpoint
+    def _read(self, stamps) -> None:
+        """history.json once the run is saved; the checkpoint's History while it has more
+        epochs (a run training, or resumed for more epochs than history.json holds)."""
         try:
-            if newest is saved:
-                history = _none_to_nan(json.loads(saved.read_text(encoding="utf-8")))
-            else:
-                history = io.load(checkpoint)["trainer"]["history"]
+            if stamps[0] != (self._seen or (None,))[0]:
+                self.epochs = open_run(self.folder).epochs
+            saved = None
+            if stamps[1] is not None:
+                text = (self.folder / "history.json").read_text(encoding="utf-8")
+                saved = _none_to_nan(json.loads(text))
+            history, finished = saved, saved is not None
+            done = -1 if saved is None else len(saved.get("epoch", []))
+            if done < self.epochs and stamps[2] is not None:  # stopped early, or training
+                state = io.load(self.folder / "checkpoint.safetensors")["trainer"]["history"]
+                if len(state.get("epoch", [])) > done:
+                    history, finished = state, False
         except (OSError, ValueError, KeyError):
-            return  # being written (files are replaced atomically, but may vanish): next time
-        self._seen, self._history = stamps, _plain(history)
-        self._finished = newest is saved and len(history.get("epoch", [])) >= self.epochs
+            return  # being replaced (files are written atomically, but may vanish): next time
+        if history is not None:
+            self._seen, self._history, self._finished = stamps, _plain(history), finished
 
 
 def _stamp(path: Path):

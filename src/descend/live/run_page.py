@@ -4,8 +4,13 @@ Every number comes from the feed's snapshot (the layout of ``history.json``): th
 of every update (faint) under the epochs' train and validation loss, the metrics, the
 learning rate, per-tensor gradient norms and update-to-weight ratios (the monitor's
 vanishing / exploding warnings in red, as in ``gradients.png``), the diagnosis once it
-exists, and the progress. Sources are named (``steps``, ``epochs``, ``gradients``) so
-that a test can compare what the browser holds with ``history.json``.
+exists, and the progress.
+
+Each figure's curves are rows of one multi-line source (solid: train, weights; dashed:
+validation, biases), so that a new curve is new data, never a new renderer (which the
+browser would lay out again); the loss of every update is streamed. The sources are
+named (``steps``, ``loss_solid``, ``metrics_dashed``, ``grad_norm_solid``, ...) so that a
+test can compare what the browser holds with ``history.json``.
 """
 
 from __future__ import annotations
@@ -21,12 +26,19 @@ from bokeh.plotting import figure
 from descend.live.feed import describe
 
 REFRESH_MS = 250
-NOT_EPOCH_CURVES = ("epoch", "updates", "time", "lr")
+NOT_METRICS = ("epoch", "updates", "time", "lr", "loss")
 NOT_RECORDS = ("step_loss", "events", "plan", "gradients")  # History.to_dict's other keys
-QUANTITIES = (
-    ("grad_norm", "gradient L2 norm per tensor"),
-    ("update_ratio", "||update|| / ||weights||"),
-)
+PANELS = {
+    "loss": ("loss (every update faint; epochs: train solid, validation dashed)", "update", "log"),
+    "metrics": ("metrics (train solid, validation dashed)", "epoch", "linear"),
+    "lr": ("learning rate", "epoch", "log"),
+    "grad_norm": ("gradient L2 norm per tensor (biases dashed)", "update (step)", "log"),
+    "update_ratio": (
+        "||update|| / ||weights|| (grey: the usual 1e-4 to 1e-2)",
+        "update (step)",
+        "log",
+    ),
+}
 
 
 def make_run_page(feed):
@@ -39,119 +51,133 @@ def make_run_page(feed):
 
 
 class RunPage:
-    """The figures of one browser tab and what they have shown so far."""
+    """The figures of one browser tab and the sources they draw."""
 
     def __init__(self, feed, doc):
         self.feed = feed
         self.steps = ColumnDataSource({"update": [], "loss": []}, name="steps")
-        self.epochs = ColumnDataSource({"epoch": []}, name="epochs")
-        self.gradients = ColumnDataSource({"step": []}, name="gradients")
-        self.header = Div(name="header", sizing_mode="stretch_width")
+        self.header = Div(name="header", sizing_mode="stretch_width", height=24)
         self.notes = Div(name="notes", sizing_mode="stretch_width")
-        tools = "pan,wheel_zoom,box_zoom,reset,save,hover"
-        size = {"height": 300, "sizing_mode": "stretch_width", "tools": tools}
-        self.loss = figure(title="loss", x_axis_label="update", y_axis_type="log", **size)
-        self.loss.line("update", "loss", source=self.steps, color="#999999", alpha=0.35,
-                       legend_label="every update")  # fmt: skip
-        self.metrics = figure(title="metrics", x_axis_label="epoch", **size)
-        self.lr = figure(title="learning rate", x_axis_label="epoch", y_axis_type="log", **size)
-        self.panels = {}
-        for quantity, label in QUANTITIES:
-            panel = figure(title=label, x_axis_label="update (step)", y_axis_type="log", **size)
-            if quantity == "update_ratio":
-                panel.add_layout(BoxAnnotation(bottom=1e-4, top=1e-2, fill_color="#999999",
-                                               fill_alpha=0.15))  # fmt: skip
-            self.panels[quantity] = panel
-        self.drawn: set[str] = set()
+        self.curves: dict[str, ColumnDataSource] = {}
+        figures = {}
+        for panel, (title, x_label, y_scale) in PANELS.items():
+            fig = figure(
+                title=title,
+                x_axis_label=x_label,
+                y_axis_type=y_scale,
+                height=260,
+                sizing_mode="stretch_width",
+                tools="pan,wheel_zoom,box_zoom,reset,save",
+            )
+            fig.title.text_font_size = "10pt"
+            if panel == "loss":
+                fig.line("update", "loss", source=self.steps, color="#999999", alpha=0.4)
+            if panel == "update_ratio":
+                fig.add_layout(
+                    BoxAnnotation(bottom=1e-4, top=1e-2, fill_color="#999999", fill_alpha=0.15)
+                )
+            for style in ("solid", "dashed"):
+                name = f"{panel}_{style}"
+                source = ColumnDataSource(_rows([], style), name=name)
+                # One legend field per source: Bokeh merges legend items of the same field.
+                fig.multi_line(
+                    "xs",
+                    "ys",
+                    source=source,
+                    color="colour",
+                    line_dash=style,
+                    line_width=2 if style == "solid" else 1.6,
+                    legend_field=f"label_{style}",
+                )
+                self.curves[name] = source
+            fig.legend.location, fig.legend.label_text_font_size = "top_right", "8pt"
+            fig.legend.background_fill_alpha = 0.6
+            figures[panel] = fig
         doc.title = "descend: live"
-        rows = [[self.header], [self.loss, self.metrics], [self.lr, self.notes]]
-        doc.add_root(layout([*rows, list(self.panels.values())], sizing_mode="stretch_width"))
+        rows = [
+            [self.header],
+            [figures["loss"], figures["metrics"]],
+            [figures["lr"], self.notes],
+            [figures["grad_norm"], figures["update_ratio"]],
+        ]
+        doc.add_root(layout(rows, sizing_mode="stretch_width"))
         self.update()
         doc.add_periodic_callback(self.update, REFRESH_MS)
 
     def update(self) -> None:
         snap = self.feed.snapshot()
         history = snap["history"]
-        losses = history.get("step_loss", [])
-        _follow(self.steps, {"update": np.arange(1, len(losses) + 1), "loss": losses})
-        _follow(self.epochs, _epoch_columns(history))
-        _follow(self.gradients, _gradient_columns(history.get("gradients", {})))
-        self._draw_new_curves()
-        title = f"<b>{html.escape(snap['name'])}</b>: {html.escape(describe(snap['progress']))}"
-        if self.header.text != title:
-            self.header.text = title
+        _follow(self.steps, history.get("step_loss", []))
+        for name, rows in curves(history).items():
+            data = _rows(rows, name.rpartition("_")[2])
+            if data != self.curves[name].data:
+                self.curves[name].data = data
+        header = f"<b>{html.escape(snap['name'])}</b>: {html.escape(describe(snap['progress']))}"
+        if self.header.text != header:
+            self.header.text = header
         notes = _notes(history)
         if self.notes.text != notes:
             self.notes.text = notes
 
-    def _draw_new_curves(self) -> None:
-        for key in self.epochs.data:
-            if key in self.drawn or (key in NOT_EPOCH_CURVES and key != "lr"):
-                continue
-            self.drawn.add(key)
-            if key == "lr":
-                self.lr.line("epoch", "lr", source=self.epochs, color="#2a7ab0", line_width=2)
-                continue
-            base = key.removeprefix("val_")
-            dashed = "dashed" if key.startswith("val_") else "solid"
-            label = f"{'validation' if key.startswith('val_') else 'train'} {base}"
-            if base == "loss":  # on the update axis, at the epoch's last update
-                self.loss.line("updates", key, source=self.epochs, line_dash=dashed, line_width=2,
-                               color="#d62728" if dashed == "solid" else "#1f77b4",
-                               legend_label=f"{label} (epoch)")  # fmt: skip
-                continue
-            metrics = sorted({k.removeprefix("val_") for k in self.epochs.data} - {"loss"}
-                             - set(NOT_EPOCH_CURVES))  # fmt: skip
-            colour = Category10_10[metrics.index(base) % 10] if base in metrics else "black"
-            self.metrics.line("epoch", key, source=self.epochs, line_dash=dashed,
-                              line_width=2, color=colour, legend_label=label)  # fmt: skip
-        tensors = [k.partition("/")[2] for k in self.gradients.data if k.startswith("grad_norm/")]
-        colours = _depth_colours(tensors)
-        for key in self.gradients.data:
-            quantity, _, tensor = key.partition("/")
-            if key in self.drawn or quantity not in self.panels:
-                continue
-            self.drawn.add(key)
-            bias = tensor.endswith("bias")
-            self.panels[quantity].line("step", key, source=self.gradients, color=colours[tensor],
-                                       line_width=1.3 if bias else 2,
-                                       line_dash="dashed" if bias else "solid",
-                                       legend_label=tensor)  # fmt: skip
-        for fig in (self.loss, self.metrics, *self.panels.values()):
-            if fig.legend:
-                fig.legend.click_policy, fig.legend.location = "hide", "top_right"
-                fig.legend.label_text_font_size = "8pt"
+
+def curves(history: dict) -> dict[str, list[dict]]:
+    """Each figure's curves from a History's dict: ``{"loss_solid": [{"label", "colour",
+    "xs", "ys"}, ...], ...}``, as plain lists of the dict's own numbers."""
+    epochs = epoch_columns(history)
+    out: dict[str, list[dict]] = {f"{p}_{s}": [] for p in PANELS for s in ("solid", "dashed")}
+    for key, values in epochs.items():
+        validation, base = key.startswith("val_"), key.removeprefix("val_")
+        style = "dashed" if validation else "solid"
+        label = f"{'validation' if validation else 'train'} {base}"
+        if base == "loss":  # at each epoch's last update, over the loss of every update
+            colour = "#1f77b4" if validation else "#d62728"
+            out[f"loss_{style}"].append(_curve(label, colour, epochs.get("updates", []), values))
+        elif key == "lr":
+            out["lr_solid"].append(_curve("lr", "#2a7ab0", epochs["epoch"], values))
+        elif base not in NOT_METRICS:
+            metrics = sorted({k.removeprefix("val_") for k in epochs} - set(NOT_METRICS))
+            colour = Category10_10[metrics.index(base) % 10]
+            out[f"metrics_{style}"].append(_curve(label, colour, epochs["epoch"], values))
+    records = history.get("gradients", {})
+    steps = records.get("step", [])
+    for quantity in ("grad_norm", "update_ratio"):
+        columns = records.get(quantity, {})
+        colours = _depth_colours(list(columns))
+        for tensor, values in columns.items():
+            style = "dashed" if tensor.endswith("bias") else "solid"
+            rows = min(len(steps), len(values))
+            out[f"{quantity}_{style}"].append(
+                _curve(tensor, colours[tensor], steps[:rows], values[:rows])
+            )
+    return out
 
 
-def _follow(source: ColumnDataSource, columns: dict) -> None:
-    """Bring ``source`` up to ``columns``: stream the new rows, or replace all when the
-    columns or the rows already shown changed (a run restarted, a checkpoint rewritten)."""
-    columns = {k: np.asarray(v, dtype=float) for k, v in columns.items()}
-    rows = len(next(iter(columns.values()))) if columns else 0
-    shown = len(next(iter(source.data.values()), []))
-    if set(columns) == set(source.data) and rows >= shown:
-        if rows > shown:
-            source.stream({k: v[shown:] for k, v in columns.items()})
-        return
-    source.data = columns
-
-
-def _epoch_columns(history: dict) -> dict:
+def epoch_columns(history: dict) -> dict:
     """The per-epoch records, cut to the rows every column already has (the training
     thread may be halfway through appending an epoch)."""
     keys = ["epoch"] + [k for k in history if k not in ("epoch", *NOT_RECORDS)]
     rows = min((len(history[k]) for k in keys if k in history), default=0)
-    return {k: history[k][:rows] for k in keys if k in history}
+    return {k: list(history[k][:rows]) for k in keys if k in history}
 
 
-def _gradient_columns(records: dict) -> dict:
-    steps = records.get("step", [])
-    columns = {"step": steps}
-    for quantity, _ in QUANTITIES:
-        for tensor, values in records.get(quantity, {}).items():
-            columns[f"{quantity}/{tensor}"] = values
-    rows = min(len(v) for v in columns.values())
-    return {k: v[:rows] for k, v in columns.items()}
+def _curve(label: str, colour: str, xs, ys) -> dict:
+    return {"label": label, "colour": colour, "xs": list(xs), "ys": list(ys)}
+
+
+def _rows(rows: list[dict], style: str) -> dict:
+    columns = {k: [row[k] for row in rows] for k in ("colour", "xs", "ys")}
+    return {f"label_{style}": [row["label"] for row in rows], **columns}
+
+
+def _follow(source: ColumnDataSource, losses: list) -> None:
+    """Stream the losses not shown yet; start again when the run did (fewer than shown)."""
+    shown = len(source.data["loss"])
+    if len(losses) < shown:
+        source.data = {"update": [], "loss": []}
+        shown = 0
+    if len(losses) > shown:
+        new = np.asarray(losses[shown:], dtype=float)
+        source.stream({"update": np.arange(shown + 1, len(losses) + 1), "loss": new})
 
 
 def _notes(history: dict) -> str:
@@ -162,7 +188,7 @@ def _notes(history: dict) -> str:
     ]
     diagnosis = history.get("events", {}).get("diagnosis")
     if diagnosis:
-        lines.append(f"<div><b>{html.escape(str(diagnosis))}</b></div>")
+        lines.append(f"<p><b>{html.escape(str(diagnosis))}</b></p>")
     return "".join(lines)
 
 
