@@ -5,6 +5,7 @@ import sys
 import pytest
 
 from descend.cli import main
+from descend.extras import install_command
 
 
 @pytest.mark.parametrize(
@@ -16,7 +17,7 @@ def test_without_the_extra_one_line_names_it(argv, monkeypatch, capsys, tmp_path
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err == (
-        f"descend {argv[0]}: error: the live view needs Bokeh: pip install 'descend[live]'\n"
+        f"descend {argv[0]}: error: the live view needs Bokeh: {install_command('live')}\n"
     )
     assert not (tmp_path / "runs").exists()
 

@@ -36,8 +36,8 @@ SCHEDULES = {
     "cosine": ("T_max", "cosine:N lr down to 0 along a half cosine over N epochs (default: all)"),
     "linear": (
         "total_iters",
-        "linear:N warm-up from lr/10 to lr over the first N epochs (default 5, at most half "
-        "the run)",
+        "linear:N warm-up from lr/10 to lr over the first N epochs, fewer than --epochs "
+        "(default 5, at most half the run)",
     ),
     "onecycle": (
         "pct_start",
@@ -238,9 +238,10 @@ class RunConfig:
             )
         if name == "linear" and value > longest_warmup(self.epochs):
             longest = longest_warmup(self.epochs)
+            fewer = f"give linear:{longest} or less, or " if longest else "give "
             raise ValueError(
-                f"--scheduler linear:{value}: the warm-up must end within half the run "
-                f"(--epochs {self.epochs}); give linear:{longest} or less, or more --epochs"
+                f"--scheduler linear:{value}: the warm-up must end before the last epoch "
+                f"(--epochs {self.epochs}), so that the run trains at its lr; {fewer}more --epochs"
             )
         return name, {keyword: value}
 
