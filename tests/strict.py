@@ -12,14 +12,20 @@ could go wrong on a GPU:
 - it has no ``flags.writeable`` (only the contiguity flags), and its module has no
   ``errstate``;
 - ``.item()``, ``.tolist()``, ``float()``, ``bool()`` and ``.get()`` count as waits for
-  the device in ``SYNCS``, so a test can assert that a step waits no more than it must.
+  the device in ``SYNCS``, so a test can assert that a step waits no more than it must;
+- it compiles fused kernels as CuPy does, from the same source: the statements of an
+  ``ElementwiseKernel`` body (``T g = sign * grad;``) run as NumPy on whole arrays, so
+  the arguments, their order and the arithmetic of every optimizer's kernel are checked
+  in CI, where CUDA cannot compile them.
 
 ``register()`` makes it the device ``'strict'`` (index 0) of ``descend.backend``.
 """
 
 from __future__ import annotations
 
+import functools
 import operator
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -266,6 +272,32 @@ def _download(array: StrictArray) -> np.ndarray:
     return array.a.copy()
 
 
+@functools.cache
+def _kernel(name: str, inputs: str, outputs: str, body: str):
+    """An ``ElementwiseKernel`` emulated with NumPy: each statement runs on whole arrays."""
+    in_names = [part.split()[-1] for part in inputs.split(",")]
+    out_names = [part.split()[-1] for part in outputs.split(",")]
+    statements = [re.sub(r"^T\s+", "", s.strip()) for s in body.split(";") if s.strip()]
+    code = compile("\n".join(statements), f"<kernel {name}>", "exec")
+
+    def run(*args):
+        if len(args) != len(in_names) + len(out_names):
+            raise TypeError(f"kernel {name} takes {len(in_names) + len(out_names)} arguments")
+        arrays = dict(zip(in_names + out_names, args))
+        names = {"sqrt": np.sqrt, "max": np.maximum}
+        for key, value in arrays.items():
+            names[key] = _unwrap(value)
+        shape = _unwrap(args[len(in_names)]).shape
+        for key in out_names:
+            if not isinstance(arrays[key], StrictArray) or arrays[key].shape != shape:
+                raise TypeError(f"kernel {name}: output {key} must be a device array of {shape}")
+        exec(code, names)  # noqa: S102 - the kernel sources are descend's own
+        for key in out_names:
+            arrays[key].a[...] = names[key]
+
+    return run
+
+
 KIND = backend.Kind(
     "strict",
     xp,
@@ -274,6 +306,7 @@ KIND = backend.Kind(
     download=_download,
     index_of=lambda a: 0,
     count=lambda: 1,
+    kernels=_kernel,
 )
 
 

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import descend as ds
+from descend.extras import install_command
 from tests.mpi import problem
 
 WORKERS = Path(__file__).parent / "mpi"
@@ -146,7 +147,7 @@ def test_without_mpi4py_init_names_the_extra_in_one_line():
     done = subprocess.run(run, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
-        "descend.distributed needs mpi4py and an MPI library: pip install 'descend[mpi]'\n"
+        f"descend.distributed needs mpi4py and an MPI library: {install_command('mpi')}\n"
     )
 
 

@@ -8,6 +8,7 @@ import pytest
 
 import descend as ds
 from descend.data import StandardScaler
+from descend.extras import install_command
 from descend.runs import SavedRun
 from tests.cli.conftest import descend
 from tests.test_onnx_export import onnx, session
@@ -131,6 +132,6 @@ def test_cli_export_errors_leave_no_file(tmp_path, runs, monkeypatch):
     result = descend("export", folder, "m.onnx", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (
         2,
-        "descend export: error: ONNX export needs the onnx package: pip install 'descend[onnx]'\n",
+        f"descend export: error: ONNX export needs the onnx package: {install_command('onnx')}\n",
     )
     assert not (tmp_path / "m.onnx").exists()

@@ -19,7 +19,10 @@ from types import ModuleType
 
 import numpy as np
 
-EXTRA_HINT = "pip install 'descend[cuda12]' (CUDA 12) or 'descend[cuda13]' (CUDA 13)"
+
+class DeviceError(RuntimeError):
+    """A device that cannot be used here: CUDA without CuPy or without a GPU, an index past
+    the last GPU. Its message is one line that says what to install or choose."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class Kind:
     kernels: Callable | None = None
     random: Callable | None = None
     seed: Callable | None = None
+    describe: Callable[[int], str] = lambda index: ""
 
 
 def _host_index(array) -> None:
@@ -66,6 +70,12 @@ def register(kind: Kind) -> None:
     _kind_by_type[kind.array_type] = kind
     if _seed and kind.seed is not None:
         kind.seed(_seed[0])
+
+
+def kinds() -> list[str]:
+    """The names of the kinds of device: 'cpu', 'cuda' and any registered (without
+    importing CuPy)."""
+    return list(dict.fromkeys(["cpu", "cuda", *_kinds]))
 
 
 def unregister(name: str) -> None:
@@ -117,8 +127,9 @@ CPU_DEVICE = Device("cpu")
 def device(name) -> Device:
     """The :class:`Device` named ``name`` ('cpu', 'cuda', 'cuda:1', a Device, a torch.device).
 
-    A CUDA device without CuPy or without a GPU is a RuntimeError that names the extra
-    to install; an index past the last GPU is a RuntimeError that says how many there are.
+    A CUDA device without CuPy or without a GPU is a DeviceError (a RuntimeError) that
+    names the extra to install; an index past the last GPU is one that says how many
+    there are.
     """
     if isinstance(name, Device):
         return name
@@ -136,7 +147,7 @@ def device(name) -> Device:
     count = kind.count()
     number = int(index) if index else 0
     if number >= count:
-        raise RuntimeError(
+        raise DeviceError(
             f"device {text!r}: there {'is' if count == 1 else 'are'} {count} {kind_name} "
             f"device{'' if count == 1 else 's'} (0 to {count - 1})"
         )
@@ -283,7 +294,7 @@ def cuda_device_count() -> int:
 def _load_cuda(quiet: bool = False) -> int:
     """Import CuPy and register the CUDA kind; return the number of GPUs.
 
-    Without CuPy, or without a GPU, a RuntimeError that names the extra (``quiet``: 0).
+    Without CuPy, or without a GPU, a DeviceError that names the extra (``quiet``: 0).
     """
     if "cuda" in _kinds:
         return _kinds["cuda"].count()
@@ -292,8 +303,8 @@ def _load_cuda(quiet: bool = False) -> int:
     except ImportError:
         if quiet:
             return 0
-        raise RuntimeError(
-            f"device 'cuda' needs CuPy, which is not installed: {EXTRA_HINT}"
+        raise DeviceError(
+            f"device 'cuda' needs CuPy, which is not installed: {_cuda_extras()}"
         ) from None
     try:
         count = cupy.cuda.runtime.getDeviceCount()
@@ -304,9 +315,9 @@ def _load_cuda(quiet: bool = False) -> int:
     if count == 0:
         if quiet:
             return 0
-        raise RuntimeError(
+        raise DeviceError(
             f"device 'cuda': CuPy found no GPU{reason}; it needs an NVIDIA GPU and CuPy for "
-            f"its CUDA version: {EXTRA_HINT}"
+            f"its CUDA version: {_cuda_extras()}"
         )
     kernels: dict = {}
 
@@ -330,13 +341,41 @@ def _load_cuda(quiet: bool = False) -> int:
             kernels=make_kernel,
             random=lambda shape, dtype: cupy.random.random_sample(shape, dtype),
             seed=cupy.random.seed,
+            describe=lambda i: _name(cupy.cuda.runtime.getDeviceProperties(i)["name"]),
         )
     )
     return count
 
 
-def use_device(where) -> None:
-    """Make ``where`` the current device of its kind (a process's GPU under MPI)."""
-    target = device(where)
+def _name(raw) -> str:
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
+
+
+def choose(name: str, rank: int = 0) -> Device:
+    """The device a run asks for by name: 'cpu', 'cuda', 'cuda:N' or 'auto'.
+
+    'auto' is the GPU where CuPy sees one, else the CPU. Under MPI 'cuda' is GPU
+    ``rank % device_count()``: one GPU per process on each machine. The chosen GPU
+    becomes CuPy's current device.
+    """
+    if name == "auto":
+        name = "cuda" if cuda_available() else "cpu"
+    if name == "cuda":
+        name = f"cuda:{rank % max(_load_cuda(), 1)}"
+    target = device(name)
     if target.type == "cuda":
         target.kind.select(target.index).use()
+    return target
+
+
+def describe(where) -> str:
+    """``'cuda:0 (NVIDIA H200)'``, ``'cpu'``: a device and, for a GPU, its name."""
+    target = device(where)
+    name = target.kind.describe(target.index) if target.index is not None else ""
+    return f"{target} ({name})" if name else str(target)
+
+
+def _cuda_extras() -> str:
+    from descend.extras import install_command
+
+    return f"{install_command('cuda12')} (CUDA 12) or {install_command('cuda13')} (CUDA 13)"

@@ -17,6 +17,11 @@ def positive_int(value, name: str) -> int:
     ...
     ValueError: epochs must be a positive integer, got 0
     """
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+    if not is_positive_int(value):
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def is_positive_int(value) -> bool:
+    """Whether ``value`` is a whole number of at least 1 (not a bool)."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1

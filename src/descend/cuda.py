@@ -1,6 +1,6 @@
 """``ds.cuda``: whether descend can compute on an NVIDIA GPU, as ``torch.cuda``.
 
-CUDA needs CuPy (``pip install 'descend[cuda12]'`` or ``'descend[cuda13]'``) and a GPU.
+CUDA needs CuPy (the extra ``descend[cuda12]`` or ``descend[cuda13]``) and a GPU.
 Neither question ever raises: without CuPy or without a GPU the answers are False and 0.
 
 Examples

@@ -1,8 +1,8 @@
 """Data parallelism over MPI: P processes train one model, each on its share of every batch.
 
-Launch the processes with ``mpiexec -n P python train.py`` (``pip install
-'descend[mpi]'`` installs mpi4py and MPICH, whose ``mpiexec`` lands in the virtual
-environment); each calls :func:`init` first and gives its Trainer the strategy::
+Launch the processes with ``mpiexec -n P python train.py`` (the extra ``descend[mpi]``
+installs mpi4py and MPICH, whose ``mpiexec`` lands in the virtual environment); each
+calls :func:`init` first and gives its Trainer the strategy::
 
     import descend as ds
 
@@ -54,7 +54,6 @@ import numpy as np
 from descend.data.loader import DataLoader
 from descend.data.shard import RowShare, ShardedLoader, fingerprint
 
-INSTALL_HINT = "pip install 'descend[mpi]'"
 TIMEOUT_VARIABLE = "DESCEND_MPI_TIMEOUT"
 _LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 _LAUNCHER_RANK = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK")
@@ -108,8 +107,10 @@ def init(timeout: float | None = None):
         try:
             from mpi4py import MPI
         except ImportError:
+            from descend.extras import install_command
+
             raise ImportError(
-                f"descend.distributed needs mpi4py and an MPI library: {INSTALL_HINT}"
+                f"descend.distributed needs mpi4py and an MPI library: {install_command('mpi')}"
             ) from None
         _MPI, _comm = MPI, MPI.COMM_WORLD
         if _comm.Get_size() > 1:

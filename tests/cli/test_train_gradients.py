@@ -8,6 +8,8 @@ import pytest
 from tests.cli.conftest import descend
 from tests.plot.png import assert_picture
 
+from descend.extras import install_command
+
 DEEP = ("--hidden", "32,32,32,32,32,32", "--epochs", "2", "--batch-size", "64")
 
 
@@ -102,7 +104,7 @@ def test_without_tensorboardx_one_line_names_the_extra(tmp_path, monkeypatch):
     assert result.returncode == 2
     assert result.stderr == (
         "descend train: error: TensorBoard logging needs tensorboardX: "
-        "pip install 'descend[tensorboard]'\n"
+        f"{install_command('tensorboard')}\n"
     )
     assert not (tmp_path / "r").exists() and not (tmp_path / "tb").exists()
 
@@ -119,3 +121,30 @@ def test_bad_activation_is_one_line(tmp_path, args, message):
     assert result.returncode == 2
     assert message in result.stderr and len(result.stderr.splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+def test_tensorboard_is_a_setting_of_the_run_that_resume_keeps(tmp_path):
+    pytest.importorskip("tensorboardX")
+    from tests.train.test_tensorboard import read_scalars
+
+    first = ("train", "--epochs", "2", "--tensorboard", "tb", "--out", "r", "--quiet")
+    descend(*first, cwd=tmp_path, check=True)
+    assert f'tensorboard = "{tmp_path / "tb"}"' in (tmp_path / "r" / "config.toml").read_text()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    descend(
+        "train", "--resume", tmp_path / "r", "--epochs", "3", "--quiet", cwd=elsewhere, check=True
+    )
+    epochs = [s for s, _ in read_scalars(tmp_path / "tb" / "train")["epoch_loss"]]
+    assert epochs == [1, 2, 3]
+    assert not (elsewhere / "tb").exists()
+
+
+def test_a_file_given_as_the_tensorboard_folder_is_named(tmp_path):
+    pytest.importorskip("tensorboardX")
+    (tmp_path / "afile").write_text("")
+    result = descend("train", "--epochs", "1", "--tensorboard", "afile", "--out", "r", cwd=tmp_path)
+    assert result.returncode == 2 and not (tmp_path / "r").exists()
+    assert result.stderr == (
+        f"descend train: error: TensorBoard logdir {tmp_path / 'afile'} is a file, not a folder\n"
+    )

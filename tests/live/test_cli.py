@@ -15,8 +15,10 @@ def test_without_the_extra_one_line_names_it(argv, monkeypatch, capsys, tmp_path
     monkeypatch.setitem(sys.modules, "bokeh", None)  # as if Bokeh were not installed
     assert main(argv) == 2
     err = capsys.readouterr().err
-    assert err == (
-        f"descend {argv[0]}: error: the live view needs Bokeh: pip install 'descend[live]'\n"
+    from descend.extras import install_command
+
+    assert (
+        err == f"descend {argv[0]}: error: the live view needs Bokeh: {install_command('live')}\n"
     )
     assert not (tmp_path / "runs").exists()
 

@@ -38,10 +38,9 @@ def test_a_path_is_the_run_of_descends_own_optimizer():
 
 def test_it_tells_the_minimum_reached_as_descend_landscape_does():
     land = landscape.compute_landscape("local-minimum", "optimizers", resolution=101)
-    sgd = land.runs[0]  # 'SGD lr=...' from the problem's start, on the full batch
-    run, _ = path(
-        Settings(problem="local-minimum", optimizer="sgd", lr=sgd.settings["lr"], steps=sgd.updates)
-    )
+    sgd = land.paths[0]  # 'SGD lr=...' from the problem's start, on the full batch
+    run, _ = path(Settings(problem="local-minimum", optimizer="sgd", lr=sgd.settings["lr"],
+                           steps=sgd.updates))  # fmt: skip
     np.testing.assert_allclose(run.weights, sgd.weights)
     assert run.outcome == sgd.outcome and run.minimum.kind == "local"
 

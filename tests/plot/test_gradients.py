@@ -80,3 +80,26 @@ def test_a_history_without_records_is_refused(tmp_path):
         plot.gradients(history, tmp_path / "g.png")
     with pytest.raises(TypeError, match="expected a History"):
         plot.gradients([1, 2], tmp_path / "g.png")
+
+
+def test_points_a_log_axis_cannot_show_are_marked_not_dropped():
+    """Zero initial weights: step 1 has no update ratio and a weight norm of 0."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)).astype(np.float32)
+    model = ds.models.LinearRegression(3)
+    trainer = Trainer(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.01),
+        callbacks=[GradientMonitor()],
+        verbose=0,
+    )
+    history = trainer.fit(X, X.sum(1), epochs=3, batch_size=16)
+    grad, ratio, weight = gradients_figure(history).axes[:3]
+    assert len(grad.collections) == 0  # every gradient norm has its point
+    for ax, said in ((ratio, "× no ratio: the weights were all 0 before the update"),
+                     (weight, "× all weights 0")):  # fmt: skip
+        (crosses,) = ax.collections
+        np.testing.assert_array_equal(crosses.get_offsets()[:, 0], [1, 1])  # weight and bias
+        assert [t.get_text() for t in ax.texts] == [said]
+        assert ax.get_xlim()[0] < 1  # inside the panel

@@ -119,3 +119,13 @@ def test_images_need_their_pixel_count(iris_run):
         saved.predict(np.zeros((2, 1, 28, 28)))
     with pytest.raises(ValueError, match="expected 4 features, got 1"):
         saved.predict(np.zeros(4))
+
+
+def test_the_pipeline_runs_on_the_device_the_run_lives_on(iris_run, accelerator):
+    X, _ = ds.data.load_iris()
+    on_cpu = ds.load_run(iris_run)
+    moved = ds.load_run(iris_run).to(accelerator)  # the model and the scaler's statistics
+    assert str(moved.device) == f"{accelerator}:0"
+    np.testing.assert_allclose(moved.predict_proba(X), on_cpu.predict_proba(X), atol=1e-6)
+    assert moved.predict(X).tolist() == on_cpu.predict(X).tolist()
+    assert str(moved(ds.tensor(X[:5], device=accelerator)).device) == f"{accelerator}:0"

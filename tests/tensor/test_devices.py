@@ -177,3 +177,13 @@ def test_the_strict_device_catches_stray_numpy_calls():
             stray()
     assert not hasattr(a.flags, "writeable")
     assert isinstance(a.sum(), strict.StrictArray)  # reductions stay on the device
+
+
+def test_gradcheck_runs_where_the_inputs_live(device):
+    a = ds.tensor(A, device=device)
+    b = ds.tensor(SQUARE, device=device)
+    assert ds.gradcheck(lambda x, y: (x @ y).tanh().softmax(dim=1).log(), a, b)
+    wrong = lambda x: ds.tensor(1.0, device=device) * x.relu()  # noqa: E731
+    assert ds.gradcheck(wrong, ds.tensor(np.abs(A) + 0.5, device=device))
+    with pytest.raises(AssertionError, match="gradient of input 0"):
+        ds.gradcheck(lambda x: x.detach() * x, a)  # the detached factor loses a term

@@ -192,31 +192,26 @@ def test_history_json_and_csv_round_trip(tmp_path):
     assert history.best("val_loss")[0] in history.epochs
 
 
-class _InterruptAt(Callback):
-    def __init__(self, step):
+class _AtStep(Callback):
+    """Does ``act(trainer)`` after update ``step``."""
+
+    def __init__(self, step, act):
         super().__init__()
-        self.at = step
+        self.at, self.act = step, act
 
     def on_batch_end(self, step, logs):
         if step == self.at:
-            self.trainer.interrupt()
+            self.act(self.trainer)
 
 
-class _LrBlowsUpAt(Callback):
-    """The lr becomes huge at one step: the loss diverges in the next."""
-
-    def __init__(self, step):
-        super().__init__()
-        self.at = step
-
-    def on_batch_end(self, step, logs):
-        if step == self.at:
-            self.trainer.optimizer.param_groups[0]["lr"] = 1e6
+def _lr_blows_up(trainer):
+    """The lr becomes huge: the loss diverges at the next update."""
+    trainer.optimizer.param_groups[0]["lr"] = 1e6
 
 
 def _every_callback(tmp_path, name):
     return [
-        _LrBlowsUpAt(17),
+        _AtStep(17, _lr_blows_up),
         EarlyStopping(monitor="loss", patience=50),
         Convergence(tol=1e-12),
         ds.callbacks.GradientMonitor(every=3),
@@ -254,7 +249,7 @@ def test_every_callbacks_state_makes_a_resumed_run_bit_identical(tmp_path, stop)
     with np.errstate(all="ignore"):
         straight = trainer("straight")
         straight.fit(X, y[:, None], epochs=4, batch_size=8, seed=0)
-        cut = trainer("cut", _InterruptAt(stop))
+        cut = trainer("cut", _AtStep(stop, Trainer.interrupt))
         cut.fit(X, y[:, None], epochs=4, batch_size=8, seed=0)
         assert cut.interrupted and cut.step == stop
         resumed = trainer("resumed")

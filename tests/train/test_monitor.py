@@ -177,6 +177,9 @@ def test_a_learning_rate_far_too_large_ends_in_non_finite_exploding_gradients():
         f"exploding gradients in Linear 1 (layer 'linear'): gradient norm {norms[first_bad - 1]} "
         f"at step {first_bad}; updates will overshoot"
     )
+    with np.errstate(over="ignore", invalid="ignore"):  # a second fit says nothing twice
+        trainer.fit(X, y[:, 0], epochs=2, batch_size="full")
+    assert len(monitor.warnings) == len(trainer.history.gradients.warnings) == 1
 
 
 def test_state_round_trip_keeps_warnings_and_bad_settings_are_named():
@@ -187,6 +190,9 @@ def test_state_round_trip_keeps_warnings_and_bad_settings_are_named():
     other.load_state_dict(json.loads(json.dumps(monitor.state_dict())))
     assert other.state_dict() == monitor.state_dict()
     assert other._said == monitor._said and (other._epoch, other._due) == (3, True)
+    older = GradientMonitor()  # a checkpoint written before the counters were kept
+    older.load_state_dict({"warnings": ["vanishing ..."], "warned": [["0", "vanishing"]]})
+    assert older.warnings == ["vanishing ..."] and (older._epoch, older._due) == (0, False)
     with pytest.raises(ValueError, match="every must be 'epoch' or a positive number"):
         GradientMonitor(every=0)
     with pytest.raises(ValueError, match="every must be"):

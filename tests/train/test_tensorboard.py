@@ -11,6 +11,7 @@ import pytest
 
 import descend as ds
 from descend import nn, optim
+from descend.extras import install_command
 from descend.models import MLP
 from descend.train import GradientMonitor, Trainer
 
@@ -125,7 +126,7 @@ def test_without_tensorboardx_one_line_names_the_extra(monkeypatch):
     with pytest.raises(ImportError) as error:
         ds.callbacks.TensorBoard("tb")
     assert str(error.value) == (
-        "TensorBoard logging needs tensorboardX: pip install 'descend[tensorboard]'"
+        f"TensorBoard logging needs tensorboardX: {install_command('tensorboard')}"
     )
 
 

@@ -15,6 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from descend import backend, runs
 from descend.cli.parser import HelpFormatter, Parser, UsageError  # noqa: F401 (the commands' import)
 from descend.runs import RunConfig
 from descend.runs.config import SETTING_KINDS, comma_separated
@@ -186,3 +187,20 @@ def format_table(scores: dict) -> str:
     for name, values in scores.items():
         lines.append(f"{name:8s}" + "".join(f"{values[c]:12.4f}" for c in columns))
     return "\n".join(lines)
+
+
+# -- the device of a saved run --------------------------------------------------------
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="where the model runs: cpu (default), cuda, cuda:N, or auto (a GPU if any)",
+    )
+
+
+def open_saved_run(args: argparse.Namespace):
+    """``runs.load_run(RUN_DIR)`` on ``--device``; a device that is not there is a UsageError."""
+    try:
+        return runs.load_run(args.run_dir, device=args.device)
+    except backend.DeviceError as error:
+        raise UsageError(f"--device {args.device}: {error}") from None

@@ -8,7 +8,15 @@ from pathlib import Path
 import numpy as np
 
 from descend import data, metrics, runs
-from descend.cli.common import UsageError, check_output_file, format_table, warn_if_diverged
+from descend.cli.common import (
+    UsageError,
+    add_device_option,
+    check_output_file,
+    format_table,
+    numbered,
+    open_saved_run,
+    warn_if_diverged,
+)
 
 DESCRIPTION = (
     "Compute the loss and metrics of a trained run. Without --data it uses the run's own "
@@ -28,21 +36,27 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--data", help="a built-in set, an MNIST folder or a .csv file")
+    parser.add_argument(
+        "--data",
+        help="a built-in set, an MNIST folder, a folder of .npy files (X.npy and y.npy, or "
+        "test_X.npy and test_y.npy) or a .csv file",
+    )
     parser.add_argument("--target", help="CSV target column (default: the last column)")
     parser.add_argument(
         "--plot",
         action="store_true",
         help="write confusion_matrix.png (classifiers) or predictions.png (regressors) "
-        "into the run folder",
+        "into the run folder, numbered -2, -3... when it exists",
     )
+    add_device_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = runs.load_run(args.run_dir)
+    saved = open_saved_run(args)
     picture = "confusion_matrix.png" if saved.task == "classify" else "predictions.png"
+    picture = numbered(saved.folder / picture)  # an earlier picture is kept
     if args.plot:
-        check_output_file(saved.folder / picture, "--plot:")
+        check_output_file(picture, "--plot:")
     warn_if_diverged(saved)
     X, y, source = _data(saved, args)
     scores = saved.evaluate(X, y)
@@ -59,13 +73,13 @@ def run(args: argparse.Namespace) -> int:
         from descend import plot
 
         if saved.task == "classify":
-            path = plot.confusion_matrix(matrix, saved.folder / picture, labels=saved.class_names)
+            path = plot.confusion_matrix(matrix, picture, labels=saved.class_names)
         else:
             title = (
                 f"{saved.config.model} on {source}: R² {scores['r2']:.3f}, "
                 f"mean absolute error {scores['mae']:.4g}"
             )
-            path = plot.predicted_vs_true(y, predicted, saved.folder / picture, title=title)
+            path = plot.predicted_vs_true(y, predicted, picture, title=title)
         print(f"wrote {path}")
     return 0
 

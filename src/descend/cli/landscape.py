@@ -24,7 +24,7 @@ EXAMPLES = """\
 examples:
   descend landscape                                  batch GD, mini-batch and SGD on y = w0 + w1*x
   descend landscape --compare optimizers             SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam
-  descend landscape --compare lr                     too small, good and too large learning rates
+  descend landscape --compare lr                     three learning rates, each judged by its run
   descend landscape --compare lr --model logistic    logistic regression on two features
   descend landscape --compare lr --lrs 0.01,0.1,0.4 --epochs 60 --out lr.png
   descend landscape --start=-4,5 --batch-size 4          (write = before a negative number)
@@ -61,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lrs",
         type=_floats(3),
         metavar="SMALL,GOOD,LARGE",
-        help="the three learning rates of --compare lr",
+        help="the three learning rates of --compare lr (each is then called too small, good "
+        "or too large by how its run ended: settled, still going down, or overshooting)",
     )
     parser.add_argument(
         "--batch-size",

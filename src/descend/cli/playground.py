@@ -16,7 +16,7 @@ DESCRIPTION = (
     "by descend's own optimizers on the server, with the downhill direction at each step; "
     "kept runs are overlaid and a table gives each run's final cost and the minimum it "
     "reached. Served on 127.0.0.1 with a random token in its address; Ctrl-C ends it. "
-    "Needs the extra: pip install 'descend[live]'."
+    "Needs the extra descend[live]."
 )
 EXAMPLES = """\
 examples:

@@ -9,8 +9,12 @@ import sys
 import warnings
 from pathlib import Path
 
-from descend import runs
-from descend.cli.common import check_output_file, warn_if_diverged
+from descend.cli.common import (
+    add_device_option,
+    check_output_file,
+    open_saved_run,
+    warn_if_diverged,
+)
 from descend.data.sets import load_features
 from descend.files import write_text
 
@@ -40,12 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OUT.csv",
         help="write the predictions here (default: print them); its folder must exist",
     )
+    add_device_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_output_file(args.output, "-o")
-    saved = runs.load_run(args.run_dir)
+    saved = open_saved_run(args)
     warn_if_diverged(saved)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

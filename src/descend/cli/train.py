@@ -9,7 +9,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
-from descend import distributed, runs
+from descend import backend, distributed, runs
 from descend.cli.common import (
     UsageError,
     add_run_options,
@@ -18,7 +18,7 @@ from descend.cli.common import (
     format_table,
 )
 from descend.files import FolderInUse, locked_folder
-from descend.train import TensorBoard, Trainer
+from descend.train import Trainer
 
 DESCRIPTION = (
     "Train a model on a data set with gradient descent. Prints the plan, a progress bar, "
@@ -33,6 +33,7 @@ examples:
   descend train --data iris --model softmax --batch-size full --epochs 200
   descend train --data houses.csv --target price --task regress --hidden 64,32
   descend train --data path/to/mnist --model lenet --epochs 5
+  descend train --device cuda                      on the GPU (descend[cuda12] or [cuda13])
   descend train --hidden 32,32,32,32,32,32 --activation sigmoid    vanishing gradients
   descend train --tensorboard runs/tb              also for TensorBoard (descend[tensorboard])
   descend train --live                             watch it in the browser (descend[live])
@@ -51,12 +52,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="RUN_DIR",
         help="continue a run from its checkpoint (--epochs: the new total; the epochs it "
         "has: write its files again, to complete a save cut short)",
-    )
-    parser.add_argument(
-        "--tensorboard",
-        type=Path,
-        metavar="DIR",
-        help="also write loss, metrics, lr and gradient norms for TensorBoard into DIR",
     )
     parser.add_argument(
         "--live",
@@ -113,22 +108,25 @@ def _prepare(args: argparse.Namespace, held: ExitStack) -> _Prepared:
             raise UsageError(
                 f"{folder} already holds a run; choose another --out, or pass --force to replace it"
             )
+        _device(config)  # CUDA without CuPy or a GPU: one line, before any data is loaded
         run_ = runs.prepare_run(config)
-        extra = [] if args.tensorboard is None else [_tensorboard(args.tensorboard)]
         live = (
             _live(f"{config.model} on {config.data} ({folder})")
             if args.live and distributed.is_main()
             else None
         )
+        extra = []
         if live is not None:  # the page keeps what it last showed: descend view shows more
             held.callback(live.stop)
             extra.append(live)
         # The checkpoint callback goes last: after the other callbacks' states change.
         # It makes the folder when the first epoch ends: a run that fails earlier leaves none.
         checkpoint = runs.RunCheckpoint(run_, folder, replace=args.force)
-        trainer = run_.trainer(
-            [*extra, checkpoint], verbose=0 if args.quiet else 1, parallel=distributed.strategy()
-        )
+        verbose, parallel = 0 if args.quiet else 1, distributed.strategy()
+        try:  # --tensorboard without its extra
+            trainer = run_.trainer([*extra, checkpoint], verbose=verbose, parallel=parallel)
+        except ImportError as missing:
+            raise UsageError(str(missing)) from None
         if args.resume is not None:
             run_.restore(trainer, folder)
             if trainer.epoch > config.epochs:
@@ -169,9 +167,13 @@ def _plan(run_: runs.Run, folder: Path, live=None) -> str:
     samples = f"{found.X.shape[0]} samples" + (
         "" if found.test is None else f" + {len(found.test[0])} to test"
     )
+    device = run_.model.device
+    where = backend.describe(device)
+    if config.device == "auto":
+        where += " (auto: a GPU)" if device.type == "cuda" else " (auto: no GPU, so the CPU)"
     return (
         f"{config.model} on {found.name} ({task}, {samples}), "
-        f"{config.optimizer} lr={config.learning_rate:g}; run folder {folder}"
+        f"{config.optimizer} lr={config.learning_rate:g}, on {where}; run folder {folder}"
         + ("" if live is None else f"; live view {live.url}")
     )
 
@@ -216,11 +218,12 @@ def _report(prepared: _Prepared, scores: dict | None, quiet: bool) -> int:
     return 0
 
 
-def _tensorboard(logdir: Path) -> TensorBoard:
+def _device(config) -> backend.Device:
+    """The run's device, or a UsageError (exit 2) in one line: CUDA without CuPy or GPU."""
     try:
-        return TensorBoard(logdir)
-    except ImportError as missing:
-        raise UsageError(str(missing)) from None
+        return backend.choose(config.device, distributed.rank())
+    except backend.DeviceError as error:
+        raise UsageError(f"--device {config.device}: {error}") from None
 
 
 def _live(name: str):
@@ -246,19 +249,20 @@ def _resume_config(args) -> runs.RunConfig:
     changed = [
         f"--{k.replace('_', '-')}"
         for k in runs.RUN_OPTIONS
-        if k != "epochs" and getattr(args, k, None) is not None
+        if k not in ("epochs", "tensorboard", "device") and getattr(args, k, None) is not None
     ]
     if changed or args.out is not None or args.config is not None or args.force:
         given = changed or [
             "--out" if args.out is not None else "--config" if args.config else "--force"
         ]
         raise UsageError(
-            f"--resume continues a run with its own settings; only --epochs can "
-            f"change, got {given[0]}"
+            f"--resume continues a run with its own settings; only --epochs and --device "
+            f"can change, got {given[0]}"
         )
     if not (args.resume / "checkpoint.safetensors").is_file():
         raise UsageError(f"{args.resume}: no checkpoint.safetensors to resume from")
-    return config.updated(epochs=args.epochs).validate()
+    device = {} if getattr(args, "device", None) is None else {"device": args.device}
+    return config.updated(epochs=args.epochs, tensorboard=args.tensorboard, **device).validate()
 
 
 class _CtrlC:

@@ -18,7 +18,7 @@ DESCRIPTION = (
     "diagnosis and the progress. A run still training in another process is followed as its "
     "folder grows (its checkpoint is written after every epoch). The page is served on "
     "127.0.0.1 with a random token in its address; only that run folder's data is shown. "
-    "Ctrl-C ends it. Needs the extra: pip install 'descend[live]'."
+    "Ctrl-C ends it. Needs the extra descend[live]."
 )
 EXAMPLES = """\
 examples:

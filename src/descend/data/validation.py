@@ -10,12 +10,14 @@ import numbers
 
 import numpy as np
 
+from descend import backend
 from descend.checks import positive_int
 from descend.tensor import Tensor, get_default_dtype
 
 
 def to_numpy(data, name: str = "X", numeric: bool = True) -> np.ndarray:
-    """``data`` (ndarray, Tensor, list or number) as an ndarray, without copying ndarrays.
+    """``data`` (ndarray, Tensor, list or number) as an ndarray, without copying ndarrays
+    (device arrays, such as a GPU tensor's, are copied to the host).
 
     Parameters
     ----------
@@ -26,7 +28,11 @@ def to_numpy(data, name: str = "X", numeric: bool = True) -> np.ndarray:
         Require numbers (bool, integer or floating); otherwise text labels pass too.
     """
     if isinstance(data, Tensor):
-        return data.data
+        data = data.data
+        if type(data) is np.ndarray:
+            return data
+    if not isinstance(data, np.ndarray) and backend.is_array(data):
+        data = backend.to_host(data)
     if isinstance(data, np.ndarray):
         array = data
     else:

@@ -13,7 +13,7 @@ PROBLEMS: dict[str, type[Problem]] = {
 }
 
 
-def problem(name: str, n_samples: int = 40, seed: int = 0) -> Problem:
+def make_problem(name: str, n_samples: int = 40, seed: int = 0) -> Problem:
     """The problem ``name`` with its generated data."""
     X, y = make_data(name, n_samples, seed)
     return PROBLEMS[name](X, y)

@@ -2,7 +2,7 @@
 
 It computes nothing the library does not already: a run's page shows its History (the
 data of ``history.json``), the playground's paths are :mod:`descend.landscape` runs of
-descend's own optimizers. Bokeh is an optional extra (``pip install 'descend[live]'``)
+descend's own optimizers. Bokeh is an optional extra (``descend[live]``)
 and is imported only when a page is served.
 
 - :func:`serve_run`: the page of a run, fed by a :class:`~descend.live.feed.Feed`
@@ -13,15 +13,15 @@ and is imported only when a page is served.
 
 from __future__ import annotations
 
-INSTALL_HINT = "the live view needs Bokeh: pip install 'descend[live]'"
-
 
 def check_installed() -> None:
     """An ImportError naming the extra when Bokeh is missing."""
     try:
         import bokeh  # noqa: F401
     except ImportError:
-        raise ImportError(INSTALL_HINT) from None
+        from descend.extras import install_command
+
+        raise ImportError(f"the live view needs Bokeh: {install_command('live')}") from None
 
 
 def serve_run(feed, host: str = "127.0.0.1", port: int = 0):

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 
 from descend import landscape, optim
-from descend.landscape.result import Landscape, Run
+from descend.landscape.result import Landscape, Path
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 STRATEGIES = ("batch", "mini-batch", "stochastic")
@@ -54,7 +54,7 @@ def board(problem: str) -> Landscape:
     return landscape.compute_landscape(problem, resolution=101)
 
 
-def path(settings: Settings) -> tuple[Run, np.ndarray]:
+def path(settings: Settings) -> tuple[Path, np.ndarray]:
     """The run the settings ask for and the gradient at each of its points, by autodiff.
 
     Raises

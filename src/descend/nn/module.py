@@ -290,8 +290,10 @@ class Module:
     @property
     def device(self) -> backend.Device:
         """The device of the first parameter (or buffer); the CPU for a module with neither."""
-        for array in self._state_arrays().values():
-            return backend.device_of(array)
+        for param in self.parameters():
+            return backend.device_of(param.data)
+        for buffer in self.buffers():
+            return backend.device_of(buffer)
         return backend.CPU_DEVICE
 
     # -- state ------------------------------------------------------------------------

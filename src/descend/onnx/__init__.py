@@ -11,7 +11,7 @@ or a few (``descend.onnx.ops``); parameters and buffers become initializers unde
 their ``state_dict`` names; the first axis of the input and output is the batch,
 of any size. The file passes ``onnx.checker`` and runs in onnxruntime.
 
-Needs the ``onnx`` package: ``pip install 'descend[onnx]'``. Importing this module
+Needs the ``onnx`` package (the extra ``descend[onnx]``). Importing this module
 does not import it; exporting does.
 """
 
@@ -108,5 +108,7 @@ def _require_onnx() -> None:
     try:
         import onnx  # noqa: F401
     except ImportError:
-        message = "ONNX export needs the onnx package: pip install 'descend[onnx]'"
+        from descend.extras import install_command
+
+        message = f"ONNX export needs the onnx package: {install_command('onnx')}"
         raise ImportError(message) from None

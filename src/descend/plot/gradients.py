@@ -69,7 +69,7 @@ def gradients_figure(history, title: str | None = None) -> Figure:
     figure = new_figure(16, 5.2 + 0.22 * min(len(warnings), 6))
     axes = figure.subplots(1, 3)
     for ax, (quantity, ylabel, panel_title) in zip(axes, _PANELS):
-        missing = []  # (x, colour) of the points a log axis cannot show
+        missing = []  # (x, colour, NaN or not) of the points a log axis cannot show
         for name in names:
             values = np.asarray(records.values(quantity).get(name, []), dtype=float)
             shown = np.where(values > 0, values, np.nan)  # a log axis has no zero
@@ -84,12 +84,16 @@ def gradients_figure(history, title: str | None = None) -> Figure:
                 ms=3,
                 label=records.label(name),
             )
-            missing += [(x[i], colours[name]) for i in np.flatnonzero(~(values > 0))]
+            missing += [
+                (x[i], colours[name], np.isnan(values[i])) for i in np.flatnonzero(~(values > 0))
+            ]
         if quantity == "update_ratio":
             ax.axhspan(1e-4, 1e-2, color="#999999", alpha=0.15, lw=0, label="usual 1e-4 to 1e-2")
         ax.set_yscale("log")
         if missing:
             _mark_missing(ax, missing, _MISSING[quantity])
+        pad = max(0.05 * (x.max() - x.min()), 0.5)  # the same span in every panel
+        ax.set_xlim(x.min() - pad, x.max() + pad)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         ax.set_title(panel_title)
@@ -117,22 +121,24 @@ def gradients_figure(history, title: str | None = None) -> Figure:
     return figure
 
 
-# What a point missing from each panel means (NaN, or 0 on a log axis).
+# What a point missing from each panel means: (when NaN, when 0); a log axis has no 0.
 _MISSING = {
-    "grad_norm": "x: no gradient (frozen or unused), or 0",
-    "update_ratio": "x: no ratio (the weights were all 0), or no update",
-    "weight_norm": "x: all weights 0",
+    "grad_norm": ("no gradient (frozen or unused tensor)", "gradient 0"),
+    "update_ratio": ("no ratio: the weights were all 0 before the update", "0: no update"),
+    "weight_norm": ("no weights", "all weights 0"),
 }
 
 
-def _mark_missing(ax, missing: list, meaning: str) -> None:
-    """A cross at the foot of the panel for each point that has no place on the log axis."""
+def _mark_missing(ax, missing: list, meanings: tuple) -> None:
+    """A cross at the foot of the panel for each point that has no place on the log axis,
+    and what it means."""
     foot = ax.get_xaxis_transform()  # x in data, y in axes fraction
-    xs, colours = zip(*missing)
+    xs, colours, nan = zip(*missing)
     ax.scatter(xs, [0.03] * len(xs), transform=foot, marker="x", c=colours, s=36, lw=1.5,
-               clip_on=False, zorder=3, label="_missing")  # fmt: skip
-    ax.text(0.99, 0.07, meaning, transform=ax.transAxes, ha="right", va="bottom",
-            fontsize="small", color="#444444")  # fmt: skip
+               zorder=3, label="_missing")  # fmt: skip
+    said = [meanings[0]] * any(nan) + [meanings[1]] * (not all(nan))
+    ax.text(0.99, 0.07, "× " + "; ".join(said), transform=ax.transAxes, ha="right",
+            va="bottom", fontsize="small", color="#444444")  # fmt: skip
 
 
 def _one_per_epoch(epochs: list) -> bool:

@@ -4,6 +4,8 @@ model is scored."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from descend import metrics, nn, optim
@@ -50,9 +52,30 @@ def _fits_images(kind: ModelKind, found: LoadedData) -> bool:
 
 def build_model(config: RunConfig, task: str, input_shape: tuple, n_classes: int) -> nn.Module:
     """The model named in ``config`` for inputs of ``input_shape``, seeded by ``config.seed``."""
-    manual_seed(config.seed)
     outputs = n_classes if task == "classify" else 1
+    _check_size(config, math.prod(input_shape), outputs)
+    manual_seed(config.seed)
     return KINDS[config.model].build(config, tuple(input_shape), outputs)
+
+
+# The most weights a run may ask for: 2**27 float32 weights take 512 MiB, 2 GiB with
+# their gradients and an optimizer's two moments (LeNet-5 has 61,706; an MNIST MLP 0.1M).
+MAX_WEIGHTS = 2**27
+
+
+def _check_size(config: RunConfig, n_features: int, outputs: int) -> None:
+    """A ValueError, before anything is allocated, for a model too large to hold: its
+    layers of sizes features, hidden (for a model that reads ``hidden``), outputs."""
+    hidden = list(config.hidden) if "hidden" in KINDS[config.model].defaults else []
+    sizes = [n_features, *hidden, outputs]
+    weights = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if weights > MAX_WEIGHTS:
+        layers = f" --hidden {','.join(map(str, hidden))}" if hidden else ""
+        raise ValueError(
+            f"--model {config.model}{layers} with {n_features} input features asks for "
+            f"{weights:.3g} weights ({4 * weights / 2**30:.3g} GiB), more than the "
+            f"{MAX_WEIGHTS:.3g} a run may hold"
+        )
 
 
 def build_loss(config: RunConfig, task: str) -> nn.Module:

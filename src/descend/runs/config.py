@@ -14,10 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from descend import backend
 from descend.checks import positive_int
 from descend.data.sets import BUILTIN_DATA, TASKS
 from descend.names import closest
-from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS
+from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS, longest_warmup
 from descend.runs.kinds import KINDS, MODEL_SETTINGS, MODELS
 
 if sys.version_info >= (3, 11):
@@ -109,7 +110,9 @@ class RunConfig:
 
     data: str = option(
         "digits",
-        f"built-in set ({', '.join(BUILTIN_DATA)}), a folder of MNIST IDX files, or a .csv file",
+        f"built-in set ({', '.join(BUILTIN_DATA)}), a folder of MNIST IDX files, a folder "
+        "of .npy files (X.npy and y.npy, or train_ and test_ pairs; read from disk), or a "
+        ".csv file",
     )
     target: str | None = option(None, "CSV target column (default: the last column)")
     task: str | None = option(None, "classify or regress (default: inferred from the target)")
@@ -122,8 +125,10 @@ class RunConfig:
     epochs: int = option(30, "epochs")
     scheduler: str = option(
         "none",
-        "learning-rate schedule: none (the lr stays as set); "
-        + "; ".join(what for _, what in list(SCHEDULES.values())[1:]),
+        # "none" last: the help's "(default none)" follows it, not another schedule's default.
+        "learning-rate schedule: "
+        + "; ".join(what for _, what in list(SCHEDULES.values())[1:])
+        + "; none: the lr stays as set",
         metavar="NAME[:VALUE]",
     )
     val_fraction: float = option(0.2, "validation share")
@@ -134,6 +139,15 @@ class RunConfig:
     seed: int = option(0, "random seed (a whole number >= 0)")
     threads: int | None = option(
         None, "threads per process for matrix products (default: fit the model and the cores)"
+    )
+    tensorboard: str | None = option(
+        None,
+        "also write loss, metrics, lr and gradient norms for TensorBoard into DIR "
+        "(descend[tensorboard]); a resumed run goes on writing there",
+        metavar="DIR",
+    )
+    device: str = option(
+        "cpu", "where to train: cpu, cuda (cuda:N: GPU N), or auto (a GPU if there is one)"
     )
 
     @property
@@ -180,8 +194,13 @@ class RunConfig:
             raise ValueError(f"--hidden must list positive layer sizes, got {self.hidden}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"--threads must be a positive whole number, got {self.threads}")
+        if self.threads is not None:
+            positive_int(self.threads, "--threads")
+        kind, _, index = self.device.partition(":")
+        if self.device not in ("cpu", "auto") and not (
+            kind in backend.kinds() and kind != "cpu" and (index or "0").isdigit()
+        ):
+            raise ValueError(f"--device must be cpu, cuda, cuda:N or auto, got {self.device!r}")
         return self
 
     def _check_types(self) -> None:
@@ -221,6 +240,12 @@ class RunConfig:
                 f"--scheduler {placeholder}: {what.split(' ', 1)[1]}; expected {expected} "
                 f"for {placeholder[-1]}, got {text!r}"
             )
+        if name == "linear" and value > longest_warmup(self.epochs):
+            longest = longest_warmup(self.epochs)
+            raise ValueError(
+                f"--scheduler linear:{value}: the warm-up must end within half the run "
+                f"(--epochs {self.epochs}); give linear:{longest} or less, or more --epochs"
+            )
         return name, {keyword: value}
 
     def to_toml(self) -> str:
@@ -251,11 +276,15 @@ class RunConfig:
         return cls(**values)
 
     def with_absolute_data(self) -> RunConfig:
-        """A copy whose ``data``, when it is a path, is absolute, so that config.toml names
-        the same files from any folder (evaluate and resume run from anywhere)."""
+        """A copy whose ``data``, when it is a path, and ``tensorboard`` are absolute, so
+        that config.toml names the same files from any folder (evaluate and resume run
+        from anywhere)."""
+        config = self
+        if self.tensorboard is not None:
+            config = dataclasses.replace(config, tensorboard=str(Path(self.tensorboard).absolute()))
         if self.data in BUILTIN_DATA or not Path(self.data).exists():
-            return self
-        return dataclasses.replace(self, data=str(Path(self.data).absolute()))
+            return config
+        return dataclasses.replace(config, data=str(Path(self.data).absolute()))
 
     def updated(self, **changes) -> RunConfig:
         """A copy with the settings in ``changes`` that are not None."""

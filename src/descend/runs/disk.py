@@ -24,6 +24,7 @@ from descend.runs.build import (
 from descend.runs.config import RunConfig
 from descend.runs.parallel import fit_scaler
 from descend.runs.run import Run
+from descend.tensor import get_default_dtype
 
 
 class DiskRun(Run):
@@ -87,6 +88,7 @@ def _split_rows(found: LoadedData, config: RunConfig):
             test_size=share,
             stratify=None if stratify is None else stratify[rows],
             random_state=config.seed + 1,
+            name="validation",
         )
     return tuple(None if r is None else np.sort(r) for r in (rows, val_rows, test_rows))
 
@@ -105,7 +107,8 @@ def _targets(config: RunConfig, found: LoadedData, labels, target_scaler):
         if labels is not None:
             y = labels(y)
         if target_scaler is not None:
-            y = target_scaler.transform(y.reshape(-1, 1))[:, 0]
+            # (integer or boolean targets of a regression become the float dtype first)
+            y = target_scaler.transform(y.reshape(-1, 1).astype(get_default_dtype()))[:, 0]
         return prepare_targets(found.task, config.model, y)
 
     return transform

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from descend import data, io, nn, optim
+from descend import backend, data, distributed, io, nn, optim
 from descend.data.sets import LoadedData, Splits, holdout, scale
 from descend.files import write_text
 from descend.runs.build import (
@@ -22,7 +22,7 @@ from descend.runs.build import (
 from descend.runs.config import RunConfig
 from descend.runs.parallel import check_same_data
 from descend.tensor import generator
-from descend.train import Callback, EarlyStopping, GradientMonitor, Trainer
+from descend.train import Callback, EarlyStopping, GradientMonitor, TensorBoard, Trainer
 
 RUN_FILES = (
     "model.safetensors", "scaler.safetensors", "target_scaler.safetensors", "config.toml",
@@ -52,13 +52,18 @@ class Run:
 
     def trainer(self, callbacks=(), verbose: int = 1, parallel=None) -> Trainer:
         """A Trainer for this run: the Trainer's divergence guard, a GradientMonitor (its
-        warnings kept, not printed), early stopping when the config asks for it, then
-        ``callbacks``; ``parallel`` as the Trainer's (one process by default)."""
+        warnings kept, not printed), early stopping and TensorBoard logs when the config
+        asks for them, then ``callbacks``; ``parallel`` as the Trainer's (one process by
+        default). The model goes to the configured device (under MPI: one GPU per process,
+        ``rank % GPUs``)."""
+        self.model.to(backend.choose(self.config.device, distributed.rank()))
         own = [GradientMonitor(print_warnings=False)]
         if self.config.early_stopping:
             if self.val is None:
                 raise ValueError("--early-stopping needs validation data: set --val-fraction > 0")
             own.append(EarlyStopping(patience=self.config.early_stopping))
+        if self.config.tensorboard is not None:
+            own.append(TensorBoard(self.config.tensorboard))
         return Trainer(
             self.model,
             self.loss,
@@ -147,6 +152,8 @@ class Run:
         checkpoint of another run is a ValueError naming the file."""
         path = Path(folder) / "checkpoint.safetensors"
         state = io.load(path)
+        if isinstance(state, dict) and "model" in state:
+            io.check_weights(state["model"], dict(trainer.model.named_parameters()), path)
         try:
             trainer.model.load_state_dict(state["model"])
             trainer.load_state_dict(state["trainer"])

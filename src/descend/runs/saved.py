@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from descend import io, nn
+from descend import backend, io, nn
 from descend.data.preprocessing import StandardScaler
 from descend.data.sets import BUILTIN_DATA
 from descend.nn.loss import task_of
@@ -177,11 +177,16 @@ class SavedRun(nn.Module):
         return np.array([index[str(n)] for n in names], dtype=np.int64)
 
     def _map(self, stage, X: np.ndarray) -> np.ndarray:
-        """``stage`` (a part of the pipeline) on the raw features ``X``, in batches."""
-        X = self.features(X)
+        """``stage`` (a part of the pipeline) on the raw features ``X``, in batches on the
+        run's device; the results come back as NumPy arrays."""
+        X, device = self.features(X), self.device
+
+        def run(rows):
+            return stage(Tensor(rows, device=device)).cpu().numpy()
+
         with no_grad():
-            parts = [stage(Tensor(X[i : i + _BATCH])).numpy() for i in range(0, len(X), _BATCH)]
-        return np.concatenate(parts) if parts else stage(Tensor(X)).numpy()
+            parts = [run(X[i : i + _BATCH]) for i in range(0, len(X), _BATCH)]
+            return np.concatenate(parts) if parts else run(X)
 
     def features(self, X: np.ndarray) -> np.ndarray:
         """Raw ``X`` as rows of the run's features (N, F), or a ValueError naming the count."""
@@ -227,8 +232,10 @@ class SavedRun(nn.Module):
         return next(n for n in range(2, 1 << 20) if n not in sizes)
 
 
-def load_run(folder: str | Path) -> SavedRun:
-    """The trained run in ``folder`` (written by ``descend train`` or ``Run.save``).
+def load_run(folder: str | Path, device: str = "cpu") -> SavedRun:
+    """The trained run in ``folder`` (written by ``descend train`` or ``Run.save``), its
+    model on ``device`` ('cpu', 'cuda', 'cuda:N', 'auto'): files hold host arrays, so a
+    run trained on either device loads on either.
 
     Raises ValueError when the folder is not a finished run, and io.ModelFileError when
     its model file is damaged; nothing in the folder can execute code.
@@ -245,9 +252,15 @@ def load_run(folder: str | Path) -> SavedRun:
     try:
         task, classes = meta["task"], meta["class_names"]
         features, shape = meta["feature_names"], tuple(meta["input_shape"])
-    except KeyError as missing:
+    except (KeyError, TypeError) as missing:
         raise ValueError(f"{path}: model metadata lacks {missing}") from None
-    model = build_model(config, task, shape, len(classes or []))
+    if not shape or not all(isinstance(n, int) and n > 0 for n in shape):
+        raise io.ModelFileError(f"{path}: input_shape {list(shape)} is not a list of sizes")
+    try:
+        model = build_model(config, task, shape, len(classes or []))
+    except ValueError as error:  # a model too large to hold
+        raise io.ModelFileError(f"{path}: {error}") from None
+    io.check_weights(state, dict(model.named_parameters()), path)
     try:
         model.load_state_dict(state)
     except (KeyError, ValueError) as error:
@@ -271,7 +284,7 @@ def load_run(folder: str | Path) -> SavedRun:
         scalers.get("scaler"),
         scalers.get("target_scaler"),
         _diverged(folder),
-    )
+    ).to(backend.choose(device))
 
 
 def _scaler(path: Path, name: str, input_shape: tuple) -> StandardScaler:

@@ -73,7 +73,7 @@ class Callback:
 
 def with_required(callbacks) -> list[Callback]:
     """``callbacks`` with what each ``requires`` added just before it, unless present."""
-    result: list[Callback] = []
+    callbacks, result = list(callbacks), []
     for callback in callbacks:
         for needed in callback.requires:
             if not any(isinstance(c, needed) for c in [*result, *callbacks]):

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from descend import backend
+
 
 @dataclass
 class RunningScores:
@@ -28,9 +30,11 @@ class RunningScores:
         """Count one batch of ``n`` samples, with its targets and predictions."""
         self.total += cost * n
         self.count += n
-        if self.keep_outputs:
-            self.targets.append(np.asarray(getattr(y, "data", y)))
-            self.predictions.append(predictions)  # None for no rows (data parallelism)
+        if self.keep_outputs:  # host copies: metrics, and the state of an interrupted epoch
+            self.targets.append(backend.to_host(getattr(y, "data", y)))
+            if predictions is not None:  # None for no rows (data parallelism)
+                predictions = backend.to_host(predictions)
+            self.predictions.append(predictions)
 
     def unmerged(self) -> tuple[list, list]:
         """This process's targets and predictions of each batch since the last merge."""

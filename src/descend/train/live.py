@@ -19,7 +19,7 @@ class LiveView(Callback):
     (``url``) holds a random token, without which every request is refused. It keeps
     serving after training ends, until :meth:`stop` or the end of the process.
 
-    Needs the optional extra: ``pip install 'descend[live]'``.
+    Needs the optional extra ``descend[live]``.
 
     Parameters
     ----------

@@ -58,9 +58,6 @@ class GradientRecords:
     def __len__(self) -> int:
         return len(self.steps)
 
-    def __repr__(self) -> str:
-        return f"GradientRecords({len(self)} records of {len(self.tensors)} tensors)"
-
     @property
     def tensors(self) -> list[str]:
         """The tensors' names, in the model's order."""
@@ -186,7 +183,7 @@ class GradientMonitor(Callback):
     ([1, 5], ['0.weight', '0.bias'])
     >>> print(monitor.warnings[0])
     vanishing gradients in Linear 1 (layer '0'): below 0.001 times the last layer's
-    (Linear 7) in 2 of 2 records, ... at step 1 (epoch 1), not recovered by step 5 ...
+    (Linear 7) in 2 of 2 records, lowest ... not recovered by step 5, the last record ...
     """
 
     def __init__(
@@ -220,18 +217,15 @@ class GradientMonitor(Callback):
         self._before: list = []
 
     def state_dict(self):
-        return {
-            "warnings": list(self.warnings),
-            "alarms": list(self._alarms),
-            "said": sorted(list(w) for w in self._said),
-            "epoch": self._epoch,
-            "due": self._due,
-        }
+        said = sorted(list(w) for w in self._said)
+        return {"warnings": list(self.warnings), "alarms": list(self._alarms), "said": said,
+                "epoch": self._epoch, "due": self._due}  # fmt: skip
 
     def load_state_dict(self, state):
-        self.warnings, self._alarms = list(state["warnings"]), list(state["alarms"])
-        self._said = {tuple(w) for w in state["said"]}
-        self._epoch, self._due = int(state["epoch"]), bool(state["due"])
+        # An older checkpoint has only the warnings: it resumes where the counters start anew.
+        self.warnings, self._alarms = list(state["warnings"]), list(state.get("alarms", []))
+        self._said = {tuple(w) for w in state.get("said", [])}
+        self._epoch, self._due = int(state.get("epoch", 0)), bool(state.get("due", False))
 
     # -- the hooks -------------------------------------------------------------
     def on_train_begin(self, logs):
@@ -285,7 +279,8 @@ class GradientMonitor(Callback):
     def on_train_end(self, logs):
         records = self.trainer.history.gradients
         judged = self.judge(records)
-        self.warnings = records.warnings = [*self._alarms, *(message for _, message in judged)]
+        records.warnings = [*self._alarms, *(message for _, message in judged)]
+        self.warnings = list(records.warnings)
         for key, message in judged:
             if key not in self._said:
                 self._said.add(key)
@@ -310,14 +305,12 @@ class GradientMonitor(Callback):
                 if not _in_a_row(beyond, min(self.window, len(beyond))):
                     continue
                 side = "below" if kind == "vanishing" else "above"
-                found.append(
-                    (
-                        (layer, kind),
-                        f"{kind} gradients in {_layer_label(records, layer)}: {side} {limit:g} "
-                        f"times the last layer's ({records.layers.get(last_layer, last_layer)}) "
-                        f"{_episode(records, ratios, beyond, kind)}",
-                    )
+                message = (
+                    f"{kind} gradients in {_layer_label(records, layer)}: {side} {limit:g} "
+                    f"times the last layer's ({records.layers.get(last_layer, last_layer)}) "
+                    f"{_episode(records, ratios, beyond, kind)}"
                 )
+                found.append(((layer, kind), message))
         return found
 
     def _print(self, message: str) -> None:

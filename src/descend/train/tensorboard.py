@@ -9,15 +9,16 @@ from pathlib import Path
 from descend.train.callback import Callback
 from descend.train.monitor import QUANTITIES, GradientMonitor
 
-INSTALL_HINT = "TensorBoard logging needs tensorboardX: pip install 'descend[tensorboard]'"
-
 
 def summary_writer_class():
     """tensorboardX's SummaryWriter; an ImportError naming the extra when it is missing."""
     try:
         from tensorboardX import SummaryWriter
     except ImportError:
-        raise ImportError(INSTALL_HINT) from None
+        from descend.extras import install_command
+
+        hint = install_command("tensorboard")
+        raise ImportError(f"TensorBoard logging needs tensorboardX: {hint}") from None
     return SummaryWriter
 
 
@@ -35,7 +36,7 @@ class TensorBoard(Callback):
       ratio while the weights are all zero) is left out, never written;
     - the ``diagnosis`` line (train, text) when training ends.
 
-    Needs the optional extra: ``pip install 'descend[tensorboard]'``.
+    Needs the optional extra ``descend[tensorboard]``.
 
     Parameters
     ----------

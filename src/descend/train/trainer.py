@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 
+from descend import backend, threads
 from descend import metrics as metric_functions
-from descend import threads
 from descend.allocator import keep_freed_memory
 from descend.checks import positive_int
 from descend.data.loader import DataLoader, as_loader
@@ -69,6 +69,10 @@ class Trainer:
         ``ds.set_num_threads`` set, else one for a small model and the process's share
         of the cores for a larger one (see :mod:`descend.threads`).
 
+    The model trains on the device it lives on (``model.to('cuda')`` before ``fit``):
+    each batch is sent there as it is drawn, targets are checked on the host and sent
+    with it, and outputs come back to the host for metrics and predictions.
+
     Examples
     --------
     >>> _ = ds.manual_seed(0)
@@ -98,8 +102,8 @@ class Trainer:
         parallel=None,
         threads: int | None = None,
     ):
-        if threads is not None and (type(threads) is not int or threads < 1):
-            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        if threads is not None:
+            positive_int(threads, "threads")
         keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator.py
         self.model = model
         self.loss = loss
@@ -210,6 +214,7 @@ class Trainer:
         """
         self.last_output, cost = None, 0.0
         if len(X) or self.parallel.size == 1:
+            X, y = self._on_device(X, y)
             output = self.model(X)
             loss = self.loss(output, y)
             # Forgotten after the forward pass, the old gradients' memory serves the new
@@ -222,6 +227,24 @@ class Trainer:
         cost, self._rows = self.parallel.reduce(self.optimizer, cost, len(X))
         self.optimizer.step()
         return cost
+
+    def _on_device(self, X, y):
+        """The batch where the model lives: ``X`` moved there, ``y`` as host data (the
+        loss checks class labels on the host and sends them along, without a wait)."""
+        device = self._device
+        if device is None:
+            return X, y
+        if isinstance(X, Tensor):
+            X = X.to(device)
+        if isinstance(y, Tensor) and backend.is_host(y.data):
+            y = y.data
+        return X, y
+
+    @property
+    def _device(self):
+        """The model's device, or None on the CPU (the hot path's one check)."""
+        device = getattr(self.model, "device", None)
+        return None if device is None or getattr(device, "type", device) == "cpu" else device
 
     def interrupt(self) -> None:
         """Stop after the current batch, keeping the epoch's progress for an exact resume.
@@ -368,14 +391,15 @@ class Trainer:
         try:
             with no_grad():
                 for X, y in loader:
-                    outputs.append(self.model(X).data)
+                    outputs.append(self.model(self._on_device(X, None)[0]).data)
                     if y is not None:
-                        targets.append(y.data)
+                        targets.append(backend.to_host(y.data))
         finally:
             self.model.train(was_training)
         if not outputs:  # a process's part of a validation set smaller than the job
             return None, None
-        return np.concatenate(outputs), (np.concatenate(targets) if targets else None)
+        outputs = backend.to_host(backend.xp_of(outputs[0]).concatenate(outputs))
+        return outputs, (np.concatenate(targets) if targets else None)
 
     # -- helpers ---------------------------------------------------------------
     def _keyed_callbacks(self) -> dict:
