@@ -198,6 +198,8 @@ def test_a_page_without_the_token_is_refused_in_the_browser(browser):
         assert "403" in browser.title or "Forbidden" in browser.page_source
         assert browser.execute_script("return typeof Bokeh") == "undefined"
         assert "token" in browser.page_source
+        errors = console_errors(browser)  # (read, so that the next test starts clean)
+        assert len(errors) == 1 and "403 (Forbidden" in errors[0]
 
 
 def _click(driver, x, y):
