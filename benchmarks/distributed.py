@@ -424,15 +424,17 @@ def stamped(backward, leaves: list, computed: dict):
 
 def worker_bigdata(folder: Path) -> dict:
     import descend as ds
+    from descend.runs.parallel import fit_scaler
 
     ds.distributed.init()
     data = ds.data.load_npy(folder / "X.npy", folder / "y.npy")
     start = time.perf_counter()
-    scaler = ds.distributed.fit_scaler(data)
+    scaler = fit_scaler(data)
     scaler_time = time.perf_counter() - start
     data.transform = scaler.transform
     model, loss, optimizer = mlp_trainer()
-    trainer = ds.Trainer(model, loss, optimizer, metrics=["accuracy"], verbose=0)
+    parallel = ds.distributed.strategy()
+    trainer = ds.Trainer(model, loss, optimizer, metrics=["accuracy"], verbose=0, parallel=parallel)
     loader = ds.data.DataLoader(data, batch_size=512, shuffle=True, seed=0)
     start = time.perf_counter()
     history = trainer.fit(loader, epochs=1)

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import descend as ds
+from descend.extras import install_command
 from tests.mpi import problem
 
 WORKERS = Path(__file__).parent / "mpi"
@@ -75,6 +76,11 @@ def test_data_parallel_training_equals_one_process(processes, reference, tmp_pat
         assert results["resumed_equal"] and results["resumed_history_equal"]
         assert results["scaler_equal"] and results["disk_equal"]
         assert results["bn_buffers_equal"] and results["train_step_equal"]
+        message, steps = results["refused"]
+        assert steps == 0 and message.startswith(
+            f"process {processes - 1} holds different training data than process 0: "
+            f"49 samples in batches of 16 (49 rows of shape (5,) float64, targets int64, "
+        )
     # each process read its share of every batch from the file, and no row twice
     rows = [
         json.loads((tmp_path / f"results{r}.json").read_text())["rows_read"]
@@ -99,6 +105,36 @@ def test_a_process_that_dies_ends_the_job(how, tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["history.csv"]
 
 
+def test_an_exception_caught_in_one_process_ends_the_job_after_the_timeout(tmp_path):
+    start = time.perf_counter()
+    done = mpiexec(2, sys.executable, WORKERS / "caught_worker.py", 3, timeout=60)
+    took = time.perf_counter() - start
+    assert done.returncode != 0 and took < 30, (took, done.stderr)
+    lines = [line for line in done.stderr.splitlines() if "descend.distributed" in line]
+    assert len(lines) == 1, done.stderr  # one line, from the process left waiting
+    assert lines[0].startswith("descend.distributed: process 0 waited 3 s for the other ")
+    assert "agree on stopping" in lines[0] and "DESCEND_MPI_TIMEOUT" in lines[0]
+
+
+def test_importing_the_trainer_loads_neither_the_npy_reader_nor_mpi():
+    script = (
+        "import sys, descend.train\n"
+        "print([m for m in ('descend.data.npy', 'mpi4py') if m in sys.modules])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "[]\n"
+
+
+def test_the_trainer_trains_alone_unless_given_a_strategy():
+    model = ds.models.MLP([2, 1])
+    alone = ds.Trainer(model, ds.nn.MSELoss(), ds.optim.SGD(model.parameters()))
+    assert type(alone.parallel) is ds.distributed.SingleProcess
+    given = ds.distributed.SingleProcess()
+    made = ds.Trainer(model, ds.nn.MSELoss(), ds.optim.SGD(model.parameters()), parallel=given)
+    assert made.parallel is given
+
+
 def test_without_mpi4py_init_names_the_extra_in_one_line():
     script = (
         "import sys; sys.modules['mpi4py'] = None\n"  # as if mpi4py were not installed
@@ -111,7 +147,7 @@ def test_without_mpi4py_init_names_the_extra_in_one_line():
     done = subprocess.run(run, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == (
-        "descend.distributed needs mpi4py and an MPI library: pip install 'descend[mpi]'\n"
+        f"descend.distributed needs mpi4py and an MPI library: {install_command('mpi')}\n"
     )
 
 
@@ -125,4 +161,15 @@ def test_what_mpiexec_says_is_read_without_importing_mpi(monkeypatch):
     monkeypatch.setenv("PMI_RANK", "2")
     assert distributed.launched() == 4 and not distributed.is_main()
     assert distributed.world_size() == 1  # no job joined: a Trainer trains alone
-    assert isinstance(distributed.strategy(), distributed.SingleProcess)
+    assert type(distributed.strategy()) is distributed.SingleProcess
+
+
+def test_the_plan_gives_the_true_shares_of_a_batch_larger_than_the_set():
+    from descend.train.progress import describe_plan
+
+    plan = {"n_samples": 4, "batch_size": 32, "updates_per_epoch": 1, "epochs": 2}
+    assert describe_plan({**plan, "processes": 3}).startswith(
+        "4 samples, 3 processes, global full batch (1-2 per process): 1 update per epoch"
+    )
+    plan = {"n_samples": 180, "batch_size": 32, "updates_per_epoch": 6, "epochs": 2}
+    assert "global batch 32 (16 per process)" in describe_plan({**plan, "processes": 2})

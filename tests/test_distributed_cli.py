@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 import descend as ds
 from descend.runs.disk import _split_rows
@@ -43,6 +47,52 @@ def test_descend_train_under_mpiexec_trains_one_run_as_one_process_would(tmp_pat
     for run in ("mpi", "one"):  # the same epochs and scores; only wall times differ
         rows = (tmp_path / run / "history.csv").read_text().splitlines()
         assert rows[0].split(",")[-1] == "time" and len(rows) == 3
+
+
+def mpiexec_each(folders, *command, timeout: float = 120) -> subprocess.CompletedProcess:
+    """``command`` run by one process in each of ``folders`` (MPMD: each reads its own
+    copy of relative paths), as one MPI job."""
+    launcher = Path(sys.executable).parent / "mpiexec"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PMI_", "OMPI_", "MPI"))}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
+    args = [str(launcher)]
+    for i, folder in enumerate(folders):
+        args += [":"] * (i > 0) + ["-n", "1", "-wdir", str(folder), *map(str, command)]
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def write_csv(path, rows: int = 150, change=None):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(rows, 3)).round(3)
+    y = (X[:, 0] > 0).astype(int)
+    if change == "value":
+        X[17, 1] += 1
+    if change == "labels":
+        y = 1 - y
+    path.mkdir()
+    lines = ["a,b,c,label", *(f"{p},{q},{r},{t}" for (p, q, r), t in zip(X, y))]
+    (path / "data.csv").write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize(
+    ("change", "rows"),
+    [("value", 150), ("labels", 150), (None, 110)],
+    ids=["value", "labels", "rows"],
+)
+def test_processes_that_read_different_data_are_refused_at_load(change, rows, tmp_path):
+    write_csv(tmp_path / "p0")
+    write_csv(tmp_path / "p1", rows, change)
+    command = [sys.executable, "-m", "descend", *TRAIN, "--data", "data.csv", "--out", "../run"]
+    done = mpiexec_each([tmp_path / "p0", tmp_path / "p1"], *command)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and done.stdout == "", done.stderr
+    assert lines[0].startswith(
+        "descend train: error: process 1 holds different data than process 0: "
+        f"{rows} rows of shape (3,) float64, targets int64, checksum "
+    )
+    assert lines[0].endswith("every process must read the same data")
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_bad_file_found_by_one_process_is_one_line_printed_once(tmp_path):

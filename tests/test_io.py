@@ -1,3 +1,9 @@
+import json
+import struct
+import tracemalloc
+import zipfile
+from io import BytesIO
+
 import numpy as np
 import pytest
 
@@ -98,3 +104,90 @@ def test_unknown_suffix(tmp_path):
 def test_tensors_are_saved_by_their_data(tmp_path):
     path = io.save({"w": ds.tensor([1.0, 2.0])}, tmp_path / "t.safetensors")
     np.testing.assert_array_equal(io.load(path)["w"], [1.0, 2.0])
+
+
+# -- crafted files: one ModelFileError naming the file, memory bounded -----------------
+def _npz_with_member(path, header: bytes, body: bytes = b"", compress=zipfile.ZIP_STORED):
+    skeleton = b'{"version": 1, "state": {"__dict__": [["w", {"__array__": "w"}]]}}'
+    with zipfile.ZipFile(path, "w", compress) as archive:
+        with archive.open("w.npy", "w", force_zip64=True) as member:
+            member.write(header)
+            for start in range(0, len(body) or 0, 1 << 20):
+                member.write(body[start : start + (1 << 20)])
+        buffer = BytesIO()
+        np.save(buffer, np.frombuffer(skeleton, np.uint8))
+        archive.writestr("__descend__.npy", buffer.getvalue())
+    return path
+
+
+def _npy_header(shape, dtype="<f8") -> bytes:
+    buffer = BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buffer, {"descr": dtype, "fortran_order": False, "shape": shape}
+    )
+    return buffer.getvalue()
+
+
+def _refusal(path) -> tuple[str, int]:
+    """The ModelFileError's message for loading ``path``, and the peak of memory traced."""
+    tracemalloc.start()
+    try:
+        io.load(path)
+    except io.ModelFileError as error:
+        return str(error), tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    raise AssertionError(f"{path} loaded")
+
+
+def test_an_npz_member_claiming_a_trillion_elements_is_refused_unallocated(tmp_path):
+    path = _npz_with_member(tmp_path / "huge.npz", _npy_header((10**12,)), b"\0" * 64)
+    message, peak = _refusal(path)
+    assert message.startswith(f"{path} member w.npy: its header promises (1000000000000,)")
+    assert peak < 1 << 20
+
+
+def test_an_npz_zip_bomb_is_refused_before_it_inflates(tmp_path):
+    n = 100 << 20  # 100 MB of zeros deflate to about 100 KB
+    path = _npz_with_member(
+        tmp_path / "bomb.npz", _npy_header((n // 8,)), bytes(n), zipfile.ZIP_DEFLATED
+    )
+    assert path.stat().st_size < 1 << 20
+    message, peak = _refusal(path)
+    assert message.startswith(f"{path}: its members would inflate to ")
+    assert "zip bomb" in message and peak < 1 << 20
+
+
+def _safetensors(path, header: dict, body: bytes = b""):
+    text = json.dumps(header).encode()
+    path.write_bytes(struct.pack("<Q", len(text)) + text + body)
+    return path
+
+
+def test_a_safetensors_dtype_numpy_lacks_is_named(tmp_path):
+    header = {"w": {"dtype": "F8_E4M3", "shape": [2], "data_offsets": [0, 2]}}
+    path = _safetensors(tmp_path / "f8.safetensors", header, b"\0\0")
+    with pytest.raises(io.ModelFileError, match=r"f8.safetensors: .*tensor 'w' has dtype F8_E4M3"):
+        io.load(path)
+
+
+@pytest.mark.parametrize("where", ["safetensors header", "descend skeleton"])
+def test_json_nested_a_hundred_thousand_deep_is_one_line(tmp_path, where):
+    deep = "[" * 100_000 + "]" * 100_000
+    if where == "descend skeleton":
+        skeleton = '{"version": 1, "state": ' + deep + "}"
+        header = {"__metadata__": {"descend": skeleton}}
+        path = _safetensors(tmp_path / "deep.safetensors", header)
+    else:
+        path = tmp_path / "deep.safetensors"
+        text = ('{"a": ' + deep + "}").encode()
+        path.write_bytes(struct.pack("<Q", len(text)) + text)
+    with pytest.raises(io.ModelFileError, match=r"deep.safetensors: .*nested too deeply"):
+        io.load(path)
+
+
+def test_a_garbled_npy_header_in_an_npz_names_the_member(tmp_path):
+    header = b"\x93NUMPY\x01\x00" + struct.pack("<H", 22) + b"{'descr': '<f8', 'sh\n"
+    path = _npz_with_member(tmp_path / "garbled.npz", header)
+    with pytest.raises(io.ModelFileError, match=r"garbled.npz member w.npy: unreadable .npy"):
+        io.load(path)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from descend.data import TensorDataset
-from descend.landscape import PROBLEMS, compute_landscape, make_data, problem
+from descend.landscape import PROBLEMS, compute_landscape, make_data, make_problem
 from descend.landscape.minima import Minimum, settled_in
 from descend.tensor import Tensor
 
@@ -30,7 +30,7 @@ def test_every_path_starts_at_the_start(lr_landscape, optimizer_landscape, strat
     for land in (lr_landscape, optimizer_landscape, strategy_landscape):
         np.testing.assert_array_equal(land.start, [-2.5, -1.0])
         assert land.starts.shape == (1, 2)
-        for run in land.runs:
+        for run in land.paths:
             np.testing.assert_allclose(run.weights[0], land.start, rtol=0, atol=1e-6)
             np.testing.assert_allclose(run.costs[0], land.start_cost, rtol=1e-5)
             assert len(run.costs) == len(run.weights) == run.updates + 1
@@ -67,7 +67,7 @@ def test_the_gradient_at_the_start_is_the_slope_of_the_cost(lr_landscape):
 @pytest.mark.parametrize("name", list(PROBLEMS))
 def test_the_model_that_trains_has_the_cost_that_is_drawn(name):
     """The Trainer's model and loss at weights w give the problem's vectorised cost at w."""
-    task = problem(name)
+    task = make_problem(name)
     X, y = TensorDataset(task.X, task.y)[:]  # in the default dtype, as training sees them
     for w in ([0.3, -0.7], [1.2, 0.4]):
         model = task.model(np.array(w))
@@ -77,7 +77,7 @@ def test_the_model_that_trains_has_the_cost_that_is_drawn(name):
 
 
 def test_learning_rates_too_small_good_too_large(lr_landscape):
-    small, good, large = lr_landscape.runs
+    small, good, large = lr_landscape.paths
     assert [r.settings["role"] for r in (small, good, large)] == ["too small", "good", "too large"]
     assert small.settings["lr"] < good.settings["lr"] < large.settings["lr"]
     distance = np.linalg.norm(lr_landscape.start - lr_landscape.minimum)
@@ -96,7 +96,7 @@ def test_learning_rates_too_small_good_too_large(lr_landscape):
 
 
 def test_optimizer_paths_differ(optimizer_landscape):
-    runs = optimizer_landscape.runs
+    runs = optimizer_landscape.paths
     names = [r.settings["optimizer"] for r in runs]
     assert names == ["SGD", "SGD", "SGD", "Adagrad", "RMSprop", "Adam"]
     assert [r.label.split(" lr")[0] for r in runs] == [
@@ -111,7 +111,7 @@ def test_optimizer_paths_differ(optimizer_landscape):
 def test_the_paths_are_the_optimizers_real_trajectories(optimizer_landscape):
     """Batch gradient descent by hand, in float64, gives the SGD run's path."""
     land = optimizer_landscape
-    sgd = land.runs[0]
+    sgd = land.paths[0]
     lr, x, y = sgd.settings["lr"], land.X[:, 0], land.y
     w = land.start.copy()
     path = [w.copy()]
@@ -123,7 +123,7 @@ def test_the_paths_are_the_optimizers_real_trajectories(optimizer_landscape):
 
 
 def test_strategies_make_one_update_per_batch(strategy_landscape):
-    batch, mini, single = strategy_landscape.runs
+    batch, mini, single = strategy_landscape.paths
     n = len(strategy_landscape.X)
     assert (batch.updates, mini.updates, single.updates) == (10, 10 * n // 8, 10 * n)
     assert [r.settings["batch_size"] for r in (batch, mini, single)] == ["full", 8, 1]
@@ -140,20 +140,20 @@ def test_the_stochastic_runs_follow_the_seed():
     a = compute_landscape("linear", "strategies", epochs=2, resolution=11, seed=3)
     b = compute_landscape("linear", "strategies", epochs=2, resolution=11, seed=3)
     c = compute_landscape("linear", "strategies", epochs=2, resolution=11, seed=4)
-    np.testing.assert_array_equal(a.runs[2].weights, b.runs[2].weights)
-    assert a.runs[2].weights.shape == c.runs[2].weights.shape
-    assert not np.array_equal(a.runs[2].weights, c.runs[2].weights)
+    np.testing.assert_array_equal(a.paths[2].weights, b.paths[2].weights)
+    assert a.paths[2].weights.shape == c.paths[2].weights.shape
+    assert not np.array_equal(a.paths[2].weights, c.paths[2].weights)
 
 
 def test_logistic_landscape():
     land = compute_landscape("logistic", "lr", resolution=31)
-    task = problem("logistic")
+    task = make_problem("logistic")
     np.testing.assert_array_equal(task.X, land.X)
     eps = 1e-6
     for d in (np.array([eps, 0]), np.array([0, eps])):  # the minimum is flat
         slope = (task.cost((land.minimum + d)[None]) - task.cost((land.minimum - d)[None])) / eps
         assert abs(slope[0]) < 1e-6
-    small, good, large = land.runs
+    small, good, large = land.paths
     assert np.linalg.norm(good.weights[-1] - land.minimum) < 1e-3
     # Too large: the log-loss flattens far out, so the weights bounce across the valley
     # for ever instead of flying off, ending higher than the good rate did.
@@ -166,25 +166,25 @@ def test_custom_settings_are_used():
     land = compute_landscape(
         "linear", "lr", start=(0.0, 0.0), lrs=(0.01, 0.05, 0.1), epochs=5, resolution=11
     )
-    assert [r.settings["lr"] for r in land.runs] == [0.01, 0.05, 0.1]
-    np.testing.assert_array_equal(land.runs[0].weights[0], [0.0, 0.0])
-    assert all(r.updates == 5 for r in land.runs)
+    assert [r.settings["lr"] for r in land.paths] == [0.01, 0.05, 0.1]
+    np.testing.assert_array_equal(land.paths[0].weights[0], [0.0, 0.0])
+    assert all(r.updates == 5 for r in land.paths)
 
 
 def test_several_starts_run_every_setting_from_each():
     starts = [(-2.5, -1.0), (4.0, 5.0)]
     land = compute_landscape("linear", "lr", start=starts, epochs=5, resolution=11)
     np.testing.assert_array_equal(land.starts, starts)
-    assert [(r.start_index, r.setting_index) for r in land.runs] == [
+    assert [(r.start_index, r.setting_index) for r in land.paths] == [
         (0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2),
     ]  # fmt: skip
-    for run in land.runs:
+    for run in land.paths:
         np.testing.assert_allclose(run.weights[0], starts[run.start_index], atol=1e-6)
     np.testing.assert_allclose(land.start_costs, land.cost_at(np.array(starts)))
     assert land.gradients.shape == (2, 2)
     text = land.summary()
     assert "start A (-2.5, -1), cost" in text and "start B (4, 5), cost" in text
-    assert "lr=0.135 (good) from B" in text
+    assert "lr=0.303 (too large) from B" in text
 
 
 def test_summary_names_the_minimum_and_each_end(lr_landscape):
@@ -200,8 +200,8 @@ def test_summary_names_the_minimum_and_each_end(lr_landscape):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"compare": "batch"}, "compare must be one of strategies, optimizers, lr; got 'batch'"),
-        ({"model": "mlp"}, "model must be one of linear, logistic, local-minimum, rosenbrock"),
+        ({"compare": "batch"}, "unknown compare 'batch' (choose from strategies, optimizers, lr"),
+        ({"model": "mlp"}, "unknown model 'mlp' (choose from linear, logistic, local-minimum, "),
         ({"start": (1.0, np.nan)}, "start must be two finite numbers"),
         ({"start": (1.0, 2.0, 3.0)}, "start must be two finite numbers"),
         ({"start": [(1.0, 2.0), (3.0,)]}, "or a list of such pairs"),

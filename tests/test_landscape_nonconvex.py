@@ -8,7 +8,7 @@ SGD crawls along Rosenbrock's valley. Every claim is checked on the real runs.
 import numpy as np
 import pytest
 
-from descend.landscape import compute_landscape, find_minima, problem
+from descend.landscape import compute_landscape, find_minima, make_problem
 
 # Himmelblau's minima: (3, 2) exactly; the others to 6 decimals (published values).
 HIMMELBLAU = [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]
@@ -20,17 +20,17 @@ def local_optimizers():
 
 
 def _by_label(land):
-    return {run.label.split(" lr")[0]: run for run in land.runs}
+    return {run.label.split(" lr")[0]: run for run in land.paths}
 
 
 def test_rosenbrock_has_one_minimum_at_one_one():
-    (minimum,) = find_minima(problem("rosenbrock"))
+    (minimum,) = find_minima(make_problem("rosenbrock"))
     np.testing.assert_allclose(minimum.weights, [1.0, 1.0], atol=1e-9)
     assert minimum.kind == "global" and minimum.cost < 1e-18
 
 
 def test_himmelblau_has_four_equal_minima_and_no_saddle_among_them():
-    task = problem("himmelblau")
+    task = make_problem("himmelblau")
     minima = task.minima
     assert len(minima) == 4 and all(m.kind == "global" and m.cost < 1e-18 for m in minima)
     found = sorted(tuple(m.weights) for m in minima)
@@ -43,7 +43,7 @@ def test_himmelblau_has_four_equal_minima_and_no_saddle_among_them():
 
 
 def test_the_local_minimum_is_a_true_minimum_beside_the_global_one():
-    task = problem("local-minimum")
+    task = make_problem("local-minimum")
     glob, local = task.minima
     assert (glob.kind, local.kind) == ("global", "local") and glob.cost < local.cost
     points = np.array([glob.weights, local.weights])
@@ -58,7 +58,7 @@ def test_the_local_minimum_is_a_true_minimum_beside_the_global_one():
 
 @pytest.mark.parametrize("name", ["local-minimum", "rosenbrock", "himmelblau"])
 def test_autodiff_gradient_and_hessian_match_finite_differences(name):
-    task = problem(name)
+    task = make_problem(name)
     W = np.array([[0.3, -0.7], [1.2, 0.4], [-1.1, 0.9]])
     eps = 1e-6
     numeric = np.column_stack(
@@ -105,7 +105,7 @@ def test_momentum_and_nesterov_carry_past_it(local_optimizers):
 def test_the_sgd_path_is_gradient_descent_on_the_drawn_cost(local_optimizers):
     """The run's first steps, recomputed in float64 from the autodiff gradient."""
     land = local_optimizers
-    sgd = land.runs[0]
+    sgd = land.paths[0]
     w = land.start.copy()
     for k in range(1, 21):
         w = w - sgd.settings["lr"] * land.problem.gradients(w)[0]
@@ -115,7 +115,7 @@ def test_the_sgd_path_is_gradient_descent_on_the_drawn_cost(local_optimizers):
 def test_the_noise_of_single_samples_shakes_sgd_out():
     land = compute_landscape("local-minimum", "strategies", resolution=21)
     glob, local = land.minima
-    batch, mini, single = land.runs
+    batch, mini, single = land.paths
     assert batch.settings["batch_size"] == "full" and single.settings["batch_size"] == 1
     assert batch.minimum is local  # the whole data's gradient: straight into the local valley
     assert single.minimum is glob  # one sample at a time: noise enough to leave it
@@ -126,7 +126,7 @@ def test_the_noise_of_single_samples_shakes_sgd_out():
 def test_different_starts_end_in_different_minima():
     land = compute_landscape("himmelblau", "optimizers", resolution=21)
     assert len(land.starts) == 4
-    momentum = [r for r in land.runs if r.label.startswith("momentum")]
+    momentum = [r for r in land.paths if r.label.startswith("momentum")]
     reached = [r.minimum for r in momentum]
     assert all(m is not None for m in reached)
     assert len({id(m) for m in reached}) == 4  # each start its own minimum
@@ -158,3 +158,32 @@ def test_summary_says_which_minimum(local_optimizers):
     rows = {line.split(" lr=")[0]: line for line in lines if " lr=" in line}
     assert rows["SGD"].endswith("local minimum at (0.5445, 0.6283), cost 0.1232")
     assert rows["momentum 0.9"].endswith("global minimum at (-1.4037, 1.0123), cost 0.06049")
+
+
+def test_learning_rate_labels_say_how_each_run_ended():
+    """Himmelblau from four starts: one learning rate is good from one start and too large
+    or too small from another; each label is the verdict of its own run."""
+    land = compute_landscape("himmelblau", "lr", resolution=21)
+    verdicts = set()
+    for run in land.paths:
+        verdict = run.label.split("(")[1].rstrip(")")
+        verdicts.add((run.name, verdict))
+        if verdict == "good":
+            assert run.minimum is not None, run.outcome
+        else:
+            assert run.minimum is None and run.outcome.startswith(("did not settle", "diverged"))
+            rose = bool((np.diff(run.costs) > 0).any()) or run.diverged
+            assert rose == (verdict == "too large"), (run.label, run.start_index)
+    # The same rate is judged differently from different starts, and the legend says so.
+    assert {name for name, _ in verdicts} != {name for name, v in verdicts if v == "good"}
+    assert land.setting_label(1) == "lr=0.00949: good (A, C, D), too small (B)"
+    assert land.setting_label(2) == "lr=0.0213: good (A, B), too large (C, D)"
+
+
+def test_each_start_gets_its_own_learning_rates_in_the_legend():
+    land = compute_landscape("himmelblau", "optimizers", resolution=21)
+    adam = [run for run in land.paths if run.name == "Adam"]
+    assert [run.label for run in adam] == [f"Adam lr={run.settings['lr']:.3g}" for run in adam]
+    assert len({run.settings["lr"] for run in adam}) == 4
+    assert land.setting_label(5) == "Adam lr=0.188 (A), 0.135 (B), 0.184 (C), 0.144 (D)"
+    assert land.setting_label(0) == "SGD lr=0.00474"  # the same from every start

@@ -8,6 +8,7 @@ import pytest
 
 import descend as ds
 from descend import nn
+from descend.extras import install_command
 from descend.nn import functional as F
 from tests.test_onnx_export import onnx, roundtrip, session
 
@@ -79,7 +80,7 @@ def test_one_dimensional_layers(tmp_path):
     model = Signals()
     model.norm.running_mean[:] = [0.5, -1.0, 2.0]
     model.norm.running_var[:] = [2.0, 0.5, 1.5]
-    assert roundtrip(model, batch(3, 2, 12), tmp_path / "m.onnx") < 1e-5
+    assert roundtrip(model, batch(5, 2, 12), tmp_path / "m.onnx") < 1e-5  # unlike 2, 3, 6, 12
 
 
 def test_batch_norm_with_weight_and_without_bias(tmp_path):
@@ -153,4 +154,4 @@ def test_without_onnx_one_line_names_the_extra(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnx", None)  # as if not installed
     with pytest.raises(ImportError) as error:
         ds.onnx.export(nn.Linear(3, 2), batch(2, 3), tmp_path / "m.onnx")
-    assert str(error.value) == "ONNX export needs the onnx package: pip install 'descend[onnx]'"
+    assert str(error.value) == f"ONNX export needs the onnx package: {install_command('onnx')}"

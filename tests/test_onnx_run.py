@@ -8,6 +8,7 @@ import pytest
 
 import descend as ds
 from descend.data import StandardScaler
+from descend.extras import install_command
 from descend.runs import SavedRun
 from tests.cli.conftest import descend
 from tests.test_onnx_export import onnx, session
@@ -39,7 +40,8 @@ def compare(saved: SavedRun, path, X: np.ndarray) -> float:
     (got,) = session(path).run(None, {"input": X.astype(np.float32)})
     if saved.task == "classify":
         expected = saved.predict_proba(X)
-        np.testing.assert_array_equal(got.argmax(axis=1), saved.predict(X))
+        names = np.asarray(saved.class_names)[got.argmax(axis=1)]
+        np.testing.assert_array_equal(names, saved.predict(X))
     else:
         expected = saved.predict(X)
         assert got.dtype == np.float64  # values in the target's units, as descend predict
@@ -51,10 +53,10 @@ def compare(saved: SavedRun, path, X: np.ndarray) -> float:
 @pytest.mark.parametrize("data, model", RUNS)
 def test_exported_run_predicts_as_the_saved_run(runs, tmp_path, data, model):
     folder, X = runs[data, model]
-    path = ds.onnx.export_run(folder, tmp_path / "run.onnx")
+    saved = ds.load_run(folder)
+    path = saved.export(tmp_path / "run.onnx")
     proto = onnx.load(str(path))
     onnx.checker.check_model(proto, full_check=True)
-    saved = ds.load_run(folder)
     assert compare(saved, path, X) < 1e-5
     meta = {p.key: p.value for p in proto.metadata_props}
     assert meta["task"] == saved.task
@@ -73,15 +75,14 @@ def test_lenet_run_reshapes_raw_pixels_to_images(tmp_path):
     saved = SavedRun(
         folder=tmp_path,
         config=config,
-        model=ds.models.LeNet5(1, 3).eval(),
-        loss=ds.nn.CrossEntropyLoss(),
-        scaler=StandardScaler().fit(X),
+        model=ds.models.LeNet5(1, 3),
         task="classify",
         class_names=["0", "1", "2"],
         feature_names=[f"pixel{i}" for i in range(784)],
         input_shape=(1, 28, 28),
+        scaler=StandardScaler().fit(X),
     )
-    path = ds.onnx.export_run(saved, tmp_path / "lenet.onnx")
+    path = saved.export(tmp_path / "lenet.onnx")
     assert compare(saved, path, X) < 1e-5
 
 
@@ -131,6 +132,6 @@ def test_cli_export_errors_leave_no_file(tmp_path, runs, monkeypatch):
     result = descend("export", folder, "m.onnx", cwd=tmp_path)
     assert (result.returncode, result.stderr) == (
         2,
-        "descend export: error: ONNX export needs the onnx package: pip install 'descend[onnx]'\n",
+        f"descend export: error: ONNX export needs the onnx package: {install_command('onnx')}\n",
     )
     assert not (tmp_path / "m.onnx").exists()

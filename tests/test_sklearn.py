@@ -100,10 +100,10 @@ def test_custom_module_and_optimizer():
 def test_bad_parameters_say_what_was_expected():
     X, y = blobs(20)
     cases = {
-        "epochs must be a positive int, got 0": {"epochs": 0},
-        "batch_size must be 'auto' or a positive int, got 'big'": {"batch_size": "big"},
+        "epochs must be a positive integer, got 0": {"epochs": 0},
+        "batch_size must be 'auto' or a positive integer, got 'big'": {"batch_size": "big"},
         "lr must be a positive number, got -1": {"lr": -1},
-        "hidden must be a sequence of positive ints": {"hidden": (10, 0)},
+        "hidden must be a sequence of positive integers": {"hidden": (10, 0)},
         "validation_fraction must be in": {"validation_fraction": 1.5},
     }
     for message, params in cases.items():
@@ -202,3 +202,35 @@ def test_feature_names_from_a_data_frame(tmp_path):
     assert list(loaded.feature_names_in_) == ["a", "b", "c", "d"]
     with pytest.raises(ValueError, match="feature names"):
         loaded.predict(frame.rename(columns={"a": "z"}))
+
+
+def test_save_writes_what_was_fitted_not_later_settings(tmp_path):
+    X, y = blobs()
+    clf = NeuralNetClassifier(**FAST, random_state=0).fit(X, y)
+    clf.set_params(hidden=(64, 64), lr=0.5)  # settings for the next fit, not these weights
+    loaded = NeuralNetClassifier.load(clf.save(tmp_path / "clf.safetensors"))
+    assert loaded.hidden == (16,) and loaded.lr == 0.05
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_a_diverged_fit_warns_naming_the_lr():
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = blobs()
+    net = NeuralNetRegressor(hidden=(16,), epochs=5, optimizer="sgd", lr=1e6, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"NeuralNetRegressor diverged with lr=1e\+06: "):
+        net.fit(X, y * 100.0)
+    assert "diverged" in net.history_.events
+
+
+def test_partial_fit_continues_the_trainers_counts_and_history():
+    X, y = blobs()
+    straight = NeuralNetClassifier(**{**FAST, "epochs": 4}, random_state=0).fit(X, y)
+    parts = NeuralNetClassifier(**{**FAST, "epochs": 2}, random_state=0).fit(X, y)
+    parts.partial_fit(X, y)
+    parts.partial_fit(X, y)
+    assert parts.n_iter_ == 4 and parts.history_.epochs == [1, 2, 3, 4]
+    assert parts.history_["updates"] == straight.history_["updates"]  # update count goes on
+    assert parts.loss_curve_[:2] == straight.loss_curve_[:2]
+    # Each call shuffles with its own seed, so the later epochs differ a little.
+    np.testing.assert_allclose(parts.loss_curve_, straight.loss_curve_, rtol=0.05)

@@ -106,4 +106,4 @@ def test_the_train_command_says_its_threads_and_takes_threads(tmp_path):
     assert "updates; 2 threads\n" in result.stderr
     result = descend("train", "--threads", "0", cwd=tmp_path)
     assert result.returncode == 2
-    assert "--threads must be a positive whole number, got 0" in result.stderr
+    assert "--threads must be a positive integer, got 0" in result.stderr

@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 # A public name and the module that defines it. Submodules are public names too.
 _SUBMODULES = (
-    "callbacks", "data", "distributed", "io", "metrics", "models", "nn", "onnx", "optim",
+    "callbacks", "cuda", "data", "distributed", "io", "metrics", "models", "nn", "onnx", "optim",
     "plot", "runs", "threads", "train",
 )  # fmt: skip
 _FROM = {

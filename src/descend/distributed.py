@@ -1,46 +1,50 @@
 """Data parallelism over MPI: P processes train one model, each on its share of every batch.
 
-Launch the processes with ``mpiexec -n P python train.py`` (``pip install
-'descend[mpi]'`` installs mpi4py and MPICH, whose ``mpiexec`` lands in the virtual
-environment); each calls :func:`init` first and then trains as it would alone::
+Launch the processes with ``mpiexec -n P python train.py`` (the extra ``descend[mpi]``
+installs mpi4py and MPICH, whose ``mpiexec`` lands in the virtual environment); each
+calls :func:`init` first and gives its Trainer the strategy::
 
     import descend as ds
 
-    ds.distributed.init()            # before making the Trainer
+    ds.distributed.init()
     X, y = ds.data.load_digits()
     model = ds.models.MLP([64, 128, 10])
-    trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(), ds.optim.Adam(model.parameters()))
-    history = trainer.fit(X, y, epochs=10, batch_size=128)   # 128: the global batch
+    trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(), ds.optim.Adam(model.parameters()),
+                         parallel=ds.distributed.strategy())   # DataParallel under mpiexec
+    history = trainer.fit(X, y, epochs=10, batch_size=128)     # 128: the global batch
+
+It holds plain collectives (:func:`allreduce`, :func:`allgather`, :func:`broadcast`,
+:func:`agree`, :func:`check_same`, :func:`together`) and the data-parallel step
+(:class:`DataParallel`; :class:`SingleProcess` is the Trainer's default), and knows
+nothing of data sets, scores or runs.
 
 One update with P processes and a global batch of B samples:
 
 1. every process draws the same shuffled order, takes its contiguous slice of the batch
-   (B // P rows, one more in the first B % P processes) and reads only those rows;
+   (``descend.data.shard``) and reads only those rows;
 2. forward pass and backpropagation on the slice: the gradient of the slice's mean cost;
 3. the gradients go into one flat buffer, each process's scaled by its share n / B of
    the batch, and one in-place Allreduce sums them: every process then holds the
    gradient of the whole batch's mean cost, the one a single process computes;
 4. every process takes the same optimizer step, so the weights stay equal everywhere.
 
-The weights are broadcast from process 0 when training starts. Each batch's cost
-travels with its gradients; the epoch's targets and predictions are gathered at its
-end and the validation rows are shared out, so every process keeps the History one
-process would keep and its callbacks decide alike (early stopping, convergence,
-divergence). A stop or an interruption in any process is agreed on by all after every
-batch (a second, 8-byte Allreduce). Only process 0 prints and writes files.
+The weights are broadcast from process 0 when training starts. BatchNorm normalises
+with each process's own batch statistics, as PyTorch's DistributedDataParallel without
+SyncBatchNorm does; the running averages of process 0 are used for validation. A loss
+with class weights is averaged by sample counts, not by weights.
 
-BatchNorm normalises with each process's own batch statistics, as PyTorch's
-DistributedDataParallel without SyncBatchNorm does, so with BatchNorm an update is not
-the single-process one; the running averages of process 0 are used for validation.
-A loss with class weights is averaged by sample counts, not by weights.
-
-A process that raises ends the whole job (:func:`init` makes an uncaught exception
-call MPI_Abort), so none waits forever for a partner that is gone.
+No process waits forever. An uncaught exception ends the whole job (:func:`init` makes
+it call MPI_Abort). Every collective here waits at most ``timeout`` seconds (``init``'s,
+or ``$DESCEND_MPI_TIMEOUT``, 600 by default), then ends the job with one line naming
+the collective: a process that catches an exception inside ``fit`` and goes on stops
+the others after the timeout. Not bounded: MPI's own waits, in calls you make on the
+communicator yourself (``init().Barrier()``) and in MPI_Finalize at exit.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 import sys
 import time
 from contextlib import contextmanager
@@ -48,14 +52,14 @@ from contextlib import contextmanager
 import numpy as np
 
 from descend.data.loader import DataLoader
-from descend.data.npy import NpyDataset
-from descend.data.preprocessing import StandardScaler
-from descend.data.shard import ShardedLoader, share
+from descend.data.shard import RowShare, ShardedLoader, fingerprint
 
-INSTALL_HINT = "pip install 'descend[mpi]'"
+TIMEOUT_VARIABLE = "DESCEND_MPI_TIMEOUT"
 _LAUNCHER_SIZE = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 _LAUNCHER_RANK = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK")
 _comm = None
+_MPI = None
+_timeout = 600.0
 
 
 # -- the processes ------------------------------------------------------------------
@@ -75,26 +79,40 @@ def _from_launcher(names: tuple, default: int) -> int:
     return default
 
 
-def init():
+def init(timeout: float | None = None):
     """Join the MPI job this process was started in; returns its communicator.
 
-    Calling it again does nothing more. In a job of several processes, an uncaught
-    exception then ends every process (MPI_Abort) after printing its traceback.
+    Calling it again changes only the ``timeout``. In a job of several processes, an
+    uncaught exception then ends every process (MPI_Abort) after printing its traceback.
+
+    Parameters
+    ----------
+    timeout : float, optional
+        Seconds a collective of this module waits for the other processes before it
+        ends the job; default ``$DESCEND_MPI_TIMEOUT``, else 600.
 
     Raises
     ------
     ImportError
         Without mpi4py, with the line that installs it.
     """
-    global _comm
+    global _comm, _MPI, _timeout
+    if timeout is None and _comm is None:
+        timeout = float(os.environ.get(TIMEOUT_VARIABLE) or _timeout)
+    if timeout is not None:
+        if not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        _timeout = float(timeout)
     if _comm is None:
         try:
             from mpi4py import MPI
         except ImportError:
+            from descend.extras import install_command
+
             raise ImportError(
-                f"descend.distributed needs mpi4py and an MPI library: {INSTALL_HINT}"
+                f"descend.distributed needs mpi4py and an MPI library: {install_command('mpi')}"
             ) from None
-        _comm = MPI.COMM_WORLD
+        _MPI, _comm = MPI, MPI.COMM_WORLD
         if _comm.Get_size() > 1:
             _abort_on_uncaught_exception(_comm)
     return _comm
@@ -117,9 +135,10 @@ def is_main() -> bool:
 
 
 def strategy():
-    """How a new Trainer trains: :class:`DataParallel` after :func:`init` in a job of
-    several processes, else :class:`SingleProcess`."""
-    return DataParallel(_comm) if world_size() > 1 else SingleProcess()
+    """The strategy for a Trainer made in this process (``Trainer(parallel=...)``):
+    :class:`DataParallel` after :func:`init` in a job of several processes, else
+    :class:`SingleProcess`."""
+    return DataParallel() if world_size() > 1 else SingleProcess()
 
 
 def abort(message: str | None = None, code: int = 1) -> None:
@@ -133,69 +152,10 @@ def abort(message: str | None = None, code: int = 1) -> None:
         raise SystemExit(code)
     # MPI_Abort announces itself on stderr; the message above is the one that matters.
     sys.stdout.flush()
+    if message:  # mpiexec forwards stderr through a pipe: give it time to pass it on
+        time.sleep(0.25)
     os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
     _comm.Abort(code)
-
-
-@contextmanager
-def together():
-    """A block that every process runs, whose errors every process raises.
-
-    Loading and checking data is done in each process; if any of them fails, all raise
-    the error of the lowest-numbered failing process (its type and message, with
-    ``shared = True``), so the job ends with one message (printed by process 0) instead
-    of some processes waiting for others. Without a job of several processes it does
-    nothing.
-    """
-    if world_size() == 1:
-        yield
-        return
-    error = None
-    try:
-        yield
-    except Exception as caught:  # noqa: BLE001 - every failure must reach every process
-        error = caught
-    _gather(None, error)
-
-
-def _gather(value, error: Exception | None = None) -> list:
-    """Every process's ``value``, in process order; or, if any process had an ``error``,
-    the first of them raised in all (a collective that fails together, never half)."""
-    found = _comm.allgather((value, None if error is None else (type(error), str(error))))
-    first = next((e for _, e in found if e is not None), None)
-    if first is None:
-        return [v for v, _ in found]
-    kind, message = first
-    if error is None or (type(error), str(error)) != first:
-        try:
-            error = kind(message)
-        except Exception:  # noqa: BLE001 - an exception type that takes other arguments
-            error = RuntimeError(message)
-    error.shared = True
-    raise error
-
-
-def fit_scaler(data: NpyDataset, chunk_bytes: int = 32 << 20) -> StandardScaler:
-    """Standardisation statistics of ``data``'s features in one streaming pass, shared out:
-    each process reads its part of the rows, then the parts' statistics are merged, so
-    every process gets the same scaler (one process reads all rows). A bad value found
-    by one process is raised in all."""
-    mine = share(len(data), rank(), world_size())
-    scaler = error = None
-    try:
-        if mine.stop > mine.start:
-            scaler = StandardScaler().fit_batches(data.chunks(mine, chunk_bytes))
-    except ValueError as bad:
-        if world_size() == 1:
-            raise
-        error = bad
-    if world_size() == 1:
-        return scaler
-    merged = None
-    for part in _gather(scaler, error):  # in process order: the same sums everywhere
-        if part is not None:
-            merged = part if merged is None else merged.merge(part)
-    return merged
 
 
 def _abort_on_uncaught_exception(comm) -> None:
@@ -212,6 +172,114 @@ def _abort_on_uncaught_exception(comm) -> None:
     sys.excepthook = hook
 
 
+# -- collectives: every process calls them, in the same order ------------------------
+def _wait(request, what: str) -> None:
+    """Wait for a non-blocking collective, at most the timeout; then end the job."""
+    if request.Test():
+        return
+    start = time.monotonic()
+    pause = 0.0
+    while not request.Test():
+        waited = time.monotonic() - start
+        if waited > _timeout:
+            abort(
+                f"descend.distributed: process {rank()} waited {_timeout:g} s for the other "
+                f"processes to {what}; one of them stopped taking part (an exception caught "
+                f"inside fit, or an early return?). Ending the job "
+                f"(set {TIMEOUT_VARIABLE} for longer waits)",
+                1,
+            )
+        if waited > 1e-3:  # spin for the first millisecond: a step's Allreduce is short
+            time.sleep(pause)
+            pause = min(2 * pause or 1e-5, 0.01)
+
+
+def allreduce(array: np.ndarray, op: str = "sum", what: str = "sum an array") -> np.ndarray:
+    """``array`` replaced in place by its elementwise sum (or ``"max"``) over processes."""
+    if world_size() > 1:
+        mpi_op = {"sum": _MPI.SUM, "max": _MPI.MAX}[op]
+        _wait(_comm.Iallreduce(_MPI.IN_PLACE, array, op=mpi_op), what)
+    return array
+
+
+def broadcast(array: np.ndarray, root: int = 0, what: str = "receive a broadcast") -> np.ndarray:
+    """``array`` filled in place, in every process, with process ``root``'s."""
+    if world_size() > 1:
+        _wait(_comm.Ibcast(array, root=root), what)
+    return array
+
+
+def allgather(value, what: str = "share a value") -> list:
+    """Every process's ``value`` (any picklable object), in process order."""
+    if world_size() == 1:
+        return [value]
+    data = np.frombuffer(pickle.dumps(value), np.uint8)
+    sizes = np.zeros(world_size(), dtype=np.int64)
+    sizes[rank()] = len(data)
+    allreduce(sizes, "sum", what)
+    received = np.empty(int(sizes.sum()), np.uint8)
+    offsets = np.r_[0, np.cumsum(sizes)[:-1]]
+    _wait(_comm.Iallgatherv(data, [received, sizes, offsets, _MPI.BYTE]), what)
+    return [pickle.loads(received[o : o + s].tobytes()) for o, s in zip(offsets, sizes)]
+
+
+def agree(*flags: bool, what: str = "agree on stopping") -> tuple[bool, ...]:
+    """Each flag, true in every process if it is true in any (one small Allreduce)."""
+    if world_size() == 1:
+        return tuple(bool(f) for f in flags)
+    values = allreduce(np.array(flags, dtype=np.int32), "max", what)
+    return tuple(bool(v) for v in values)
+
+
+def check_same(value, describe=str, what: str = "data") -> None:
+    """Raise a ValueError in every process unless every process holds an equal ``value``.
+
+    The message names the first process whose value differs from process 0's, with both
+    (as ``describe`` gives them): ``process 1 holds different data than process 0:
+    110 rows ..., against 150 rows ...``.
+    """
+    values = allgather(value, f"compare their {what}")
+    for other, theirs in enumerate(values):
+        if theirs != values[0]:
+            raise ValueError(
+                f"process {other} holds different {what} than process 0: "
+                f"{describe(theirs)}, against {describe(values[0])}; every process must "
+                f"read the same {what}"
+            )
+
+
+@contextmanager
+def together(what: str = "finish loading"):
+    """A block that every process runs, whose errors every process raises.
+
+    Loading and checking data is done in each process; if any of them fails, all raise
+    the error of the lowest-numbered failing process (its type and message, with
+    ``shared = True``), so the job ends with one message (printed by process 0) instead
+    of some processes waiting for others. Without a job of several processes it does
+    nothing.
+    """
+    if world_size() == 1:
+        yield
+        return
+    error = None
+    try:
+        yield
+    except Exception as caught:  # noqa: BLE001 - every failure must reach every process
+        error = caught
+    found = allgather(None if error is None else (type(error), str(error)), what)
+    first = next((e for e in found if e is not None), None)
+    if first is None:
+        return
+    kind, message = first
+    if error is None or (type(error), str(error)) != first:
+        try:
+            error = kind(message)
+        except Exception:  # noqa: BLE001 - an exception type that takes other arguments
+            error = RuntimeError(message)
+    error.shared = True
+    raise error
+
+
 # -- strategies: what the Trainer does around each step ------------------------------
 class SingleProcess:
     """Training in one process: nothing to share. The Trainer's default."""
@@ -226,49 +294,49 @@ class SingleProcess:
         """Between backward and optimizer step: the cost and size of the whole batch."""
         return cost, rows
 
-    def agree(self, stop: bool, interrupted: bool) -> tuple[bool, bool]:
-        """After a batch or an epoch: the stop flags every process goes by."""
-        return stop, interrupted
+    def agree(self, *flags: bool) -> tuple[bool, ...]:
+        """After a batch or an epoch: the flags (stop, interrupted) every process goes by."""
+        return flags
 
-    def share_scores(self, scores) -> None:
-        """Give ``scores`` (RunningScores) the targets and predictions of every process."""
+    def allgather(self, value) -> list:
+        """Every process's ``value``, in process order."""
+        return [value]
 
     def evaluation(self, loader, model):
         """The part of the validation loader this process evaluates (all of it)."""
         return loader
 
-    def gather(self, outputs, targets):
-        """The validation outputs and targets of every process, in order."""
-        return outputs, targets
+    def gather(self, *arrays):
+        """Each of ``arrays`` joined along its first axis over the processes, in order
+        (None where no process had one)."""
+        return arrays
 
 
 class DataParallel(SingleProcess):
-    """Training shared by the processes of an MPI communicator (see the module's notes).
+    """Training shared by the processes of the MPI job (:func:`init` first; see the
+    module's notes): each trains on its share of every batch."""
 
-    Parameters
-    ----------
-    comm : mpi4py.MPI.Comm
-        Usually ``init()``'s ``COMM_WORLD``.
-    """
-
-    def __init__(self, comm):
-        from mpi4py import MPI
-
-        self._MPI = MPI
-        self.comm = comm
-        self.rank, self.size = comm.Get_rank(), comm.Get_size()
+    def __init__(self):
+        if world_size() == 1:
+            raise RuntimeError("DataParallel needs an MPI job of several processes: init() first")
+        self.rank, self.size = rank(), world_size()
         self.is_main = self.rank == 0
         self._loader: ShardedLoader | None = None
         self._sum = False
         self._grads: _FlatBuffer | None = None
-        self._flags = np.zeros(2, dtype=np.int32)
 
     def start(self, model, loss, loader):
-        """Broadcast process 0's weights and shuffling state; shard ``loader``."""
+        """Check that every process holds the same data; broadcast process 0's weights
+        and shuffling state; shard ``loader``."""
         if not isinstance(loader, DataLoader):
             raise TypeError(
                 f"data-parallel training needs a DataLoader, got {type(loader).__name__}"
             )
+        check_same(
+            (loader.n_samples, loader.batch_size, fingerprint(loader.dataset)),
+            lambda v: f"{v[0]} samples in batches of {v[1]} ({v[2]})",
+            "training data",
+        )
         if loader.batch_size < self.size:
             raise ValueError(
                 f"batch_size {loader.batch_size} is smaller than the {self.size} processes; "
@@ -276,7 +344,7 @@ class DataParallel(SingleProcess):
             )
         self._sum = getattr(loss, "reduction", "mean") == "sum"
         self.broadcast(model)
-        loader.load_state_dict(self.comm.bcast(loader.state_dict(), root=0))
+        loader.load_state_dict(allgather(loader.state_dict(), "start training")[0])
         self._loader = ShardedLoader(loader, self.rank, self.size)
         return self._loader
 
@@ -288,7 +356,7 @@ class DataParallel(SingleProcess):
             return
         flat = _FlatBuffer(arrays, extra=0)
         flat.pack(arrays)
-        self.comm.Bcast(flat.data, root=0)
+        broadcast(flat.data, what="receive process 0's weights")
         for array, view in zip(arrays, flat.views(), strict=True):
             # Integer buffers (BatchNorm's batch count) travel exactly as float64.
             np.copyto(array, view, casting="unsafe")
@@ -313,7 +381,7 @@ class DataParallel(SingleProcess):
         tail[0] = cost * weight
         for i, grad in enumerate(grads, 1):
             tail[i] = grad is not None
-        self.comm.Allreduce(self._MPI.IN_PLACE, flat.data, op=self._MPI.SUM)
+        allreduce(flat.data, "sum", "sum the gradients of a batch")
         for p, view, present in zip(parameters, flat.views(), tail[1:], strict=False):
             if not present:
                 p.grad = None
@@ -321,40 +389,26 @@ class DataParallel(SingleProcess):
                 p.grad = view if view.dtype == p.data.dtype else view.astype(p.data.dtype)
         return float(tail[0]), batch
 
-    def agree(self, stop: bool, interrupted: bool) -> tuple[bool, bool]:
+    def agree(self, *flags: bool) -> tuple[bool, ...]:
         """One small Allreduce: every process stops if one of them does."""
-        flags = self._flags
-        flags[0], flags[1] = stop, interrupted
-        self.comm.Allreduce(self._MPI.IN_PLACE, flags, op=self._MPI.MAX)
-        return bool(flags[0]), bool(flags[1])
+        return agree(*flags)
 
-    def share_scores(self, scores) -> None:
-        """Put every process's targets and predictions of each batch since the last
-        call into ``scores``, in the order of the whole batch (at the end of an epoch,
-        and before an interrupted one is saved): all processes then hold the lists one
-        process would."""
-        if not scores.keep_outputs:
-            return
-        start = scores.shared
-        parts = self.comm.allgather((scores.targets[start:], scores.predictions[start:]))
-        for b in range(len(scores.targets) - start):
-            targets = [t[b] for t, _ in parts if len(t[b])]
-            predictions = [p[b] for _, p in parts if p[b] is not None]
-            scores.targets[start + b] = np.concatenate(targets)
-            scores.predictions[start + b] = np.concatenate(predictions)
-        scores.shared = len(scores.targets)
+    def allgather(self, value) -> list:
+        return allgather(value, "share the epoch's predictions")
 
     def evaluation(self, loader, model):
         """This process's contiguous part of the validation rows; the buffers
         (BatchNorm's running averages) of process 0 first."""
         self.broadcast(model, buffers_only=True)
-        return _RowShare(loader, self.rank, self.size)
+        return RowShare(loader, self.rank, self.size)
 
-    def gather(self, outputs, targets):
-        parts = self.comm.allgather((outputs, targets))
-        outputs = [o for o, _ in parts if o is not None]
-        targets = [t for _, t in parts if t is not None]
-        return np.concatenate(outputs), (np.concatenate(targets) if targets else None)
+    def gather(self, *arrays):
+        parts = allgather(arrays, "share the validation outputs")
+        joined = []
+        for column in zip(*parts, strict=True):
+            present = [a for a in column if a is not None]
+            joined.append(np.concatenate(present) if present else None)
+        return tuple(joined)
 
     def _batch_size(self, rows: int) -> int:
         """The whole batch's size: known to the sharded loader, or summed over processes
@@ -362,9 +416,7 @@ class DataParallel(SingleProcess):
         loader = self._loader
         if loader is not None and loader.in_epoch:
             return loader.global_batch
-        count = np.array([rows], dtype=np.int64)
-        self.comm.Allreduce(self._MPI.IN_PLACE, count, op=self._MPI.SUM)
-        return int(count[0])
+        return int(allreduce(np.array([rows], dtype=np.int64), "sum", "count a batch")[0])
 
 
 class _FlatBuffer:
@@ -400,16 +452,3 @@ class _FlatBuffer:
                 np.copyto(view, array, casting="same_kind")
             else:
                 np.multiply(array, weight, out=view, casting="same_kind")
-
-
-class _RowShare:
-    """The batches of a contiguous part of a loader's rows, one process's share."""
-
-    def __init__(self, loader: DataLoader, rank: int, size: int):
-        self.loader = loader
-        self.rows = share(loader.n_samples, rank, size)
-
-    def __iter__(self):
-        b = self.loader.batch_size
-        for start in range(self.rows.start, self.rows.stop, b):
-            yield self.loader.fetch(slice(start, min(start + b, self.rows.stop)))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from descend import optim
+from descend.checks import positive_int
 from descend.nn import functional as F
 from descend.tensor import Tensor, no_grad
 
@@ -100,8 +101,7 @@ def explain(
     """
     if model not in _TARGETS:
         raise ValueError(f"model must be 'linear' or 'logistic', got {model!r}")
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    positive_int(steps, "steps")
     lr = _LR[model] if lr is None else lr
     if not (lr > 0 and np.isfinite(lr)):
         raise ValueError(f"lr must be a positive, finite number, got {lr}")

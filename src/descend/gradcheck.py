@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
 from descend.tensor import Tensor, get_default_dtype, set_default_dtype
 
 
@@ -26,7 +27,8 @@ def gradcheck(
     other inputs (integer targets, flags) are passed through unchanged. A non-scalar
     output is reduced to ``sum(output * v)`` with a fixed random ``v``, so the check
     covers the whole vector-Jacobian product. The default dtype is float64 while
-    ``fn`` runs, so constants made inside it are float64 too.
+    ``fn`` runs, so constants made inside it are float64 too. Inputs on a device (a
+    GPU) stay there: the check runs the op where it runs in training.
 
     For each input element, the numerical derivative is
     ``(f(x + eps) - f(x - eps)) / (2 * eps)``; it must match the analytic one within
@@ -54,18 +56,19 @@ def gradcheck(
             raise ValueError("gradcheck: no floating tensor among the inputs to differentiate")
 
         out = _output(fn, args)
-        weights = np.random.default_rng(seed).standard_normal(out.shape)
+        host_weights = np.random.default_rng(seed).standard_normal(out.shape)
+        weights = backend.asarray(host_weights, out.data)
 
         def objective() -> float:
-            return float(np.sum(_output(fn, args).data * weights))
+            return float((_output(fn, args).data * weights).sum())
 
         for i in checked:
             args[i].grad = None
-        (out * Tensor(weights)).sum().backward()
+        (out * Tensor._wrap(weights)).sum().backward()
 
         for i in checked:
             leaf = args[i]
-            analytic = np.zeros(leaf.shape) if leaf.grad is None else leaf.grad
+            analytic = np.zeros(leaf.shape) if leaf.grad is None else backend.to_host(leaf.grad)
             numeric = _numeric_gradient(objective, leaf.data, eps)
             bad = ~np.isclose(analytic, numeric, atol=atol, rtol=rtol)
             if bad.any():
@@ -85,8 +88,9 @@ def gradcheck(
 
 
 def _as_float64_leaf(x):
-    if isinstance(x, Tensor | np.ndarray) and np.asarray(x).dtype.kind == "f":
-        return Tensor(np.array(np.asarray(x), dtype=np.float64), requires_grad=True)
+    data = x.data if isinstance(x, Tensor) else x
+    if (isinstance(x, Tensor) or backend.is_array(data)) and data.dtype.kind == "f":
+        return Tensor(data.astype(np.float64), requires_grad=True)  # a copy, on its device
     return x
 
 
@@ -102,10 +106,10 @@ def _output(fn, args) -> Tensor:
 def _numeric_gradient(objective, values: np.ndarray, eps: float) -> np.ndarray:
     """Central differences, perturbing ``values`` in place one element at a time."""
     grad = np.zeros(values.shape)
-    flat_values = values.reshape(-1)
+    flat_values = values.reshape(-1)  # a view: writing it perturbs the leaf (on its device)
     flat_grad = grad.reshape(-1)
     for k in range(flat_values.size):
-        original = flat_values[k]
+        original = flat_values[k].item()
         flat_values[k] = original + eps
         up = objective()
         flat_values[k] = original - eps

@@ -13,8 +13,10 @@ where they go. Every file is written atomically: a temporary file, then a rename
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +28,7 @@ from descend.files import atomic_write
 
 _SKELETON_KEY = "descend"
 _FORMAT_VERSION = 1
+_NPZ_SLACK = 16 << 20  # bytes an .npz file may inflate by beyond 4 times its size
 
 
 class ModelFileError(ValueError):
@@ -90,12 +93,34 @@ def load_metadata(path: str | os.PathLike) -> dict:
     return metadata
 
 
+def check_weights(state: dict, names, path) -> None:
+    """Raise ModelFileError naming ``path`` unless the arrays ``names`` of ``state`` (a
+    model's parameters) hold finite floating-point numbers.
+
+    Integer or boolean weights, or NaN and infinities, cannot be a trained model's: they
+    would predict nonsense (NaN weights predict NaN) without an error.
+    """
+    if not isinstance(state, dict):
+        raise ModelFileError(f"{path}: expected a model's weights, got a {type(state).__name__}")
+    for name in names:
+        weights = np.asarray(state.get(name, np.zeros(0)))
+        if weights.dtype.kind != "f":
+            raise ModelFileError(
+                f"{path}: weight {name!r} holds {weights.dtype} values; expected floats"
+            )
+        bad = np.size(weights) - np.count_nonzero(np.isfinite(weights))
+        if bad:
+            raise ModelFileError(
+                f"{path}: weight {name!r} holds {bad} NaN or infinite values; a model "
+                f"file must hold finite weights"
+            )
+
+
 def _read(path: Path) -> tuple[dict, dict]:
     if not path.is_file():
         raise ModelFileError(f"{path}: no such file")
-    raw = path.read_bytes()
     if path.suffix == ".safetensors":
-        arrays, header = _read_safetensors(path, raw)
+        arrays, header = _read_safetensors(path, path.read_bytes())
     elif path.suffix == ".npz":
         arrays, header = _read_npz(path)
     else:
@@ -104,31 +129,79 @@ def _read(path: Path) -> tuple[dict, dict]:
         parsed = json.loads(header)
         state = _join(parsed["state"], arrays)
         return state, parsed.get("metadata", {})
+    except RecursionError:
+        raise ModelFileError(f"{path}: corrupted descend header (nested too deeply)") from None
     except (ValueError, KeyError, TypeError) as error:
         raise ModelFileError(f"{path}: corrupted descend header ({error})") from None
 
 
+# The dtypes safetensors' NumPy side reads (no float8, no bfloat16).
+_SAFETENSORS_DTYPES = ("BOOL", "U8", "I8", "U16", "I16", "U32", "I32", "U64", "I64", "F16",
+                       "F32", "F64")  # fmt: skip
+
+
 def _read_safetensors(path: Path, raw: bytes) -> tuple[dict, str]:
-    try:
-        arrays = load_safetensors_bytes(raw)
-    except (SafetensorError, ValueError, OverflowError) as error:
-        raise ModelFileError(
-            f"{path}: not a readable safetensors file, truncated or corrupted ({error})"
-        ) from None
     # The header is JSON after an 8-byte little-endian length; its __metadata__ holds ours.
     length = int.from_bytes(raw[:8], "little")
-    metadata = json.loads(raw[8 : 8 + length]).get("__metadata__") or {}
-    if _SKELETON_KEY not in metadata:
+    try:
+        if len(raw) < 8 or 8 + length > len(raw):
+            raise ValueError(f"its header claims {length} bytes, the file holds {len(raw)}")
+        header = json.loads(raw[8 : 8 + length])
+        if not isinstance(header, dict):
+            raise ValueError("its header is not a JSON object")
+        for name, entry in header.items():
+            dtype = entry.get("dtype") if isinstance(entry, dict) else None
+            if name != "__metadata__" and dtype not in _SAFETENSORS_DTYPES:
+                raise ValueError(f"tensor {name!r} has dtype {dtype}, which descend does not read")
+        arrays = load_safetensors_bytes(raw)
+    except (SafetensorError, ValueError, OverflowError, RecursionError, AttributeError) as error:
+        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        raise ModelFileError(
+            f"{path}: not a readable safetensors file, truncated or corrupted ({reason})"
+        ) from None
+    metadata = header.get("__metadata__") or {}
+    if not isinstance(metadata, dict) or _SKELETON_KEY not in metadata:
         raise ModelFileError(f"{path}: a safetensors file, but not one written by descend")
     return arrays, metadata[_SKELETON_KEY]
 
 
 def _read_npz(path: Path) -> tuple[dict, str]:
+    """The arrays of an ``.npz`` file, each checked before it is allocated: what its header
+    claims must be what the archive says it holds, and the archive may not inflate to
+    more than a few times its size (descend writes ``.npz`` files uncompressed)."""
+    from descend.data.npy import read_header  # the .npy reader loads only when used
+
     key = f"__{_SKELETON_KEY}__"
+    size = path.stat().st_size
+    arrays = {}
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as error:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+            inflated = sum(member.file_size for member in members)
+            if inflated > 4 * size + _NPZ_SLACK:
+                raise ModelFileError(
+                    f"{path}: its members would inflate to {inflated} bytes from a file of "
+                    f"{size} (a zip bomb?); descend reads .npz files of uncompressed arrays"
+                )
+            for member in members:
+                with archive.open(member) as handle:
+                    name = f"{path} member {member.filename}"
+                    shape, dtype, fortran_order = read_header(handle, name)
+                    nbytes = math.prod(shape) * dtype.itemsize
+                    if nbytes != member.file_size - handle.tell():
+                        raise ModelFileError(
+                            f"{name}: its header promises {shape} {dtype} ({nbytes} bytes), "
+                            f"the archive holds {member.file_size - handle.tell()}"
+                        )
+                    buffer = bytearray(nbytes)
+                    if handle.readinto(buffer) != nbytes:
+                        raise ModelFileError(f"{name} is truncated")
+                array = np.frombuffer(buffer, dtype)
+                array = array.reshape(shape[::-1]).T if fortran_order else array.reshape(shape)
+                arrays[member.filename.removesuffix(".npy")] = array
+    except ModelFileError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as error:
         raise ModelFileError(
             f"{path}: not a readable .npz file, truncated or corrupted ({error})"
         ) from None

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import copy
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -29,14 +30,19 @@ import numpy as np
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 except ImportError:  # scikit-learn is an extra: descend itself does not need it
-    message = "descend.sklearn needs scikit-learn: pip install 'descend[sklearn]'"
+    from descend.extras import install_command
+
+    message = f"descend.sklearn needs scikit-learn: {install_command('sklearn')}"
     raise ImportError(message) from None
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from descend import io, models, nn, optim
+from descend.backend import choose
+from descend.checks import is_positive_int, positive_int
 from descend.data import DataLoader, TensorDataset
 from descend.nn import functional as F
 from descend.tensor import Tensor, get_default_dtype, manual_seed, no_grad
@@ -64,6 +70,7 @@ class _NeuralNet(BaseEstimator):
         validation_fraction: float = 0.1,
         random_state=None,
         verbose: int = 0,
+        device: str = "cpu",
     ):
         self.module = module
         self.hidden = hidden
@@ -76,6 +83,7 @@ class _NeuralNet(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.random_state = random_state
         self.verbose = verbose
+        self.device = device
 
     # -- what a subclass says --------------------------------------------------------
     def _loss(self) -> nn.Module:
@@ -91,12 +99,14 @@ class _NeuralNet(BaseEstimator):
 
         Returns ``self``. With ``early_stopping``, a stratified ``validation_fraction``
         of the data is held out and training stops after 10 epochs without a lower
-        validation loss, keeping the best weights.
+        validation loss, keeping the best weights. A run that diverges keeps the last
+        good weights and raises a ``ConvergenceWarning`` naming the lr.
         """
         self._check_parameters()
         X, y = validate_data(self, X, y, dtype=_DTYPES, multi_output=self._multi_output)
         y = self._targets(y, first=True)
-        return self._fit(X, y, self.epochs, first=True, early_stopping=self.early_stopping)
+        self._initialize(X.shape[1])
+        return self._train(X, y, self.epochs, early_stopping=self.early_stopping)
 
     def partial_fit(self, X, y, **kwargs):
         """One more epoch on ``(X, y)``, continuing from the current weights and optimizer
@@ -107,17 +117,29 @@ class _NeuralNet(BaseEstimator):
         X, y = validate_data(
             self, X, y, dtype=_DTYPES, multi_output=self._multi_output, reset=first
         )
-        return self._fit(X, self._targets(y, first, **kwargs), 1, first, early_stopping=False)
-
-    def _fit(self, X, y, epochs: int, first: bool, early_stopping: bool):
-        dtype = get_default_dtype()
-        X = X.astype(dtype, copy=False)
+        y = self._targets(y, first, **kwargs)
         if first:
-            self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
-            manual_seed(self._seed)  # the weights' initialisation (and dropout masks)
-            self.module_ = self._build(X.shape[1], self.n_outputs_)
-            self.optimizer_ = self._make_optimizer()
-            self.history_, self.n_iter_ = History(), 0
+            self._initialize(X.shape[1])
+        return self._train(X, y, 1, early_stopping=False)
+
+    def _initialize(self, n_features: int) -> None:
+        """A fresh network and optimizer, seeded by ``random_state``, and no training yet.
+
+        The parameters they are made from are kept: ``save`` writes those, whatever
+        ``set_params`` changed since.
+        """
+        self._seed = int(check_random_state(self.random_state).randint(2**31 - 1))
+        manual_seed(self._seed)  # the weights' initialisation (and dropout masks)
+        self._fitted_params = self.get_params(deep=False)
+        self.module_ = self._build(n_features, self.n_outputs_).to(choose(self.device))
+        self.optimizer_ = self._make_optimizer()
+        self.history_ = History()
+        self._trainer_state = None
+
+    def _train(self, X, y, epochs: int, early_stopping: bool):
+        """``epochs`` more epochs, continuing the Trainer of earlier calls from its state
+        (epoch and update counts, history, optimizer, callbacks)."""
+        X = X.astype(get_default_dtype(), copy=False)
         callbacks, val = [], None
         if early_stopping:
             X, X_val, y, y_val = self._split(X, y)
@@ -126,19 +148,32 @@ class _NeuralNet(BaseEstimator):
         trainer = Trainer(
             self.module_, self._loss(), self.optimizer_, callbacks=callbacks, verbose=self.verbose
         )
-        # Continue the epoch and update counts and the history of earlier calls.
-        trainer.history.restore(self.history_.to_dict())
-        trainer.epoch = self.n_iter_
-        trainer.step = int(self.history_.records.get("updates", [0])[-1])
+        if self._trainer_state is not None:
+            trainer.load_state_dict(self._trainer_state)
         batch = min(200, len(X)) if self.batch_size == "auto" else min(self.batch_size, len(X))
         loader = DataLoader(
-            TensorDataset(X, y), batch_size=batch, shuffle=True, seed=self._seed + self.n_iter_
+            TensorDataset(X, y), batch_size=batch, shuffle=True, seed=self._seed + trainer.epoch
         )
+        before = trainer.history.events.get("diverged")
         trainer.fit(loader, epochs=epochs, val=val)
+        self._trainer_state = trainer.state_dict()
         self.history_ = trainer.history
-        self.n_iter_ = trainer.epoch
-        self.loss_curve_ = [float(v) for v in self.history_.records.get("loss", [])]
+        diverged = trainer.history.events.get("diverged")
+        if diverged is not None and diverged != before:
+            lr = self.optimizer_.param_groups[0]["lr"]
+            message = f"{type(self).__name__} diverged with lr={lr:g}: {diverged}"
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)  # at the fit call
         return self
+
+    @property
+    def n_iter_(self) -> int:
+        """Epochs trained, by ``fit`` and the ``partial_fit`` calls after it."""
+        return len(self.history_)
+
+    @property
+    def loss_curve_(self) -> list[float]:
+        """The training loss of each epoch."""
+        return [float(v) for v in self.history_.records.get("loss", [])]
 
     def _build(self, n_features: int, n_outputs: int) -> nn.Module:
         if self.module is None:
@@ -175,16 +210,15 @@ class _NeuralNet(BaseEstimator):
             value = getattr(self, name)
             raise ValueError(f"{name} must be {expected}, got {value!r}")
 
-        if not _positive_int(self.epochs):
-            bad("epochs", "a positive int")
-        if self.batch_size != "auto" and not _positive_int(self.batch_size):
-            bad("batch_size", "'auto' or a positive int")
+        positive_int(self.epochs, "epochs")
+        if self.batch_size != "auto" and not is_positive_int(self.batch_size):
+            bad("batch_size", "'auto' or a positive integer")
         if isinstance(self.lr, bool) or not isinstance(self.lr, int | float) or self.lr <= 0:
             bad("lr", "a positive number")
         if not 0 < self.validation_fraction < 1:
             bad("validation_fraction", "in (0, 1)")
-        if self.module is None and not all(_positive_int(n) for n in self.hidden):
-            bad("hidden", "a sequence of positive ints (the hidden layer widths)")
+        if self.module is None and not all(is_positive_int(n) for n in self.hidden):
+            bad("hidden", "a sequence of positive integers (the hidden layer widths)")
         if self.module is not None and not callable(self.module):
             bad("module", "None or a callable (n_features, n_outputs) -> Module")
 
@@ -197,7 +231,7 @@ class _NeuralNet(BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        module = copy.deepcopy(self.module_).to(np.float64).eval()
+        module = copy.deepcopy(self.module_).to("cpu", np.float64).eval()
         with no_grad():
             parts = [module(Tensor(X[i : i + 1024])).data for i in range(0, len(X), 1024)]
         return np.concatenate(parts)
@@ -211,21 +245,21 @@ class _NeuralNet(BaseEstimator):
         Nothing in the file can execute code; ``load`` reads it back.
         """
         check_is_fitted(self)
-        params = {k: v for k, v in self.get_params().items() if k not in ("module", "optimizer")}
+        fitted = self._fitted_params  # what the network was made with, not later set_params
+        params = {k: v for k, v in fitted.items() if k not in ("module", "optimizer")}
         meta = {
             "estimator": type(self).__name__,
-            "params": {**params, "hidden": list(self.hidden)},
-            "optimizer": self.optimizer if isinstance(self.optimizer, str) else None,
-            "custom_module": self.module is not None,
+            "params": {**params, "hidden": list(fitted["hidden"])},
+            "optimizer": fitted["optimizer"] if isinstance(fitted["optimizer"], str) else None,
+            "custom_module": fitted["module"] is not None,
             "n_features_in_": int(self.n_features_in_),
             "n_outputs_": int(self.n_outputs_),
-            "history_": self.history_.to_json(),
             "seed": self._seed,
             **self._fitted_metadata(),
         }
         if hasattr(self, "feature_names_in_"):
             meta["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        state = {"module": self.module_.state_dict(), "optimizer": self.optimizer_.state_dict()}
+        state = {"module": self.module_.state_dict(), "trainer": self._trainer_state}
         return io.save(state, path, metadata=meta)
 
     @classmethod
@@ -250,15 +284,15 @@ class _NeuralNet(BaseEstimator):
         if "feature_names_in_" in meta:
             estimator.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
         estimator._load_fitted_metadata(meta)
+        estimator._initialize(estimator.n_features_in_)
         estimator._seed = meta["seed"]
-        estimator.module_ = estimator._build(estimator.n_features_in_, estimator.n_outputs_)
-        estimator.optimizer_ = estimator._make_optimizer()
         state = io.load(path)
+        io.check_weights(state.get("module"), dict(estimator.module_.named_parameters()), path)
         estimator.module_.load_state_dict(state["module"])
-        estimator.optimizer_.load_state_dict(state["optimizer"])
-        estimator.history_ = History.from_json(meta["history_"])
-        estimator.n_iter_ = len(estimator.history_)
-        estimator.loss_curve_ = [float(v) for v in estimator.history_.records.get("loss", [])]
+        # The Trainer of the next partial_fit continues from this state.
+        estimator._trainer_state = state["trainer"]
+        estimator.optimizer_.load_state_dict(state["trainer"]["optimizer"])
+        estimator.history_ = History.from_dict(state["trainer"]["history"])
         return estimator
 
     def _fitted_metadata(self) -> dict:
@@ -297,6 +331,9 @@ class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
         Seeds the initial weights and the shuffling; an int makes ``fit`` repeatable.
     verbose : int
         0: silent; 1: a progress bar.
+    device : str
+        Where ``fit`` trains: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (a GPU if
+        there is one). Predictions are computed on the CPU, in float64.
 
     Attributes
     ----------
@@ -416,7 +453,3 @@ class NeuralNetRegressor(RegressorMixin, _NeuralNet):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-
-def _positive_int(value) -> bool:
-    return isinstance(value, int | np.integer) and not isinstance(value, bool) and value > 0

@@ -31,6 +31,8 @@ from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
 
+from descend.checks import positive_int
+
 # Multiply-adds of one training step's largest matrix product (batch rows x weights of
 # the largest layer) below which one thread is fastest: measured by benchmarks/threads.py.
 SMALL_STEP = 8_000_000
@@ -53,8 +55,7 @@ def set_num_threads(n: int) -> None:
     """Use ``n`` threads for matrix products from now on, in every fit (as
     ``torch.set_num_threads``)."""
     global _set_by_user
-    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"the number of threads must be a positive integer, got {n!r}")
+    positive_int(n, "the number of threads")
     _blas().limit(limits=n)
     _set_by_user = n
 

@@ -170,3 +170,16 @@ def test_values_that_would_be_ignored_or_break_later_are_refused(tmp_path, digit
     args = [digits_run if a == "RUN" else a for a in args]
     _fails(descend(*args, cwd=tmp_path), expected)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_warm_up_longer_than_half_the_run_is_refused(tmp_path):
+    result = descend("train", "--data", "iris", "--epochs", "6", "--scheduler", "linear:100",
+                     "--out", "r", cwd=tmp_path)  # fmt: skip
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "descend train: error: --scheduler linear:100: the warm-up must end within half the "
+        "run (--epochs 6); give linear:3 or less, or more --epochs\n"
+    )
+    assert not (tmp_path / "r").exists()
+    descend("train", "--data", "iris", "--model", "softmax", "--epochs", "6", "--scheduler",
+            "linear:3", "--out", "r", "--quiet", cwd=tmp_path, check=True)  # fmt: skip

@@ -1,10 +1,14 @@
 import csv
+import json
 import shutil
 
 import numpy as np
+import pytest
 from sklearn.datasets import load_digits
 from tests.cli.conftest import descend, write_csv
 from tests.plot.png import assert_picture
+
+import descend as ds
 
 
 def test_evaluate_prints_metrics_and_confusion_matrix(tmp_path, digits_run):
@@ -123,3 +127,106 @@ def test_info_gives_the_resolved_lr_and_only_the_settings_that_apply(tmp_path):
     assert "lr = 0.001  # adam's default" in out
     assert "hidden" not in out and "hidden" not in (tmp_path / "r" / "config.toml").read_text()
     assert "trained 1 epoch, 3 updates" in out
+
+
+IRIS = "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)"
+
+
+def test_predict_refuses_a_file_that_lacks_a_feature_column(tmp_path):
+    descend("train", "--data", "iris", "--model", "softmax", "--epochs", "2", "--out", "r",
+            "--quiet", cwd=tmp_path, check=True)  # fmt: skip
+    # Three of the features and the target: four columns, but not the four features.
+    names = IRIS.split(",")
+    write_csv(tmp_path / "new.csv", ",".join(names[1:]) + ",target\n3.5,1.4,0.2,0\n")
+    result = descend("predict", "r", "new.csv", cwd=tmp_path)
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        "descend predict: error: new.csv has no column 'sepal length (cm)', a feature of the "
+        "run (its features: sepal length (cm), sepal width (cm), petal length (cm), petal "
+        "width (cm))\n"
+    )
+    # No training name at all, the right count: read by position, and said so in one line.
+    write_csv(tmp_path / "plain.csv", "a,b,c,d\n5.1,3.5,1.4,0.2\n")
+    result = descend("predict", "r", "plain.csv", cwd=tmp_path, check=True)
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("warning: plain.csv: no column has a training feature's name")
+    assert result.stdout.splitlines()[1].split(",")[0] == "setosa"
+
+
+def test_a_run_on_a_relative_path_is_evaluated_and_resumed_from_anywhere(tmp_path):
+    (tmp_path / "work").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    rows = [f"{i % 5},{i % 3},{['cat', 'dog'][i % 2]}" for i in range(40)]
+    write_csv(tmp_path / "work" / "pets.csv", "a,b,animal\n" + "\n".join(rows) + "\n")
+    descend("train", "--data", "pets.csv", "--model", "softmax", "--epochs", "2", "--out", "r",
+            "--quiet", cwd=tmp_path / "work", check=True)  # fmt: skip
+    run = tmp_path / "work" / "r"
+    result = descend("evaluate", run, cwd=tmp_path / "elsewhere", check=True)
+    assert "on the test split of pets" in result.stdout
+    descend("train", "--resume", run, "--epochs", "3", "--quiet", cwd=tmp_path / "elsewhere",
+            check=True)  # fmt: skip
+    (tmp_path / "work" / "pets.csv").unlink()
+    result = descend("evaluate", run, cwd=tmp_path / "elsewhere")
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"descend evaluate: error: {tmp_path / 'work' / 'pets.csv'}: no such file\n"
+    )
+
+
+def test_export_follows_the_output_rules_of_the_other_commands(tmp_path, digits_run):
+    pytest.importorskip("onnx")
+    (tmp_path / "taken.onnx").write_text("keep me")
+    cases = {
+        "taken.onnx": "taken.onnx exists; pass --force to replace it, or choose another name",
+        "missing/m.onnx": "MODEL.onnx missing/m.onnx: the folder missing does not exist",
+        "m.txt": "m.txt: ONNX models are written as .onnx; give a name ending in .onnx",
+        ".": "MODEL.onnx . is a folder; give a file name",
+    }
+    for output, message in cases.items():
+        result = descend("export", digits_run, output, cwd=tmp_path)
+        assert (result.returncode, result.stderr) == (2, f"descend export: error: {message}\n")
+    assert (tmp_path / "taken.onnx").read_text() == "keep me" and not (
+        tmp_path / "missing"
+    ).exists()
+    result = descend("export", digits_run, "taken.onnx", "--force", cwd=tmp_path, check=True)
+    assert result.stdout.startswith("wrote taken.onnx: raw features (N, 64) float32")
+
+
+def test_a_diverged_run_exports_with_a_warning(tmp_path):
+    pytest.importorskip("onnx")
+    args = ("--model", "softmax", "--optimizer", "sgd", "--lr", "1e6", "--epochs", "2")
+    result = descend("train", "--data", "iris", *args, "--out", "r", "--quiet", cwd=tmp_path)
+    assert result.returncode == 3
+    result = descend("export", "r", "r.onnx", cwd=tmp_path, check=True)
+    assert result.stderr.startswith("warning: r diverged in training (loss ")
+    assert (tmp_path / "r.onnx").is_file()
+
+
+def test_a_run_saved_from_python_resumes(tmp_path):
+    run = ds.prepare_run(ds.RunConfig(data="iris", model="softmax", epochs=2))
+    run.save(tmp_path / "r", run.fit(run.trainer(verbose=0)))
+    result = descend("train", "--resume", "r", "--epochs", "4", "--quiet", cwd=tmp_path, check=True)
+    assert result.returncode == 0
+    assert json.loads((tmp_path / "r" / "history.json").read_text())["epoch"] == [1, 2, 3, 4]
+
+
+def test_scaler_names_are_names_and_a_foreign_checkpoint_is_named(tmp_path, digits_run):
+    copy = tmp_path / "copy"
+    shutil.copytree(digits_run, copy)
+    model = copy / "model.safetensors"
+    state, meta = ds.io.load(model), ds.io.load_metadata(model)
+    ds.io.save(state, model, metadata={**meta, "scalers": ["../../../etc/passwd"]})
+    result = descend("predict", copy, "any.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"descend predict: error: {model}: metadata 'scalers' must list names among scaler, "
+        "target_scaler, got ['../../../etc/passwd']\n"
+    )
+    foreign = tmp_path / "foreign"
+    shutil.copytree(digits_run, foreign)
+    ds.io.save({"weights": np.zeros(3)}, foreign / "checkpoint.safetensors")
+    result = descend("train", "--resume", foreign, "--epochs", "5", cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith(
+        f"descend train: error: {foreign}/checkpoint.safetensors is not a checkpoint of this run"
+    )

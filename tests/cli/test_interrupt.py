@@ -88,3 +88,18 @@ def test_ctrl_c_in_the_other_commands_ends_quietly(tmp_path, digits_run, monkeyp
     result = descend(*args, cwd=tmp_path)
     assert result.returncode == 130 and result.stderr.strip() == ""
     assert list(tmp_path.iterdir()) == [] and not (digits_run / "confusion_matrix.png").exists()
+
+
+def test_ctrl_c_while_the_run_is_saved_finishes_the_save(tmp_path):
+    # The signal comes while Run.save works (busy for 2 s): the run's files are all
+    # written, then the command ends with 130.
+    args = ("train", "--data", "iris", "--model", "softmax", "--epochs", "2", "--out", "r")
+    returncode, stdout, stderr = interrupt(
+        tmp_path, args, "descend.runs.run", "Run.save", wait="time.sleep(2)"
+    )
+    assert returncode == 130, stderr
+    assert "writing the run's files first (Ctrl-C again to abort)" in stderr
+    assert "Traceback" not in stderr
+    for name in ("model.safetensors", "metrics.json", "history.json", "learning_curves.png"):
+        assert (tmp_path / "r" / name).is_file(), name
+    assert "saved to r/" in stdout

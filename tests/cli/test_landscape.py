@@ -81,3 +81,23 @@ def test_landscape_several_starts(tmp_path):
         "B": "global minimum at (3.5844, -1.8481), cost 0",
     }
     assert_picture(tmp_path / "landscape-himmelblau-lr.png", min_size=(1200, 550))
+
+
+def test_a_start_too_far_out_is_one_line(tmp_path):
+    result = descend("landscape", "--start=1e308,1e308", cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "descend landscape: error: start (1e+308, 1e+308) is too far out: the cost there "
+        "overflows (beyond 1.8e+308); choose a start nearer the minimum at (1.559, 2.067)\n"
+    )
+    result = descend("landscape", "--start=1e100,1", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "the model's float32 weights cannot hold it (at most 3.4e+38)" in result.stderr
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_far_start_is_not_said_to_reach_the_minimum(tmp_path):
+    # The picture spans 1e20; settling is still judged near the minimum.
+    result = descend("landscape", "--start=1e20,1", "--epochs", "3", cwd=tmp_path, check=True)
+    rows = re.findall(r"^(batch GD|mini-batch|SGD).*   (.*)$", result.stdout, re.M)
+    assert len(rows) == 3 and all(end.startswith("did not settle") for _, end in rows), rows

@@ -90,11 +90,20 @@ def test_other_pictures_are_numbered_too(tmp_path, command):
     assert len(list(tmp_path.glob("*.png"))) == 2
 
 
-def test_evaluate_plot_checks_where_it_draws_before_working(tmp_path, digits_run):
+def test_evaluate_plot_draws_beside_what_is_in_the_way(tmp_path, digits_run):
     copy = tmp_path / "run"
     shutil.copytree(digits_run, copy)
     (copy / "confusion_matrix.png").mkdir()  # in the way of the picture
-    result = descend("evaluate", copy, "--plot", cwd=tmp_path)
-    _plain(result)
-    assert "--plot: " in result.stderr and "confusion_matrix.png is a folder" in result.stderr
-    assert result.stdout == ""  # no metrics printed before the failure
+    result = descend("evaluate", copy, "--plot", cwd=tmp_path, check=True)
+    assert result.stdout.splitlines()[-1] == f"wrote {copy}/confusion_matrix-2.png"
+    assert (copy / "confusion_matrix.png").is_dir()
+
+
+def test_evaluate_plot_keeps_the_earlier_picture(tmp_path):
+    descend("train", *QUICK, "--out", "r", "--quiet", cwd=tmp_path, check=True)
+    first = descend("evaluate", "r", "--plot", cwd=tmp_path, check=True)
+    assert first.stdout.splitlines()[-1] == "wrote r/confusion_matrix.png"
+    drawn = (tmp_path / "r" / "confusion_matrix.png").read_bytes()
+    second = descend("evaluate", "r", "--plot", cwd=tmp_path, check=True)
+    assert second.stdout.splitlines()[-1] == "wrote r/confusion_matrix-2.png"
+    assert (tmp_path / "r" / "confusion_matrix.png").read_bytes() == drawn

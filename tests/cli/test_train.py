@@ -170,3 +170,13 @@ def test_descriptions_wrap_and_examples_keep_their_lines(tmp_path, monkeypatch):
     assert len(description.splitlines()) > 3
     assert all(len(line) <= 60 for line in description.splitlines())
     assert "\n  descend landscape --compare optimizers             SGD, momentum" in text
+
+
+def test_help_of_data_and_scheduler(tmp_path):
+    train = " ".join(descend("train", "--help", cwd=tmp_path).stdout.split())
+    evaluate = " ".join(descend("evaluate", "--help", cwd=tmp_path).stdout.split())
+    assert "a folder of .npy files (X.npy and y.npy" in train
+    assert "a folder of .npy files (X.npy and y.npy" in evaluate
+    scheduler = train.split("--scheduler NAME[:VALUE] ")[1].split(" --val-fraction")[0]
+    assert scheduler.endswith("; none: the lr stays as set (default none)")
+    assert scheduler.count("(default") == 7  # each schedule's value, and the option's

@@ -175,3 +175,42 @@ def test_training_from_the_files_equals_training_from_the_arrays(files):
     assert disk.history.step_loss == memory.history.step_loss
     predicted = disk.predict(DataLoader(load_npy(X_path), batch_size=16))
     np.testing.assert_array_equal(predicted, memory.predict(X))
+
+
+def _raw_npy(path, header_text: str, body: bytes = b""):
+    text = header_text.encode("latin1")
+    text += b" " * (-(10 + len(text) + 1) % 64) + b"\n"
+    path.write_bytes(b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text + body)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2}",
+         "unreadable .npy header (EOF in multi-line statement)"),
+        ("{'descr': '<f8', 'fortran_order': False, 'shape': (2**62, 2**62)}",
+         "unreadable .npy header"),
+        ("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 8)}",
+         "is truncated: its header promises (4611686018427387904, 8) float64"),
+        ("{'descr': '<c16', 'fortran_order': False, 'shape': (3, 2)}",
+         "holds complex numbers (dtype complex128); expected real numbers"),
+    ],
+    ids=["tokenize", "expression", "overflow", "complex"],
+)  # fmt: skip
+def test_a_crafted_npy_header_in_data_is_one_line_naming_the_file(tmp_path, header, expected):
+    folder = tmp_path / "set"
+    folder.mkdir()
+    _raw_npy(folder / "X.npy", header, bytes(96))
+    np.save(folder / "y.npy", np.arange(3) % 2)
+    with pytest.raises(ValueError, match="^" + str(folder / "X.npy").replace(".", r"\.")) as error:
+        ds.data.load(str(folder))
+    assert expected in str(error.value) and "\n" not in str(error.value)
+
+
+def test_text_targets_name_the_file(tmp_path):
+    np.save(tmp_path / "X.npy", np.zeros((3, 2)))
+    np.save(tmp_path / "y.npy", np.array(["a", "b", "a"]))
+    with pytest.raises(ValueError) as error:
+        ds.data.load(str(tmp_path))
+    assert str(error.value) == f"{tmp_path / 'y.npy'} holds text (dtype <U1); expected real numbers"

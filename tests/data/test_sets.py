@@ -119,6 +119,10 @@ def test_load_features_by_name_skips_other_columns(tmp_path):
     path.write_text("label,b,a\ncat,2,1\n,4,3\n")  # a text target, even an empty cell
     np.testing.assert_array_equal(data.sets.load_features(path, ["a", "b"]), [[1, 2], [3, 4]])
     path.write_text("x,y\n1,2\n")
-    np.testing.assert_array_equal(data.sets.load_features(path, ["a", "b"]), [[1, 2]])
+    with pytest.warns(UserWarning, match=r"columns \(x, y\) are read by position as a, b"):
+        np.testing.assert_array_equal(data.sets.load_features(path, ["a", "b"]), [[1, 2]])
     with pytest.raises(ValueError, match=r"expected 3 features \(as in training: a, b, c\), got 2"):
+        data.sets.load_features(path, ["a", "b", "c"])
+    path.write_text("a,b,x\n1,2,3\n")  # a feature missing: never read by position
+    with pytest.raises(ValueError, match=r"new.csv has no column 'c', a feature of the run"):
         data.sets.load_features(path, ["a", "b", "c"])

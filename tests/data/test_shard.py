@@ -46,3 +46,32 @@ def test_state_is_the_loaders_and_bad_arguments():
         ShardedLoader(loader, 2, 2)
     with pytest.raises(TypeError, match="needs a DataLoader"):
         ShardedLoader([1, 2], 0, 1)
+
+
+def test_row_shares_put_together_are_the_loaders_rows():
+    from descend.data.shard import RowShare
+
+    loader = DataLoader(TensorDataset(np.arange(23.0).reshape(23, 1)), batch_size=4)
+    parts = [[x.data[:, 0].tolist() for x, _ in RowShare(loader, r, 3)] for r in range(3)]
+    assert parts[1] == [[8.0, 9.0, 10.0, 11.0], [12.0, 13.0, 14.0, 15.0]]
+    assert sum((sum(p, []) for p in parts), []) == list(np.arange(23.0))
+
+
+def test_a_fingerprint_changes_with_any_value_label_or_row(tmp_path):
+    from descend.data import load_npy
+    from descend.data.shard import fingerprint
+
+    X, y = np.arange(40.0).reshape(20, 2), np.arange(20) % 2
+    same = fingerprint(X.copy(), y.copy())
+    assert same == fingerprint(X, y) == fingerprint(TensorDataset(X, y, dtype=np.float64))
+    changed = X.copy()
+    changed[7, 1] += 1e-9
+    assert fingerprint(changed, y) != same
+    assert fingerprint(X, 1 - y) != same
+    assert fingerprint(X[:19], y[:19]).startswith("19 rows of shape (2,) float64")
+    np.save(tmp_path / "X.npy", X)
+    np.save(tmp_path / "y.npy", y)
+    disk = load_npy(tmp_path / "X.npy", tmp_path / "y.npy")
+    disk.transform = lambda x: x * 0  # the rows as stored count, not a transform
+    assert fingerprint(disk) == fingerprint(X.astype(np.float32), y)
+    assert fingerprint(disk.subset([1, 2])).startswith("2 rows of shape (2,) float32")

@@ -36,6 +36,7 @@ def trainer(model_seed: int, loader_seed: int = 1, callbacks=(), lr: float = 0.1
         metrics=["accuracy", "f1"],
         callbacks=callbacks,
         verbose=0,
+        parallel=ds.distributed.strategy(),
     )
     return fit, loader
 

@@ -13,7 +13,9 @@ Checks, in one launch (each Python start costs a second):
 5. BatchNorm: each process normalises with its own batch, and validation uses process
    0's running averages, which every process then holds;
 6. ``train_step`` called by hand outside ``fit``, each process with its share of a
-   batch, takes the step one process takes on the whole batch.
+   batch, takes the step one process takes on the whole batch;
+7. arrays that differ in the last process (a flipped label) are refused by ``fit`` in
+   every process, naming that process, before any step.
 """
 
 import json
@@ -24,6 +26,7 @@ import numpy as np
 import problem
 
 import descend as ds
+from descend.runs.parallel import fit_scaler
 
 out = Path(sys.argv[1])
 ds.distributed.init()
@@ -73,7 +76,7 @@ if rank == 0:
     np.save(out / "y.npy", y)
 ds.distributed.init().Barrier()
 disk = problem.CountingNpy(out / "X.npy", out / "y.npy", dtype=np.float64)
-scaler, everything = ds.distributed.fit_scaler(disk), ds.data.StandardScaler().fit(X)
+scaler, everything = fit_scaler(disk), ds.data.StandardScaler().fit(X)
 results["scaler_equal"] = bool(
     np.allclose(scaler.mean_, everything.mean_, rtol=1e-13, atol=0)
     and np.allclose(scaler.var_, everything.var_, rtol=1e-12, atol=0)
@@ -92,9 +95,10 @@ results["rows_read"] = disk.rows_read
 ds.manual_seed(rank)
 bn = ds.nn.Sequential(ds.nn.Linear(problem.FEATURES, 8), ds.nn.BatchNorm1d(8), ds.nn.ReLU(),
                       ds.nn.Linear(8, problem.CLASSES))  # fmt: skip
-normed = ds.Trainer(bn, ds.nn.CrossEntropyLoss(), ds.optim.SGD(bn.parameters(), lr=0.1), verbose=0)
+normed = ds.Trainer(bn, ds.nn.CrossEntropyLoss(), ds.optim.SGD(bn.parameters(), lr=0.1),
+                    verbose=0, parallel=ds.distributed.strategy())  # fmt: skip
 normed.fit(X[:48], y[:48], epochs=1, batch_size=problem.BATCH, val=problem.validation(), seed=0)
-means = ds.distributed.init().allgather(bn[1].running_mean)
+means = ds.distributed.allgather(bn[1].running_mean)
 results["bn_buffers_equal"] = all(np.array_equal(m, means[0]) for m in means)
 
 # 6. train_step by hand
@@ -110,4 +114,14 @@ results["train_step_equal"] = all(
     np.allclose(a.data, b.data, rtol=1e-12, atol=1e-15)
     for a, b in zip(by_hand.model.parameters(), reference.parameters())
 )
+
+# 7. different data in one process
+X7, y7 = problem.data()
+if rank == size - 1:
+    y7[5] = 1 - y7[5]
+refused, _ = problem.trainer(model_seed=8)
+try:
+    refused.fit(X7, y7, epochs=1, batch_size=problem.BATCH)
+except ValueError as error:
+    results["refused"] = [str(error), refused.step]
 (out / f"results{rank}.json").write_text(json.dumps(results))

@@ -220,12 +220,12 @@ def test_repr_shows_structure_and_parameter_counts():
     assert repr(nn.Linear(1, 1)) == "Linear(1, 1)  # 2 parameters"
 
 
-def test_to_a_device_follows_pytorch_and_the_cpu_is_the_only_one():
+def test_to_a_device_follows_pytorch():
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
     weight = model[0].weight
     assert model.to("cpu") is model and model.to(device="cpu") is model
     assert model[0].weight is weight and weight.dtype == np.float32
     model.to("cpu", np.float64)
     assert weight.dtype == np.float64 and model[1].running_mean.dtype == np.float64
-    with pytest.raises(RuntimeError, match=r"Module.to\('cuda'\): descend runs on the CPU"):
-        model.to("cuda")
+    with pytest.raises(ValueError, match=r"unknown device 'tpu'"):
+        model.to("tpu")

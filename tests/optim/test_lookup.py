@@ -99,3 +99,13 @@ def test_schedules_fit_the_run_and_take_overrides():
 def test_unknown_scheduler_suggests_the_nearest():
     with pytest.raises(ValueError, match="did you mean 'cosine'"):
         optim.get_scheduler("cosin", optim.get("sgd", params()), epochs=3)
+
+
+def test_the_warm_up_ends_within_half_the_run():
+    opt = optim.get("sgd", params(), lr=0.001)
+    assert optim.get_scheduler("linear", opt, epochs=6).total_iters == 3
+    assert optim.get_scheduler("linear", opt, epochs=20).total_iters == 5
+    assert optim.get_scheduler("linear", opt, epochs=6, total_iters=3).total_iters == 3
+    too_long = "warm-up of 100 epochs would not end within half of the 6-epoch run: at most 3"
+    with pytest.raises(ValueError, match=too_long):
+        optim.get_scheduler("linear", opt, epochs=6, total_iters=100)

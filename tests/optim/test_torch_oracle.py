@@ -1,9 +1,14 @@
-"""PyTorch as a second oracle: optimizer trajectories, schedules and clipping (optional)."""
+"""PyTorch as a second oracle: optimizer trajectories, schedules and clipping (optional).
+
+Trajectories run on every device (the ``device`` fixture); on CUDA, PyTorch runs on
+CUDA too, and on the strict device descend's fused kernels run (emulated, tests/strict.py).
+"""
 
 import numpy as np
 import pytest
 
 import descend as ds
+import descend.backend
 from descend import optim
 from descend.nn.utils import clip_grad_norm_, clip_grad_value_
 from descend.optim import lr_scheduler
@@ -49,10 +54,10 @@ OPTIMIZERS = [
 ]
 
 
-def descend_trajectory(name, kwargs, groups=False):
-    w = ds.tensor(W0.copy(), requires_grad=True)
-    b = ds.tensor(B0.copy(), requires_grad=True)
-    x, y = ds.tensor(X), ds.tensor(Y)
+def descend_trajectory(name, kwargs, groups=False, device="cpu"):
+    w = ds.tensor(W0.copy(), requires_grad=True, device=device)
+    b = ds.tensor(B0.copy(), requires_grad=True, device=device)
+    x, y = ds.tensor(X, device=device), ds.tensor(Y, device=device)
     params = [{"params": [w]}, {"params": [b], "lr": kwargs["lr"] / 2}] if groups else [w, b]
     opt = getattr(optim, name)(params, **kwargs)
     path = []
@@ -60,14 +65,19 @@ def descend_trajectory(name, kwargs, groups=False):
         opt.zero_grad()
         (((x @ w + b) - y) ** 2).mean().backward()
         opt.step()
-        path.append(np.concatenate([w.data.ravel(), b.data]))
+        path.append(np.concatenate([w.cpu().numpy().ravel(), b.cpu().numpy()]))
+    for state in opt.state.values():  # optimizer state lives on its parameter's device
+        assert all(
+            not hasattr(v, "shape") or ds.backend.device_of(v) == device for v in state.values()
+        )
     return np.array(path)
 
 
-def torch_trajectory(name, kwargs, groups=False):
-    w = torch.tensor(W0, requires_grad=True)
-    b = torch.tensor(B0, requires_grad=True)
-    x, y = torch.tensor(X), torch.tensor(Y)
+def torch_trajectory(name, kwargs, groups=False, device="cpu"):
+    device = "cuda" if device == "cuda" else "cpu"
+    w = torch.tensor(W0, requires_grad=True, device=device)
+    b = torch.tensor(B0, requires_grad=True, device=device)
+    x, y = torch.tensor(X, device=device), torch.tensor(Y, device=device)
     params = [{"params": [w]}, {"params": [b], "lr": kwargs["lr"] / 2}] if groups else [w, b]
     opt = getattr(torch.optim, name)(params, **kwargs)
     path = []
@@ -75,23 +85,24 @@ def torch_trajectory(name, kwargs, groups=False):
         opt.zero_grad()
         (((x @ w + b) - y) ** 2).mean().backward()
         opt.step()
-        path.append(np.concatenate([w.detach().numpy().ravel(), b.detach().numpy()]))
+        path.append(np.concatenate([w.detach().cpu().numpy().ravel(), b.detach().cpu().numpy()]))
     return np.array(path)
 
 
 @pytest.mark.parametrize(("name", "kwargs"), OPTIMIZERS, ids=lambda v: str(v))
-def test_trajectory_matches_torch(name, kwargs):
-    ours, theirs = descend_trajectory(name, kwargs), torch_trajectory(name, kwargs)
+def test_trajectory_matches_torch(name, kwargs, device):
+    ours = descend_trajectory(name, kwargs, device=device)
+    theirs = torch_trajectory(name, kwargs, device=device)
     assert ours.dtype == np.float64
     np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-12)
     assert not np.allclose(ours[-1], W0.ravel().tolist() + B0.tolist())  # it moved
 
 
 @pytest.mark.parametrize("name", ["SGD", "Adagrad", "RMSprop", "Adam", "AdamW"])
-def test_trajectory_with_param_groups_matches_torch(name):
+def test_trajectory_with_param_groups_matches_torch(name, device):
     kwargs = {"lr": 0.05, "momentum": 0.9} if name in ("SGD", "RMSprop") else {"lr": 0.05}
-    ours = descend_trajectory(name, kwargs, groups=True)
-    theirs = torch_trajectory(name, kwargs, groups=True)
+    ours = descend_trajectory(name, kwargs, groups=True, device=device)
+    theirs = torch_trajectory(name, kwargs, groups=True, device=device)
     np.testing.assert_allclose(ours, theirs, rtol=1e-8, atol=1e-12)
 
 

@@ -182,3 +182,33 @@ def test_compare_keeps_a_diverged_run_from_flattening_the_others():
     marker = next(line for line in ax.lines if line.get_marker() == "X" and len(line.get_xdata()))
     assert marker.get_ydata()[0] == high  # pinned to the top edge ...
     assert [t.get_text() for t in ax.texts] == ["loss 3e+11"]  # ... and labelled
+
+
+def test_a_run_that_ended_inside_its_first_epoch_counts_updates_on_the_x_axis():
+    """Diverged at step 3 of 34: the axis was a fraction of epoch 1 (0.3 to 1.0)."""
+    history = History.from_dict(
+        {
+            "epoch": [1],
+            "loss": [1139.0],
+            "accuracy": [0.104],
+            "val_loss": [2.3],
+            "val_accuracy": [0.1],
+            "updates": [3],
+            "step_loss": [2.26, 9.9, 3408.0],
+            "plan": {"n_samples": 1077, "batch_size": 32, "updates_per_epoch": 34},
+            "events": {"diverged_step": 3, "diverged_epoch": 1},
+        }
+    )
+    loss_ax, metric_ax = learning_curves_figure(history).axes
+    label = "update (the run ended in epoch 1, after 3 of its 34 updates)"
+    assert loss_ax.get_xlabel() == metric_ax.get_xlabel() == label
+    steps = next(line for line in loss_ax.get_lines() if line.get_label() == "loss of each update")
+    np.testing.assert_array_equal(steps.get_xdata(), [1, 2, 3])
+    train = next(line for line in loss_ax.get_lines() if line.get_label() == "train loss")
+    np.testing.assert_array_equal(train.get_xdata(), [3])
+    diverged = next(line for line in loss_ax.get_lines() if "diverged" in line.get_label())
+    assert list(diverged.get_xdata()) == [3, 3]
+    assert metric_ax.get_xlim() == loss_ax.get_xlim()
+    # A whole epoch or more: epochs, as before.
+    history.plan["updates_per_epoch"] = 3
+    assert learning_curves_figure(history).axes[0].get_xlabel() == "epoch"

@@ -42,16 +42,16 @@ def test_gradients_picture_is_written_and_labelled(tmp_path, sigmoid_history):
     assert all(ax.get_yscale() == "log" for ax in axes)
     assert axes[0].get_xlabel() == "epoch (its first update)"
     names = [name for name, _ in MLP([64, 32, 32, 32, 32, 32, 32, 10]).named_parameters()]
-    assert [line.get_label() for line in axes[0].get_lines()] == names
+    labels = [f"Linear {i // 2 + 1} ({name})" for i, name in enumerate(names)]
+    assert labels[:2] == ["Linear 1 (0.weight)", "Linear 1 (0.bias)"]
+    assert [line.get_label() for line in axes[0].get_lines()] == labels
     # The plotted values are the records, per epoch.
     first = axes[0].get_lines()[0]
     np.testing.assert_array_equal(first.get_xdata(), [1, 2, 3, 4])
-    np.testing.assert_allclose(
-        first.get_ydata(), sigmoid_history.gradients["grad_norm"]["0.weight"]
-    )
+    np.testing.assert_allclose(first.get_ydata(), sigmoid_history.gradients.grad_norm["0.weight"])
     # The monitor's vanishing warnings are printed on the picture.
     texts = " ".join(t.get_text() for t in figure.texts)
-    assert "vanishing gradients in layer '0' (Linear)" in texts
+    assert "vanishing gradients in Linear 1 (layer '0'): below 0.001 times" in texts
 
 
 def test_records_every_k_steps_are_drawn_by_update_and_a_dict_history_works(tmp_path):
@@ -80,3 +80,26 @@ def test_a_history_without_records_is_refused(tmp_path):
         plot.gradients(history, tmp_path / "g.png")
     with pytest.raises(TypeError, match="expected a History"):
         plot.gradients([1, 2], tmp_path / "g.png")
+
+
+def test_points_a_log_axis_cannot_show_are_marked_not_dropped():
+    """Zero initial weights: step 1 has no update ratio and a weight norm of 0."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)).astype(np.float32)
+    model = ds.models.LinearRegression(3)
+    trainer = Trainer(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.01),
+        callbacks=[GradientMonitor()],
+        verbose=0,
+    )
+    history = trainer.fit(X, X.sum(1), epochs=3, batch_size=16)
+    grad, ratio, weight = gradients_figure(history).axes[:3]
+    assert len(grad.collections) == 0  # every gradient norm has its point
+    for ax, said in ((ratio, "× no ratio: the weights were all 0 before the update"),
+                     (weight, "× all weights 0")):  # fmt: skip
+        (crosses,) = ax.collections
+        np.testing.assert_array_equal(crosses.get_offsets()[:, 0], [1, 1])  # weight and bias
+        assert [t.get_text() for t in ax.texts] == [said]
+        assert ax.get_xlim()[0] < 1  # inside the panel

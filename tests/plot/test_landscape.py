@@ -27,7 +27,7 @@ def test_the_picture_draws_the_computed_paths(tmp_path, lr_landscape):
     assert any("(too large): diverges" in label and "leaves the plot" in label for label in labels)
     assert "minimum (least squares): (1.56, 2.07)" in labels
     good = next(line for line in contour_ax.lines if line.get_label().startswith("lr=0.135 (good)"))
-    np.testing.assert_array_equal(good.get_xdata(), land.runs[1].weights[:, 0])
+    np.testing.assert_array_equal(good.get_xdata(), land.paths[1].weights[:, 0])
     tangent = next(line for line in slice_ax.lines if line.get_label().startswith("tangent"))
     (t0, t1), (c0, c1) = tangent.get_xdata(), tangent.get_ydata()
     np.testing.assert_allclose((c1 - c0) / (t1 - t0), land.gradient[1])
@@ -102,3 +102,10 @@ def test_ds_plot_keeps_the_names_it_had():
 
     assert plot.compute_landscape is landscape.compute_landscape
     assert plot.Landscape is landscape.Landscape and plot.make_data is landscape.make_data
+
+
+def test_with_several_starts_the_legend_names_each_settings_outcomes():
+    land = compute_landscape("himmelblau", "lr", resolution=21)
+    labels = _legend(loss_landscape_figure(land).axes[0])
+    assert "lr=0.0213: good (A, B), too large (C, D)" in labels
+    assert not any(label.endswith("(too large)") or "(good)" in label for label in labels)

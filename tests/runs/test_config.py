@@ -58,7 +58,7 @@ def test_toml_errors_name_the_file_and_the_key(tmp_path):
     path = tmp_path / "run.toml"
     path.write_text('modle = "mlp"\n')
     with pytest.raises(
-        ValueError, match=r"run.toml: unknown setting 'modle'; did you mean 'model'\? \(known: "
+        ValueError, match=r"run.toml: unknown setting 'modle'; did you mean 'model'\? \(choose "
     ):
         RunConfig.from_toml(path)
     path.write_text("model = \n")

@@ -16,7 +16,7 @@ def iris_run(tmp_path_factory):
     return folder / "run"
 
 
-def test_load_run_predicts_what_descend_predict_prints(tmp_path, iris_run):
+def test_descend_predict_load_run_and_onnx_give_the_same_classes_by_name(tmp_path, iris_run):
     X, y = ds.data.load_iris()
     header = "sepal length (cm),sepal width (cm),petal length (cm),petal width (cm)"
     write_csv(
@@ -25,14 +25,37 @@ def test_load_run_predicts_what_descend_predict_prints(tmp_path, iris_run):
     descend("predict", iris_run, "new.csv", "-o", "out.csv", cwd=tmp_path, check=True)
     with open(tmp_path / "out.csv") as handle:
         rows = list(csv.DictReader(handle))
+    printed = [r["prediction"] for r in rows]
 
     saved = ds.load_run(iris_run)
     assert saved.task == "classify" and saved.class_names == ["setosa", "versicolor", "virginica"]
-    labels, proba = saved.predict(X), saved.predict_proba(X)
-    assert [saved.class_names[i] for i in labels] == [r["prediction"] for r in rows]
-    printed = np.array([[float(r[f"p_{c}"]) for c in saved.class_names] for r in rows])
-    np.testing.assert_allclose(proba, printed, atol=1e-6)
-    assert np.mean(labels == y) > 0.8
+    X_csv = ds.data.sets.load_features(tmp_path / "new.csv", saved.feature_names)
+    names, proba = saved.predict(X_csv), saved.predict_proba(X_csv)
+    assert names.tolist() == printed  # names out, as descend predict prints them
+    probabilities = np.array([[float(r[f"p_{c}"]) for c in saved.class_names] for r in rows])
+    np.testing.assert_allclose(proba, probabilities, atol=1e-6)
+    assert np.mean(names == np.array(saved.class_names)[y]) > 0.8
+
+    pytest.importorskip("onnx")
+    ort = pytest.importorskip("onnxruntime")
+    descend("export", iris_run, "iris.onnx", cwd=tmp_path, check=True)
+    session = ort.InferenceSession(str(tmp_path / "iris.onnx"), providers=["CPUExecutionProvider"])
+    (got,) = session.run(None, {"input": X_csv.astype(np.float32)})
+    classes = json.loads(session.get_modelmeta().custom_metadata_map["class_names"])
+    assert [classes[i] for i in got.argmax(axis=1)] == printed
+
+
+def test_names_in_names_out(iris_run):
+    saved = ds.load_run(iris_run)
+    config = saved.config
+    found = ds.data.load(config.data)
+    splits = ds.data.holdout(found, config.val_fraction, config.test_fraction, config.seed)
+    names = np.array(saved.class_names)[splits.y_test]
+    assert set(saved.predict(splits.X_test)) <= set(saved.class_names)
+    assert saved.evaluate(splits.X_test, names)["accuracy"] > 0.5
+    assert saved.evaluate(splits.X_test, names.tolist()) == saved.evaluate(splits.X_test, names)
+    with pytest.raises(ValueError, match=r"y has class '\d', which the run does not know \(its"):
+        saved.evaluate(splits.X_test, splits.y_test)  # codes, not names
 
 
 def test_evaluate_on_raw_data_matches_the_saved_test_metrics(iris_run):
@@ -40,7 +63,7 @@ def test_evaluate_on_raw_data_matches_the_saved_test_metrics(iris_run):
     config = saved.config
     found = ds.data.load(config.data)
     splits = ds.data.holdout(found, config.val_fraction, config.test_fraction, config.seed)
-    scores = saved.evaluate(splits.X_test, splits.y_test)
+    scores = saved.evaluate(splits.X_test, np.array(saved.class_names)[splits.y_test])
     saved_scores = json.loads((iris_run / "metrics.json").read_text())["test"]
     assert scores.keys() == saved_scores.keys()
     for name in scores:
@@ -96,3 +119,13 @@ def test_images_need_their_pixel_count(iris_run):
         saved.predict(np.zeros((2, 1, 28, 28)))
     with pytest.raises(ValueError, match="expected 4 features, got 1"):
         saved.predict(np.zeros(4))
+
+
+def test_the_pipeline_runs_on_the_device_the_run_lives_on(iris_run, accelerator):
+    X, _ = ds.data.load_iris()
+    on_cpu = ds.load_run(iris_run)
+    moved = ds.load_run(iris_run).to(accelerator)  # the model and the scaler's statistics
+    assert str(moved.device) == f"{accelerator}:0"
+    np.testing.assert_allclose(moved.predict_proba(X), on_cpu.predict_proba(X), atol=1e-6)
+    assert moved.predict(X).tolist() == on_cpu.predict(X).tolist()
+    assert str(moved(ds.tensor(X[:5], device=accelerator)).device) == f"{accelerator}:0"

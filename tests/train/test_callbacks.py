@@ -190,3 +190,76 @@ def test_history_json_and_csv_round_trip(tmp_path):
     header = (tmp_path / "h.csv").read_text().splitlines()[0].split(",")
     assert header == ["epoch", "loss", "mae", "val_loss", "val_mae", "lr", "updates", "time"]
     assert history.best("val_loss")[0] in history.epochs
+
+
+class _AtStep(Callback):
+    """Does ``act(trainer)`` after update ``step``."""
+
+    def __init__(self, step, act):
+        super().__init__()
+        self.at, self.act = step, act
+
+    def on_batch_end(self, step, logs):
+        if step == self.at:
+            self.act(self.trainer)
+
+
+def _lr_blows_up(trainer):
+    """The lr becomes huge: the loss diverges at the next update."""
+    trainer.optimizer.param_groups[0]["lr"] = 1e6
+
+
+def _every_callback(tmp_path, name):
+    return [
+        _AtStep(17, _lr_blows_up),
+        EarlyStopping(monitor="loss", patience=50),
+        Convergence(tol=1e-12),
+        ds.callbacks.GradientMonitor(every=3),
+        ds.callbacks.TensorBoard(tmp_path / f"tb-{name}", update_freq=2),
+        ModelCheckpoint(tmp_path / f"{name}.safetensors", monitor="loss"),
+        CSVLogger(tmp_path / f"{name}.csv"),
+    ]
+
+
+def _plain(value):
+    """The state as a checkpoint file keeps it: plain lists, no shared arrays."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value.tolist() if isinstance(value, np.ndarray) else value
+
+
+@pytest.mark.parametrize("stop", [6, 13, 15])
+def test_every_callbacks_state_makes_a_resumed_run_bit_identical(tmp_path, stop):
+    """Interrupted in the middle of an epoch and resumed from its state_dict, a run with
+    every callback ends as one that never stopped: weights, history, gradient records,
+    every callback's state; here the divergence guard restores the start of epoch 2,
+    though the run was resumed inside it."""
+    pytest.importorskip("tensorboardX")
+    X, y = _regression(96)
+
+    def trainer(name, *extra):
+        ds.manual_seed(0)
+        model = MLP([3, 8, 1])
+        opt = optim.SGD(model.parameters(), lr=0.01)
+        callbacks = [*_every_callback(tmp_path, name), *extra]
+        return Trainer(model, nn.MSELoss(), opt, callbacks=callbacks, verbose=0)
+
+    with np.errstate(all="ignore"):
+        straight = trainer("straight")
+        straight.fit(X, y[:, None], epochs=4, batch_size=8, seed=0)
+        cut = trainer("cut", _AtStep(stop, Trainer.interrupt))
+        cut.fit(X, y[:, None], epochs=4, batch_size=8, seed=0)
+        assert cut.interrupted and cut.step == stop
+        resumed = trainer("resumed")
+        resumed.model.load_state_dict(cut.model.state_dict())
+        resumed.load_state_dict(_plain(cut.state_dict()))
+        resumed.fit(X, y[:, None], epochs=4 - cut.epoch, batch_size=8, seed=0)
+    assert straight.history.events["diverged_step"] == 19  # in epoch 2 (12 updates each)
+    for key, value in straight.model.state_dict().items():
+        np.testing.assert_array_equal(resumed.model.state_dict()[key], value)
+    mine, theirs = _plain(resumed.state_dict()), _plain(straight.state_dict())
+    del mine["history"]["time"], theirs["history"]["time"]  # wall seconds
+    assert mine["history"] == theirs["history"]
+    assert mine["callbacks"] == theirs["callbacks"]

@@ -8,7 +8,7 @@ import pytest
 
 import descend as ds
 from descend import nn, optim
-from descend.data import load_digits
+from descend.data import StandardScaler, load_diabetes, load_digits
 from descend.models import MLP, SoftmaxRegression
 from descend.train import History, Trainer
 from descend.train.diagnosis import diagnose
@@ -156,3 +156,39 @@ def test_the_thresholds_on_made_up_curves(loss, val, kind):
     assert diagnosis.kind == kind, diagnosis.line
     assert diagnosis.line.startswith(f"diagnosis: {kind}")
     assert all(np.isfinite(numbers(diagnosis.line)))
+
+
+def test_without_a_guard_a_loss_that_blew_up_at_once_and_stayed_high_is_divergence():
+    """Adam with lr 100, divergence_guard=False: 1.02 at the first update, then 7.8e11; the
+    run ends at 2.4e7. Averaged into the start, the blow-up made this a "good fit"."""
+    loss = [1e11, 9.3e10, 2.5e10, 3.6e9, 8.1e8, 1.7e8, 7.6e7, 4.5e7, 3.1e7, 2.4e7]
+    history = History.from_dict(
+        {
+            "epoch": list(range(1, 11)),
+            "loss": loss,
+            "step_loss": [1.02, 8.3e10, 7.8e11, 1.1e11, 7.2e9],
+            "plan": {"updates_per_epoch": 14},
+        }
+    )
+    diagnosis = diagnose(history)
+    assert diagnosis.kind == "diverged", diagnosis.line
+    assert diagnosis.line == (
+        "diagnosis: diverged: the training loss rose from its starting 1.02 to 2.4e+07 "
+        "(epoch 10), 2.4e+07 times its starting 1.02; lower the learning rate"
+    )
+    assert diagnosis.epoch is None
+
+
+def test_a_real_run_without_a_guard_that_blows_up_then_falls_is_divergence():
+    X, y = load_diabetes()
+    X = StandardScaler().fit_transform(X).astype(np.float32)
+    y = ((y - y.mean()) / y.std()).astype(np.float32)[:, None]
+    ds.manual_seed(0)
+    model = MLP([10, 32, 1])
+    trainer = Trainer(
+        model, nn.MSELoss(), optim.Adam(model.parameters(), lr=100), verbose=0,
+        divergence_guard=False,
+    )  # fmt: skip
+    history = trainer.fit(X, y, epochs=10, batch_size=32)
+    assert max(history.step_loss) > 1e11 and history["loss"][-1] > 1e6
+    assert history.events["diagnosis_kind"] == "diverged", history.events["diagnosis"]

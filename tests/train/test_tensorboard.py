@@ -11,6 +11,7 @@ import pytest
 
 import descend as ds
 from descend import nn, optim
+from descend.extras import install_command
 from descend.models import MLP
 from descend.train import GradientMonitor, Trainer
 
@@ -96,14 +97,16 @@ def test_loss_metrics_lr_and_gradient_norms_read_back(tmp_path):
             [v for _, v in val[f"epoch_{name}"]], history[f"val_{name}"], rtol=1e-6
         )
     assert "epoch_lr" not in val and "batch_loss" not in train
-    # No GradientMonitor was given: the callback ran one of its own, every epoch.
+    # No GradientMonitor was given: the Trainer added one, every epoch.
     records = history.gradients
-    assert records["step"] == [1, 5, 9]
+    assert records.steps == [1, 5, 9]
     for quantity in ("grad_norm", "weight_norm", "update_ratio"):
         for name in ("0.weight", "0.bias", "2.weight", "2.bias"):
             written = train[f"{quantity}/{name}"]
-            assert [s for s, _ in written] == records["step"]
-            np.testing.assert_allclose([v for _, v in written], records[quantity][name], rtol=1e-6)
+            assert [s for s, _ in written] == records.steps
+            np.testing.assert_allclose(
+                [v for _, v in written], records.values(quantity)[name], rtol=1e-6
+            )
     texts = read_texts(tmp_path / "tb" / "train")
     assert texts["diagnosis/text_summary"] == history.events["diagnosis"]
 
@@ -114,7 +117,7 @@ def test_step_losses_and_an_existing_monitors_records(tmp_path):
     train = read_scalars(tmp_path / "train")
     assert [s for s, _ in train["batch_loss"]] == [2, 4, 6, 8]
     np.testing.assert_allclose([v for _, v in train["batch_loss"]], history.step_loss[1::2])
-    assert history.gradients["step"] == [1, 4, 7]  # the given monitor's, not a second one
+    assert history.gradients.steps == [1, 4, 7]  # the given monitor's, not a second one
     assert [s for s, _ in train["grad_norm/0.weight"]] == [1, 4, 7]
 
 
@@ -123,10 +126,52 @@ def test_without_tensorboardx_one_line_names_the_extra(monkeypatch):
     with pytest.raises(ImportError) as error:
         ds.callbacks.TensorBoard("tb")
     assert str(error.value) == (
-        "TensorBoard logging needs tensorboardX: pip install 'descend[tensorboard]'"
+        f"TensorBoard logging needs tensorboardX: {install_command('tensorboard')}"
     )
 
 
 def test_bad_update_freq_is_named(tmp_path):
     with pytest.raises(ValueError, match="update_freq must be 'epoch' or a positive number"):
         ds.callbacks.TensorBoard(tmp_path, update_freq=0)
+
+
+def test_the_monitor_it_requires_is_one_of_the_trainers_callbacks_with_its_state(tmp_path):
+    """Not a private monitor fed by hand: the Trainer adds it, so its state is saved."""
+    board, model = ds.callbacks.TensorBoard(tmp_path), MLP([4, 2])
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    trainer = Trainer(model, nn.CrossEntropyLoss(), opt, callbacks=[board])
+    kinds = [type(c).__name__ for c in trainer.callbacks]
+    assert kinds.index("GradientMonitor") == kinds.index("TensorBoard") - 1
+    assert set(trainer.state_dict()["callbacks"]) >= {"GradientMonitor", "TensorBoard"}
+    given = GradientMonitor(every=2)
+    trainer = Trainer(model, nn.CrossEntropyLoss(), opt, callbacks=[board, given])
+    assert [c for c in trainer.callbacks if isinstance(c, GradientMonitor)] == [given]
+
+
+def test_no_nan_reaches_the_log_and_nothing_is_printed(tmp_path, capfd):
+    """Zero initial weights have no update ratio at step 1: the point is left out."""
+    X, y = _data()
+    model = ds.models.LinearRegression(4)
+    trainer = Trainer(
+        model,
+        nn.MSELoss(),
+        optim.SGD(model.parameters(), lr=0.01),
+        callbacks=[ds.callbacks.TensorBoard(tmp_path)],
+        verbose=0,
+    )
+    history = trainer.fit(X, y.astype(np.float32), epochs=3, batch_size=32)
+    assert np.isnan(history.gradients.update_ratio["linear.weight"][0])
+    train = read_scalars(tmp_path / "train")
+    assert [s for s, _ in train["update_ratio/linear.weight"]] == [4, 7]
+    assert [s for s, _ in train["grad_norm/linear.weight"]] == [1, 4, 7]
+    assert all(np.isfinite(v) for values in train.values() for _, v in values)
+    printed = capfd.readouterr()
+    assert printed.out == printed.err == ""
+
+
+def test_a_file_in_place_of_the_folder_is_named(tmp_path):
+    (tmp_path / "afile").write_text("")
+    with pytest.raises(
+        NotADirectoryError, match=r"TensorBoard logdir .*afile is a file, not a folder"
+    ):
+        ds.callbacks.TensorBoard(tmp_path / "afile")

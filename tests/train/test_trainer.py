@@ -233,3 +233,21 @@ def test_schedulers_step_per_epoch_and_onecycle_per_batch():
     trainer = Trainer(model, nn.CrossEntropyLoss(), opt, scheduler=sched, verbose=0)
     trainer.fit((X, y), epochs=2, batch_size=25)
     assert sched.last_epoch == 8
+
+
+def test_running_scores_merge_joins_each_batch_of_every_process_in_order():
+    from descend.train.epoch import RunningScores
+
+    scores = [RunningScores() for _ in range(2)]
+    scores[0].add(0.5, 4, np.array([0, 1]), np.array([0, 0]))
+    scores[1].add(0.5, 4, np.array([1, 1]), np.array([1, 0]))
+    scores[0].add(0.25, 1, np.array([0]), np.array([0]))
+    scores[1].add(0.25, 1, np.array([], dtype=np.int64), None)  # an empty share
+    parts = [s.unmerged() for s in scores]
+    for s in scores:
+        s.merge(parts)
+        assert [t.tolist() for t in s.targets] == [[0, 1, 1, 1], [0]]
+        assert [p.tolist() for p in s.predictions] == [[0, 0, 1, 0], [0]]
+        assert s.unmerged() == ([], [])
+    accuracy = scores[1].result(lambda t, p: {"accuracy": float((t == p).mean())})
+    assert accuracy == {"loss": (0.5 * 4 + 0.25) / 5, "accuracy": 0.6}

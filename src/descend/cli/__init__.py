@@ -25,7 +25,9 @@ COMMANDS = {
     "predict": "predictions of a trained run for new rows",
     "export": "write a trained run as an ONNX model (scaler included)",
     "info": "layers, parameter counts, settings and final metrics of a run",
+    "view": "see a run in the browser, live while it trains (descend[live])",
     "landscape": "loss landscape of a two-weight model with training paths",
+    "playground": "steer gradient descent on a loss landscape in the browser (descend[live])",
     "compare": "train one model with several settings and overlay the curves",
     "lr-find": "learning-rate range test: loss against learning rate",
     "explain": "one training step of a tiny model, with its real numbers",
@@ -39,7 +41,9 @@ examples:
   descend predict runs/digits-mlp new.csv    predictions for new rows
   descend export runs/digits-mlp m.onnx      the run as an ONNX model, scaler included
   descend info runs/digits-mlp               layers, parameters, settings, final metrics
+  descend view runs/digits-mlp               the run in the browser, live while it trains
   descend landscape --compare optimizers     paths of 6 optimizers on a two-weight bowl
+  descend playground                         steer the descent on a landscape in the browser
   descend compare --optimizer sgd,momentum,adam
   descend lr-find                            learning-rate range test
   descend explain --steps 20                 one step of gradient descent, every number

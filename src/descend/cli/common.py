@@ -15,8 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from descend import backend, runs
 from descend.cli.parser import HelpFormatter, Parser, UsageError  # noqa: F401 (the commands' import)
 from descend.runs import RunConfig
+from descend.runs.config import SETTING_KINDS, comma_separated
 
 
 def add_command(parser: argparse.ArgumentParser, command) -> None:
@@ -28,32 +30,19 @@ def add_command(parser: argparse.ArgumentParser, command) -> None:
 
 
 # -- run options -------------------------------------------------------------------
-def positive_int_or_full(text: str) -> int | str:
-    if text == "full":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a positive integer or 'full', got {text!r}"
-        ) from None
+def option_type(kind):
+    """The argparse ``type`` of a run option of this kind (``runs.config.SETTING_KINDS``):
+    its text read by ``kind.parse``, or one line saying what was expected."""
 
+    def parse(text: str):
+        try:
+            return kind.parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {kind.typed or kind.what}, got {text!r}"
+            ) from None
 
-def names(text: str) -> list[str]:
-    """The comma-separated parts of ``text``; a ValueError for an empty one (``64,,32``)."""
-    parts = [part.strip() for part in text.split(",")]
-    if not all(parts):
-        raise ValueError(f"empty value in {text!r}")
-    return parts
-
-
-def int_list(text: str) -> list[int]:
-    try:
-        return [int(part) for part in names(text)]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers like 128,64, got {text!r}"
-        ) from None
+    return parse
 
 
 def comma_list(parse):
@@ -61,7 +50,7 @@ def comma_list(parse):
 
     def parse_list(text: str) -> list:
         try:
-            return [parse(part) for part in names(text)]
+            return [parse(part) for part in comma_separated(text)]
         except (ValueError, argparse.ArgumentTypeError):
             raise argparse.ArgumentTypeError(
                 f"expected comma-separated values like sgd,adam or 0.001,0.01, got {text!r}"
@@ -70,17 +59,6 @@ def comma_list(parse):
     return parse_list
 
 
-# How the text of an option becomes the value of its RunConfig field, by field type.
-PARSERS = {
-    "str": str,
-    "str | None": str,
-    "int": int,
-    "int | None": int,
-    "float": float,
-    "float | None": float,
-    "int | str": positive_int_or_full,
-    "list[int]": int_list,
-}
 RUN_FIELDS = {f.name: f for f in dataclasses.fields(RunConfig)}
 
 
@@ -94,7 +72,7 @@ def add_run_options(parser, only=None, listed=(), config_file=True) -> None:
     take comma-separated values (``compare --optimizer sgd,adam``)."""
     for name in only or RUN_FIELDS:
         field = RUN_FIELDS[name]
-        parse = PARSERS[field.type]
+        parse = option_type(SETTING_KINDS[field.type])
         default = field.default_factory() if callable(field.default_factory) else field.default
         help = field.metadata["help"]
         if name in listed:
@@ -209,3 +187,20 @@ def format_table(scores: dict) -> str:
     for name, values in scores.items():
         lines.append(f"{name:8s}" + "".join(f"{values[c]:12.4f}" for c in columns))
     return "\n".join(lines)
+
+
+# -- the device of a saved run --------------------------------------------------------
+def add_device_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        help="where the model runs: cpu (default), cuda, cuda:N, or auto (a GPU if any)",
+    )
+
+
+def open_saved_run(args: argparse.Namespace):
+    """``runs.load_run(RUN_DIR)`` on ``--device``; a device that is not there is a UsageError."""
+    try:
+        return runs.load_run(args.run_dir, device=args.device)
+    except backend.DeviceError as error:
+        raise UsageError(f"--device {args.device}: {error}") from None

@@ -8,7 +8,15 @@ from pathlib import Path
 import numpy as np
 
 from descend import data, metrics, runs
-from descend.cli.common import UsageError, check_output_file, format_table, warn_if_diverged
+from descend.cli.common import (
+    UsageError,
+    add_device_option,
+    check_output_file,
+    format_table,
+    numbered,
+    open_saved_run,
+    warn_if_diverged,
+)
 
 DESCRIPTION = (
     "Compute the loss and metrics of a trained run. Without --data it uses the run's own "
@@ -28,21 +36,27 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("--data", help="a built-in set, an MNIST folder or a .csv file")
+    parser.add_argument(
+        "--data",
+        help="a built-in set, an MNIST folder, a folder of .npy files (X.npy and y.npy, or "
+        "test_X.npy and test_y.npy) or a .csv file",
+    )
     parser.add_argument("--target", help="CSV target column (default: the last column)")
     parser.add_argument(
         "--plot",
         action="store_true",
         help="write confusion_matrix.png (classifiers) or predictions.png (regressors) "
-        "into the run folder",
+        "into the run folder, numbered -2, -3... when it exists",
     )
+    add_device_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    saved = runs.load_run(args.run_dir)
+    saved = open_saved_run(args)
     picture = "confusion_matrix.png" if saved.task == "classify" else "predictions.png"
+    picture = numbered(saved.folder / picture)  # an earlier picture is kept
     if args.plot:
-        check_output_file(saved.folder / picture, "--plot:")
+        check_output_file(picture, "--plot:")
     warn_if_diverged(saved)
     X, y, source = _data(saved, args)
     scores = saved.evaluate(X, y)
@@ -51,25 +65,27 @@ def run(args: argparse.Namespace) -> int:
     predicted = saved.predict(X)
     if saved.task == "classify":
         labels = np.arange(len(saved.class_names))
-        matrix = metrics.confusion_matrix(y.astype(np.int64), predicted, labels=labels)
+        truth, guessed = saved.class_indices(y), saved.class_indices(predicted)
+        matrix = metrics.confusion_matrix(truth, guessed, labels=labels)
         print("\nconfusion matrix (rows: true class, columns: predicted class)")
         print(format_confusion(matrix, saved.class_names))
     if args.plot:
         from descend import plot
 
         if saved.task == "classify":
-            path = plot.confusion_matrix(matrix, saved.folder / picture, labels=saved.class_names)
+            path = plot.confusion_matrix(matrix, picture, labels=saved.class_names)
         else:
             title = (
                 f"{saved.config.model} on {source}: R² {scores['r2']:.3f}, "
                 f"mean absolute error {scores['mae']:.4g}"
             )
-            path = plot.predicted_vs_true(y, predicted, saved.folder / picture, title=title)
+            path = plot.predicted_vs_true(y, predicted, picture, title=title)
         print(f"wrote {path}")
     return 0
 
 
 def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
+    """Raw features, targets (class names, or values) and where they come from."""
     if args.data is None and args.target is not None:
         raise UsageError("--target names the target column of --data; pass --data too")
     if args.data is None:
@@ -81,26 +97,22 @@ def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
                 f"{saved.folder} was trained with --test-fraction 0: no test split; pass --data"
             )
         part = "test split" if found.test is None else "test part"  # MNIST's t10k files
-        return splits.X_test, splits.y_test, f"the {part} of {found.name}"
+        return splits.X_test, _named(splits.y_test, found), f"the {part} of {found.name}"
     found = data.load(args.data, args.target, saved.task)
     X, y, source = found.X, found.y, found.name
     if found.test is not None:  # a standard MNIST folder: its t10k files
         (X, y), source = found.test, f"the test part of {found.name}"
-    saved.inputs(X[:1])  # the feature count, before any work
+    saved.features(X[:1])  # the feature count, before any work
+    y = _named(y, found)
     if saved.task == "classify":
-        y = _run_classes(y, found.class_names, saved.class_names, args.data)
+        saved.class_indices(found.class_names, args.data)  # every class known to the run
     return X, y, source
 
 
-def _run_classes(y: np.ndarray, names: list[str], known: list[str], source: str) -> np.ndarray:
-    """Class indices of the data set turned into the run's, matched by class name."""
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise UsageError(
-            f"{source} has class {unknown[0]!r}, which the run does not know "
-            f"(its classes: {', '.join(known)})"
-        )
-    return np.array([known.index(name) for name in names], dtype=np.int64)[y]
+def _named(y: np.ndarray, found: data.LoadedData) -> np.ndarray:
+    """A data set's class codes as class names (the run matches them by name); values
+    as they are."""
+    return y if found.task != "classify" else np.asarray(found.class_names)[y]
 
 
 def format_confusion(matrix: np.ndarray, names: list[str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from descend.checks import positive_int
 from descend.cli.common import UsageError
 from descend.names import closest
 
@@ -42,8 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from descend.explain import explain
 
     model = closest("model", args.model, ("linear", "logistic"))
-    if args.steps < 1:
-        raise UsageError(f"--steps must be a positive integer, got {args.steps}")
+    positive_int(args.steps, "--steps")
     if args.lr is not None and not (args.lr > 0 and math.isfinite(args.lr)):
         raise UsageError(f"--lr must be a positive, finite number, got {args.lr}")
     if not args.tol >= 0:

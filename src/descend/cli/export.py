@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from descend import runs
-from descend.cli.common import UsageError
+from descend.cli.common import UsageError, check_output_file, warn_if_diverged
 
 DESCRIPTION = (
     "Write the run's model as an ONNX file that onnxruntime (or any ONNX runtime) can "
@@ -24,18 +24,26 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("output", type=Path, metavar="MODEL.onnx")
+    parser.add_argument(
+        "output", type=Path, metavar="MODEL.onnx", help="the file to write; its folder must exist"
+    )
+    parser.add_argument("--force", action="store_true", help="replace MODEL.onnx if it exists")
     parser.add_argument(
         "--opset", type=int, default=None, help="ONNX operator set, 13 or later (default 17)"
     )
 
 
 def run(args: argparse.Namespace) -> int:
-    from descend import onnx  # imports without the onnx package; exporting needs it
-
+    output = args.output
+    check_output_file(output, "MODEL.onnx")
+    if output.suffix.lower() != ".onnx":
+        raise UsageError(f"{output}: ONNX models are written as .onnx; give a name ending in .onnx")
+    if output.exists() and not args.force:
+        raise UsageError(f"{output} exists; pass --force to replace it, or choose another name")
     saved = runs.load_run(args.run_dir)
+    warn_if_diverged(saved)
     try:
-        path = onnx.export_run(saved, args.output, opset=args.opset)
+        path = saved.export(output, opset=args.opset)
     except ImportError as error:
         raise UsageError(str(error)) from None
     if saved.task == "classify":

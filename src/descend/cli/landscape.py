@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 
+from descend.checks import positive_int
 from descend.cli.common import UsageError, add_picture_options, picture_path
 from descend.landscape import COMPARISONS, PROBLEMS
 from descend.names import closest
@@ -23,7 +24,7 @@ EXAMPLES = """\
 examples:
   descend landscape                                  batch GD, mini-batch and SGD on y = w0 + w1*x
   descend landscape --compare optimizers             SGD, momentum, Nesterov, AdaGrad, RMSProp, Adam
-  descend landscape --compare lr                     too small, good and too large learning rates
+  descend landscape --compare lr                     three learning rates, each judged by its run
   descend landscape --compare lr --model logistic    logistic regression on two features
   descend landscape --compare lr --lrs 0.01,0.1,0.4 --epochs 60 --out lr.png
   descend landscape --start=-4,5 --batch-size 4          (write = before a negative number)
@@ -60,7 +61,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--lrs",
         type=_floats(3),
         metavar="SMALL,GOOD,LARGE",
-        help="the three learning rates of --compare lr",
+        help="the three learning rates of --compare lr (each is then called too small, good "
+        "or too large by how its run ended: settled, still going down, or overshooting)",
     )
     parser.add_argument(
         "--batch-size",
@@ -112,8 +114,8 @@ def run(args: argparse.Namespace) -> int:
     for option, value in [("--lr", args.lr)] + [("--lrs", lr) for lr in args.lrs or []]:
         if value is not None and not (value > 0 and math.isfinite(value)):
             raise UsageError(f"{option} takes positive, finite learning rates, got {value}")
-    if args.epochs is not None and args.epochs < 1:
-        raise UsageError(f"--epochs must be a positive integer, got {args.epochs}")
+    if args.epochs is not None:
+        positive_int(args.epochs, "--epochs")
     if args.samples < 2:
         raise UsageError(f"--samples must be at least 2, got {args.samples}")
     if not 1 <= args.batch_size <= args.samples:

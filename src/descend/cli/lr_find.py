@@ -33,7 +33,7 @@ examples:
 """
 # Run options the test has no use for: it sets the lr itself, update by update, for
 # --steps updates. A config file may hold them (for train); they are not used.
-IGNORED = ("lr", "epochs", "scheduler", "early_stopping")
+IGNORED = ("lr", "epochs", "scheduler", "early_stopping", "tensorboard")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,17 +6,24 @@ import argparse
 import csv
 import io as text_io
 import sys
+import warnings
 from pathlib import Path
 
-from descend import runs
-from descend.cli.common import check_output_file, warn_if_diverged
+from descend.cli.common import (
+    add_device_option,
+    check_output_file,
+    open_saved_run,
+    warn_if_diverged,
+)
 from descend.data.sets import load_features
 from descend.files import write_text
 
 DESCRIPTION = (
     "Predict for each row of a CSV file (a header, then one row per sample). Columns are "
     "matched to the training features by name, and others (the target's) are not read; "
-    "without the names, the file must hold the features alone, in training order. "
+    "a file that lacks one of them is refused. A header without any of the names is read "
+    "by position (with a warning): the file must then hold the features alone, in "
+    "training order. "
     "Inputs are standardised with the scaler saved in the run. Classifiers also give each "
     "class's probability."
 )
@@ -37,21 +44,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OUT.csv",
         help="write the predictions here (default: print them); its folder must exist",
     )
+    add_device_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_output_file(args.output, "-o")
-    saved = runs.load_run(args.run_dir)
+    saved = open_saved_run(args)
     warn_if_diverged(saved)
-    X = load_features(args.input, saved.feature_names)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X = load_features(args.input, saved.feature_names)
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
     columns = ["prediction"]
     rows: list[list] = []
     if saved.task == "classify":
-        labels, proba = saved.predict(X), saved.predict_proba(X)
+        names, proba = saved.predict(X), saved.predict_proba(X)
         columns += [f"p_{name}" for name in saved.class_names]
-        for label, p in zip(labels, proba):
-            rows.append([saved.class_names[label], *(f"{v:.6f}" for v in p)])
+        rows = [[name, *(f"{v:.6f}" for v in p)] for name, p in zip(names, proba)]
     else:
         rows = [[f"{v:.6g}"] for v in saved.predict(X)]
     buffer = text_io.StringIO()

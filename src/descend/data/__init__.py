@@ -19,7 +19,6 @@ from descend.data.csv_file import load_csv, load_csv_features
 from descend.data.dataset import Dataset, TensorDataset
 from descend.data.loader import DataLoader, as_loader
 from descend.data.mnist import load_mnist, read_idx
-from descend.data.npy import NpyDataset, load_npy
 from descend.data.preprocessing import StandardScaler, one_hot
 from descend.data.sets import LoadedData, Splits, holdout, load, scale
 from descend.data.shard import ShardedLoader
@@ -63,3 +62,13 @@ __all__ = [
     "scale",
     "train_test_split",
 ]
+
+
+def __getattr__(name: str):
+    # The .npy reader (memory maps, positioned reads) loads when first used, so that
+    # importing the Trainer does not load it.
+    if name in ("NpyDataset", "load_npy"):
+        from descend.data import npy
+
+        return getattr(npy, name)
+    raise AttributeError(f"module 'descend.data' has no attribute {name!r}")

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 _INTEGER = re.compile(r"^[+-]?\d+$")
+_DELIMITERS = (",", ";", "\t", "|")  # what spreadsheet programs write between cells
 
 
 def load_csv(
@@ -131,6 +132,12 @@ def _read_rows(path: Path, delimiter: str) -> tuple[list[int], list[str], list[l
     if not rows:
         raise ValueError(f"{path} is empty: expected a header row of column names, then data")
     header, first_line = rows.pop(0), lines.pop(0)
+    other = next((d for d in _DELIMITERS if d != delimiter and d in header[0]), None)
+    if len(header) == 1 and other is not None:
+        raise ValueError(
+            f"{path} line {first_line}: one column {header[0]!r}; its names seem separated "
+            f"by {other!r}: expected values separated by {delimiter!r} (CSV)"
+        )
     if all(_is_number(name) for name in header):
         raise ValueError(
             f"{path} line {first_line}: expected a header row of column names, "
@@ -141,6 +148,11 @@ def _read_rows(path: Path, delimiter: str) -> tuple[list[int], list[str], list[l
             raise ValueError(
                 f"{path} line {first_line}: column {j} has no name in the header "
                 f"(an index column written by pandas? save with index=False)"
+            )
+        if header.count(name) > 1:
+            raise ValueError(
+                f"{path} line {first_line}: the header names {header.count(name)} columns "
+                f"{name!r}; each column needs a name of its own"
             )
     if not rows:
         raise ValueError(f"{path} has a header but no data rows")
@@ -187,6 +199,14 @@ def _numbers(cells: np.ndarray, path: Path, lines: list[int], name: str) -> np.n
         i = int(np.argmin(finite))
         raise ValueError(
             f"{path} line {lines[i]}, column {name!r}: expected a finite number, got {cells[i]!r}"
+        )
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = np.var(values)
+    if not np.isfinite(spread):  # standardising divides by it: it must be a number
+        i = int(np.argmax(np.abs(values - np.median(values))))
+        raise ValueError(
+            f"{path} line {lines[i]}, column {name!r}: {cells[i]} is too large to "
+            f"standardise (its square overflows); rescale the column, e.g. to other units"
         )
     return values
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 
+from descend import backend
 from descend.data.dataset import Dataset, TensorDataset
 from descend.data.validation import as_features, as_targets, check_batch_size
 from descend.tensor import Tensor, generator
@@ -32,6 +33,11 @@ class DataLoader:
     seed : int, optional
         Seed of the loader's own random generator. Without it the generator is spawned
         from the library's (``descend.manual_seed`` makes the order reproducible).
+    device : str, optional
+        Send each batch to this device as it is drawn ('cuda', 'cuda:1'); the samples
+        stay where they are (in memory, or in a memory-mapped file) and the shuffling
+        is drawn on the host, so the order is the same on every device. The Trainer
+        needs none: it sends batches to its model's device itself.
 
     Yields
     ------
@@ -58,6 +64,7 @@ class DataLoader:
         shuffle: bool = False,
         drop_last: bool = False,
         seed: int | None = None,
+        device=None,
     ):
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError(
@@ -81,6 +88,7 @@ class DataLoader:
         # A generator of its own, so its state can be saved and restored for exact resume;
         # spawning leaves the library's stream (weight init, dropout) untouched.
         self._rng = np.random.default_rng(seed) if seed is not None else generator().spawn(1)[0]
+        self.device = None if device is None else backend.device(device)
 
     @property
     def n_samples(self) -> int:
@@ -113,6 +121,9 @@ class DataLoader:
         else:
             index = range(index.start, index.stop) if isinstance(index, slice) else index.tolist()
             X, y = _collate([self.dataset[i] for i in index], index)
+        if self.device is not None:
+            X = backend.to_device(X, self.device)
+            y = None if y is None else backend.to_device(y, self.device)
         return Tensor._wrap(X), None if y is None else Tensor._wrap(y)
 
     def state_dict(self) -> dict:

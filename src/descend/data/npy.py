@@ -22,6 +22,7 @@ to the file's size. Read this way it stays at a few batches, however large the f
 from __future__ import annotations
 
 import copy
+import math
 import mmap
 import os
 from pathlib import Path
@@ -101,7 +102,11 @@ class NpyDataset(TensorDataset):
         return len(self.X) if self.rows is None else len(self.rows)
 
     def __getitem__(self, index) -> tuple[np.ndarray, np.ndarray | None]:
-        rows = self._file_rows(_index(index, len(self)))
+        index = _index(index, len(self))
+        if np.ndim(index) == 0 and not isinstance(index, slice):  # one sample, as a batch
+            x, y = self[np.array([index])]
+            return x[0], None if y is None else y[0]
+        rows = self._file_rows(index)
         x = self._features(self._read(rows), rows)
         y = None
         if self.y is not None:
@@ -122,6 +127,16 @@ class NpyDataset(TensorDataset):
         if self.y is None:
             return None
         return np.array(self.y if self.rows is None else self.y[self.rows])
+
+    def close(self) -> None:
+        """Close the features file (batches cannot be read afterwards)."""
+        self._file.close()
+
+    def stored(self, index) -> np.ndarray:
+        """The features at ``index`` as the file holds them: converted to the float dtype
+        and checked, not transformed (and not counted as read by a loader)."""
+        rows = self._file_rows(_index(index, len(self)))
+        return self._features(self._read(rows), rows, transform=False)
 
     def chunks(self, rows: slice = slice(None), chunk_bytes: int = 32 << 20):
         """The features of ``rows`` in consecutive blocks of about ``chunk_bytes``, in
@@ -184,30 +199,47 @@ class NpyDataset(TensorDataset):
         return self.transform(x)
 
 
+def read_header(handle, name) -> tuple[tuple, np.dtype, bool]:
+    """The shape, dtype and Fortran order of the ``.npy`` data ``handle`` is at the start
+    of, leaving it at the first byte of the array; ``name`` is the file's, for errors.
+
+    Only numbers are accepted (bool, integers, real floats): a header that does not
+    parse, an array of Python objects (which only pickle reads), of text or of complex
+    numbers is a ValueError naming the file.
+    """
+    if handle.read(len(_MAGIC)) != _MAGIC:
+        raise ValueError(f"{name}: not a .npy file (expected NumPy's format)")
+    handle.seek(handle.tell() - len(_MAGIC))
+    try:
+        version = np.lib.format.read_magic(handle)
+        read = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, fortran_order, dtype = read(handle)
+    except Exception as error:  # noqa: BLE001 - any failure to parse untrusted bytes
+        first = error.args[0] if error.args else type(error).__name__
+        reason = str(first).splitlines()[0] if str(first) else type(error).__name__
+        raise ValueError(f"{name}: unreadable .npy header ({reason})") from None
+    if dtype.hasobject:
+        raise ValueError(
+            f"{name} holds Python objects, which only pickle can read; "
+            f"save numbers (np.save with a numeric array)"
+        )
+    if dtype.kind not in "biuf":
+        what = {"c": "complex numbers", "U": "text", "S": "bytes"}.get(dtype.kind, "values")
+        raise ValueError(f"{name} holds {what} (dtype {dtype}); expected real numbers")
+    return shape, dtype, fortran_order
+
+
 def _open(path: Path) -> tuple[np.ndarray, int]:
     """The array in the ``.npy`` file ``path`` memory-mapped read-only, and where its data
     starts in the file."""
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
     with open(path, "rb") as handle:
-        if handle.read(len(_MAGIC)) != _MAGIC:
-            raise ValueError(f"{path}: not a .npy file (expected NumPy's format)")
-        handle.seek(0)
-        try:
-            version = np.lib.format.read_magic(handle)
-            read_header = (
-                np.lib.format.read_array_header_1_0
-                if version == (1, 0)
-                else np.lib.format.read_array_header_2_0
-            )
-            shape, fortran_order, dtype = read_header(handle)
-        except ValueError as error:
-            raise ValueError(f"{path}: unreadable .npy header ({error})") from None
-        if dtype.hasobject:
-            raise ValueError(
-                f"{path} holds Python objects, which only pickle can read; "
-                f"save numbers (np.save with a numeric array)"
-            )
+        shape, dtype, fortran_order = read_header(handle, path)
         if fortran_order and len(shape) > 1:
             raise ValueError(
                 f"{path} is in Fortran (column) order, so a sample is not contiguous on "
@@ -215,7 +247,7 @@ def _open(path: Path) -> tuple[np.ndarray, int]:
             )
         offset = handle.tell()
         size = os.fstat(handle.fileno()).st_size
-        nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+        nbytes = math.prod(shape) * dtype.itemsize  # Python ints: no overflow
         if size < offset + nbytes:
             raise ValueError(
                 f"{path} is truncated: its header promises {shape} {dtype} "

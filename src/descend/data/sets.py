@@ -23,18 +23,23 @@ from __future__ import annotations
 import csv
 import dataclasses
 import difflib
+import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from descend.data import builtin
 from descend.data.csv_file import load_csv, load_csv_features
 from descend.data.mnist import load_mnist, mnist_kinds
-from descend.data.npy import NpyDataset
 from descend.data.preprocessing import StandardScaler
 from descend.data.split import train_test_split
 from descend.names import closest
+
+if TYPE_CHECKING:
+    from descend.data.npy import NpyDataset
 
 BUILTIN_DATA = {
     "digits": builtin.load_digits,
@@ -116,7 +121,7 @@ def load(spec: str, target=None, task: str | None = None) -> LoadedData:
         found = _as_task(found, closest("task", task, TASKS))
     elif found.task == "classify" and found.class_names is None:
         found = _as_task(found, "classify")
-    return found
+    return _check_classes(found, spec, task is None)
 
 
 def _mnist_folder(path: Path) -> LoadedData:
@@ -155,6 +160,8 @@ def _mnist_folder(path: Path) -> LoadedData:
 
 def _npy_folder(path: Path, task: str | None) -> LoadedData:
     """``X.npy`` and ``y.npy``, or ``train_*`` and ``test_*`` pairs, memory-mapped."""
+    from descend.data.npy import NpyDataset
+
     pairs = {p: (path / f"{p}X.npy", path / f"{p}y.npy") for p in ("", "train_", "test_")}
     for X_path, y_path in pairs.values():
         if X_path.exists() != y_path.exists():
@@ -174,9 +181,21 @@ def _npy_folder(path: Path, task: str | None) -> LoadedData:
             f"{path}: train_X.npy has samples of shape {data.X.shape[1:]}, test_X.npy "
             f"{tested.X.shape[1:]}"
         )
+    for part in (data, tested):
+        if part is not None and part.X.ndim == 3:  # (N, H, W): images of one channel
+            part.X = part.X.reshape(len(part.X), 1, *part.X.shape[1:])
+        if part is not None and part.y.dtype.kind == "f":
+            finite = np.isfinite(part.y)
+            if not finite.all():
+                rows = np.flatnonzero(~finite.reshape(len(finite), -1).all(axis=1))
+                raise ValueError(
+                    f"{part.y_path} has {len(rows)} NaN or infinite "
+                    f"target{'s' * (len(rows) > 1)}; the first in row {rows[0]}"
+                )
     y = data.targets()
     if y.ndim != 1:
         raise ValueError(f"{data.y_path}: expected one target per sample, got shape {y.shape}")
+    inferred = task is None
     task = closest("task", task, TASKS) if task is not None else _infer_task(y, None)
     classes, test_y = None, None if tested is None else tested.targets()
     if task == "classify":
@@ -197,8 +216,8 @@ def _npy_folder(path: Path, task: str | None) -> LoadedData:
     else:
         y = y.astype(np.float64)
     shape = data.X.shape[1:]
-    image = shape if len(shape) == 3 else (1, *shape) if len(shape) == 2 else None
-    return LoadedData(
+    image = shape if len(shape) == 3 else None
+    found = LoadedData(
         path.name,
         data.X,
         y,
@@ -210,6 +229,7 @@ def _npy_folder(path: Path, task: str | None) -> LoadedData:
         disk=data,
         disk_test=tested,
     )
+    return _check_classes(found, data.y_path, inferred)
 
 
 def _check_column(path: Path, target) -> None:
@@ -232,12 +252,34 @@ def _column(target):
 
 
 def _infer_task(y: np.ndarray, classes) -> str:
-    """Text labels or few whole numbers (at most 20 distinct) mean classes."""
+    """Text labels, booleans or few whole numbers (at most 20 distinct) mean classes."""
     if classes is not None:
         return "classify"
-    if y.dtype.kind in "iu" and 2 <= len(np.unique(y)) <= 20:
+    if y.dtype.kind in "biu" and len(np.unique(y)) <= 20:
         return "classify"
     return "regress"
+
+
+def _check_classes(found: LoadedData, source, inferred: bool) -> LoadedData:
+    """Classes inferred from the target need two at least (a file to evaluate on may
+    hold one class of a given task); regression targets a finite spread (their variance
+    is what standardising them divides by)."""
+    if inferred and found.task == "classify" and found.n_classes < 2:
+        only = found.class_names[0] if found.class_names else "none"
+        raise ValueError(
+            f"{source}: only one class ({only}) in the target; a classifier needs at least "
+            f"two (--task regress to fit the values)"
+        )
+    if found.task == "regress":
+        with np.errstate(over="ignore", invalid="ignore"):
+            spread = np.var(found.y, dtype=np.float64)
+        if not np.isfinite(spread):
+            row = int(np.argmax(np.abs(found.y)))
+            raise ValueError(
+                f"{source}: the target value {found.y[row]:g} (row {row}) is too large to "
+                f"standardise (its square overflows); rescale the target, e.g. to other units"
+            )
+    return found
 
 
 def _as_task(found: LoadedData, task: str) -> LoadedData:
@@ -295,7 +337,12 @@ def holdout(
     if val_fraction:
         share = val_fraction / (1 - test_fraction)
         X, X_val, y, y_val = train_test_split(
-            X, y, test_size=share, stratify=y if stratify else None, random_state=seed + 1
+            X,
+            y,
+            test_size=share,
+            stratify=y if stratify else None,
+            random_state=seed + 1,
+            name="validation",
         )
     return Splits(X, y, X_val, y_val, X_test, y_test, None)
 
@@ -338,29 +385,59 @@ def unscale_targets(values: np.ndarray, target_scaler: StandardScaler | None) ->
 
 
 def load_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
-    """The features of the rows of a CSV file, for a model trained on ``feature_names``.
+    """The features of the rows of a CSV file, for a model trained on ``feature_names``
+    (or of the samples of an ``.npy`` file, one per row or image, read in order).
 
     By name when the header has all of them (in any order; other columns, such as the
-    target's, text or numbers, are not read), else by position when the file has as many
-    columns as there are features.
+    target's, text or numbers, are not read). A header that names some of them but not
+    all is refused, naming the first missing. A header that names none of them is read
+    by position when the file has as many columns as there are features, with a
+    UserWarning that says so.
 
     Raises
     ------
     ValueError
-        ``expected 4 features (as in training: a, b, c, d), got 3 columns (a, b, x)``,
+        ``new.csv has no column 'c', a feature of the run (its features: a, b, c)``;
+        ``expected 4 features (as in training: a, b, c, d), got 3 columns (a, b, x)``;
         or a bad cell, named by line and column.
     """
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such file")
-    if set(feature_names) <= set(_header(path)):
+    if path.suffix.lower() == ".npy":  # samples of an .npy folder: rows or images
+        from descend.data.npy import NpyDataset
+
+        samples = NpyDataset(path, dtype=np.float64)
+        try:
+            size = math.prod(samples.X.shape[1:])
+            if samples.X.ndim < 2 or size != len(feature_names):
+                raise ValueError(
+                    f"{path} holds samples of shape {samples.X.shape[1:]} ({size} values), "
+                    f"expected {len(feature_names)} features as in training"
+                )
+            return samples.stored(slice(None)).reshape(len(samples), -1)
+        finally:
+            samples.close()
+    header = _header(path)
+    missing = [name for name in feature_names if name not in header]
+    if not missing:
         return load_csv_features(path, columns=feature_names)[0]
+    if len(missing) < len(feature_names):
+        raise ValueError(
+            f"{path} has no column {missing[0]!r}, a feature of the run "
+            f"(its features: {_short(feature_names)})"
+        )
     X, names = load_csv_features(path)
     if X.shape[1] != len(feature_names):
         raise ValueError(
             f"expected {len(feature_names)} features (as in training: "
             f"{_short(feature_names)}), got {X.shape[1]} columns ({_short(names)})"
         )
+    warnings.warn(
+        f"{path}: no column has a training feature's name; its {len(names)} columns "
+        f"({_short(names)}) are read by position as {_short(feature_names)}",
+        stacklevel=2,
+    )
     return X
 
 

@@ -1,12 +1,16 @@
-"""One process's share of every batch: the input side of data-parallel training.
+"""One process's share of the rows: the input side of data-parallel training.
 
 P processes train one model together. Each holds a :class:`ShardedLoader` over the same
 DataLoader: every epoch all of them draw the same shuffled order (their loaders' random
 generators start in one state), cut it into the same global batches, and each process
-takes its own contiguous slice of every batch and reads only those rows.
+takes its own contiguous slice of every batch and reads only those rows. Validation
+rows are shared out whole (:class:`RowShare`), and :func:`fingerprint` says whether
+the processes hold the same data at all.
 """
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 
@@ -108,3 +112,53 @@ class ShardedLoader:
 
 def _empty(index) -> bool:
     return index.stop == index.start if isinstance(index, slice) else len(index) == 0
+
+
+class RowShare:
+    """The batches of process ``rank``'s contiguous part of ``loader``'s rows, in order
+    (each process judges its part of a validation set)."""
+
+    def __init__(self, loader: DataLoader, rank: int, size: int):
+        self.loader = loader
+        self.rows = share(loader.n_samples, rank, size)
+
+    def __iter__(self):
+        b = self.loader.batch_size
+        for start in range(self.rows.start, self.rows.stop, b):
+            yield self.loader.fetch(slice(start, min(start + b, self.rows.stop)))
+
+
+def fingerprint(X, y=None, samples: int = 64) -> str:
+    """Rows, shape, dtypes and a CRC-32 checksum of a data set, as one short line.
+
+    ``X`` and ``y`` are arrays held in memory, checksummed whole; or ``X`` is a Dataset
+    (features from a file), of which ``samples`` rows spread evenly over the set are
+    read and checksummed (with all of its targets, when it keeps them in ``.y``).
+    Processes that hold the same data give the same line.
+
+    >>> fingerprint(np.zeros((150, 4)), np.arange(150) % 3)
+    '150 rows of shape (4,) float64, targets int64, checksum 6d877ec2'
+    """
+    if type(X) is TensorDataset:  # in memory: all of it
+        X, y = X.X, X.y
+    if isinstance(X, np.ndarray):
+        rows, shape, dtype, crc = len(X), X.shape[1:], X.dtype, zlib.crc32(_bytes(X))
+    else:  # a dataset read from disk: a sample of its rows, all of its stored targets
+        rows = len(X)
+        picked = np.unique(np.linspace(0, rows - 1, min(samples, rows)).astype(int))
+        if hasattr(X, "stored"):  # an NpyDataset: the rows as the file holds them
+            sample = X.stored(picked)
+        else:
+            sample = np.stack([np.asarray(X[int(i)][0]) for i in picked]) if rows else np.zeros(0)
+        shape, dtype, crc = sample.shape[1:], sample.dtype, zlib.crc32(_bytes(sample))
+        stored = getattr(X, "y", None)
+        if y is None and isinstance(stored, np.ndarray):
+            y = stored if getattr(X, "rows", None) is None else stored[X.rows]
+    targets = ""
+    if y is not None:
+        targets, crc = f", targets {y.dtype}", zlib.crc32(_bytes(y), crc)
+    return f"{rows} rows of shape {tuple(shape)} {dtype}{targets}, checksum {crc:08x}"
+
+
+def _bytes(array: np.ndarray):
+    return np.ascontiguousarray(array).view(np.uint8).reshape(-1)

@@ -18,6 +18,8 @@ def train_test_split(
     stratify=None,
     random_state: int | np.random.Generator | None = None,
     shuffle: bool = True,
+    *,
+    name: str = "test",
 ):
     """Split samples into a training and a test set, as scikit-learn's function.
 
@@ -33,6 +35,8 @@ def train_test_split(
         Seed of the shuffle; the library's generator (``descend.manual_seed``) if None.
     shuffle : bool
         Shuffle before splitting; without it the last samples form the test set.
+    name : str
+        What to call the held-out set in error messages (``'validation'``).
 
     Returns
     -------
@@ -54,13 +58,13 @@ def train_test_split(
         arrays.append(to_numpy(y, "y", numeric=False))
         check_same_length(X, arrays[1])
     n = len(X)
-    n_test = _test_count(test_size, n)
+    n_test = _test_count(test_size, n, name)
     if stratify is not None:
         if not shuffle:
             raise ValueError("stratify needs shuffle=True: a stratified split is random")
         labels = to_numpy(stratify, "stratify", numeric=False)
         check_same_length(X, labels, ("X", "stratify"))
-        train, test = _stratified(labels, n_test, _rng(random_state))
+        train, test = _stratified(labels, n_test, _rng(random_state), name)
     elif shuffle:
         order = _rng(random_state).permutation(n)
         train, test = order[n_test:], order[:n_test]
@@ -69,7 +73,7 @@ def train_test_split(
     return [part for array in arrays for part in (array[train], array[test])]
 
 
-def _test_count(test_size, n: int) -> int:
+def _test_count(test_size, n: int, name: str) -> int:
     if isinstance(test_size, bool) or not isinstance(test_size, numbers.Real):
         raise ValueError(f"test_size must be a fraction or a count, got {test_size!r}")
     if isinstance(test_size, numbers.Integral):
@@ -80,7 +84,7 @@ def _test_count(test_size, n: int) -> int:
         raise ValueError(f"test_size must be a fraction in (0, 1) or a count, got {test_size}")
     if not 0 < n_test < n:
         raise ValueError(
-            f"test_size={test_size} with {n} samples gives {n_test} test and "
+            f"test_size={test_size} with {n} samples gives {n_test} {name} and "
             f"{n - n_test} training samples; both sets need at least one"
         )
     return n_test
@@ -98,7 +102,7 @@ def _rng(random_state) -> np.random.Generator:
     )
 
 
-def _stratified(labels: np.ndarray, n_test: int, rng: np.random.Generator):
+def _stratified(labels: np.ndarray, n_test: int, rng: np.random.Generator, name: str):
     """Train and test indices with every class split in the proportion of the whole."""
     if labels.ndim != 1:
         raise ValueError(f"stratify must be class labels of shape (N,), got shape {labels.shape}")
@@ -113,7 +117,7 @@ def _stratified(labels: np.ndarray, n_test: int, rng: np.random.Generator):
     if min(n_test, n - n_test) < len(classes):
         raise ValueError(
             f"a stratified split of {len(classes)} classes needs at least {len(classes)} "
-            f"samples in each set; got {n - n_test} training and {n_test} test samples"
+            f"samples in each set; got {n - n_test} training and {n_test} {name} samples"
         )
     # Largest remainder: floor of each class's share, the rest to the largest fractions
     # (ties broken at random so no class is favoured).

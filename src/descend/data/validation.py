@@ -10,11 +10,14 @@ import numbers
 
 import numpy as np
 
+from descend import backend
+from descend.checks import positive_int
 from descend.tensor import Tensor, get_default_dtype
 
 
 def to_numpy(data, name: str = "X", numeric: bool = True) -> np.ndarray:
-    """``data`` (ndarray, Tensor, list or number) as an ndarray, without copying ndarrays.
+    """``data`` (ndarray, Tensor, list or number) as an ndarray, without copying ndarrays
+    (device arrays, such as a GPU tensor's, are copied to the host).
 
     Parameters
     ----------
@@ -25,7 +28,11 @@ def to_numpy(data, name: str = "X", numeric: bool = True) -> np.ndarray:
         Require numbers (bool, integer or floating); otherwise text labels pass too.
     """
     if isinstance(data, Tensor):
-        return data.data
+        data = data.data
+        if type(data) is np.ndarray:
+            return data
+    if not isinstance(data, np.ndarray) and backend.is_array(data):
+        data = backend.to_host(data)
     if isinstance(data, np.ndarray):
         array = data
     else:
@@ -113,8 +120,7 @@ def check_labels(y, n_classes: int | None = None, name: str = "y") -> np.ndarray
         outside = labels < 0
         expected = "non-negative"
     else:
-        if not isinstance(n_classes, numbers.Integral) or n_classes < 1:
-            raise ValueError(f"n_classes must be a positive integer, got {n_classes!r}")
+        positive_int(n_classes, "n_classes")
         outside = (labels < 0) | (labels >= n_classes)
         expected = f"in [0, {n_classes}) for {n_classes} classes"
     if outside.any():

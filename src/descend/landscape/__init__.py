@@ -11,20 +11,20 @@ What the landscape pictures show, computed here and drawn by :mod:`descend.plot`
   and which minimum a run settled in;
 - :mod:`~descend.landscape.compute`: the runs (the Trainer with descend's optimizers),
   the grid, :func:`compute_landscape`; :mod:`~descend.landscape.result`: the
-  :class:`Landscape` and :class:`Run` it returns.
+  :class:`Landscape` and :class:`Path` it returns.
 
 >>> land = compute_landscape("local-minimum", "optimizers", resolution=21)
->>> [(run.label, run.minimum.kind) for run in land.runs[:2]]
+>>> [(run.label, run.minimum.kind) for run in land.paths[:2]]
 [('SGD lr=1.85', 'local'), ('momentum 0.9 lr=0.371', 'global')]
->>> print(land.runs[0].outcome)
+>>> print(land.paths[0].outcome)
 local minimum at (0.5445, 0.6283), cost 0.1232
 """
 
-from descend.landscape.compute import COMPARISONS, compute_landscape
+from descend.landscape.compute import COMPARISONS, compute_landscape, trace
 from descend.landscape.minima import Minimum, find_minima
 from descend.landscape.problems import Problem
-from descend.landscape.registry import PROBLEMS, make_data, problem
-from descend.landscape.result import Landscape, Run
+from descend.landscape.registry import PROBLEMS, make_data, make_problem
+from descend.landscape.result import Landscape, Path
 
 __all__ = [
     "COMPARISONS",
@@ -32,9 +32,10 @@ __all__ = [
     "Landscape",
     "Minimum",
     "Problem",
-    "Run",
+    "Path",
     "compute_landscape",
     "find_minima",
     "make_data",
-    "problem",
+    "make_problem",
+    "trace",
 ]

@@ -17,12 +17,14 @@ from descend import optim
 from descend.data import DataLoader, TensorDataset
 from descend.landscape.minima import Minimum, nearest, settled_in
 from descend.landscape.problems import Problem
-from descend.landscape.registry import check_choice, problem
-from descend.landscape.result import Landscape, Run
+from descend.landscape.registry import check_choice, make_problem
+from descend.landscape.result import Landscape, Path
 from descend.train import Callback, Trainer
 
 COMPARISONS = ("strategies", "optimizers", "lr")
-SETTLE_RADIUS = 0.03  # of the window's diagonal: a run whose last tenth stays this close settled
+SETTLE_RADIUS = (
+    0.03  # of the default window's diagonal: a run whose last tenth stays this close settled
+)
 
 
 # -- the runs ------------------------------------------------------------------------------
@@ -48,7 +50,8 @@ class _PathRecorder(Callback):
 
 @dataclass
 class _Setting:
-    label: str
+    name: str  # what is compared (an optimizer, a batch size, a learning rate)
+    detail: str  # what may differ from start to start (an adaptive optimizer's lr)
     optimizer: Callable  # params -> Optimizer
     batch_size: int | str
     note: dict
@@ -59,55 +62,43 @@ def _settings(compare: str, problem: Problem, start: np.ndarray, lr, lrs, batch_
     if compare == "strategies":
         rate = lr if lr is not None else problem.strategy_lr()
         return [
-            _Setting(
-                f"batch GD (all {len(problem.X)})", lambda p: sgd(p, lr=rate), "full", {"lr": rate}
-            ),
-            _Setting(
-                f"mini-batch ({batch_size})", lambda p: sgd(p, lr=rate), batch_size, {"lr": rate}
-            ),
-            _Setting("SGD (batch 1)", lambda p: sgd(p, lr=rate), 1, {"lr": rate}),
+            _Setting(name, "", lambda p: sgd(p, lr=rate), size, {"lr": rate})
+            for name, size in (
+                (f"batch GD (all {len(problem.X)})", "full"),
+                (f"mini-batch ({batch_size})", batch_size),
+                ("SGD (batch 1)", 1),
+            )
         ]
     if compare == "optimizers":
         rates = problem.optimizer_lrs(start)
         if lr is not None:  # the plain runs' rate, the others scaled with it
             rates = {**rates, "momentum": rates["momentum"] * lr / rates["sgd"], "sgd": lr}
-        rate, heavy = rates["sgd"], rates["momentum"]
-        ada, rms, adam = rates["adagrad"], rates["rmsprop"], rates["adam"]
+        makers = {
+            "SGD": ("sgd", lambda p, v: sgd(p, lr=v)),
+            "momentum 0.9": ("momentum", lambda p, v: sgd(p, lr=v, momentum=0.9)),
+            "Nesterov 0.9": ("momentum", lambda p, v: sgd(p, lr=v, momentum=0.9, nesterov=True)),
+            "AdaGrad": ("adagrad", lambda p, v: optim.Adagrad(p, lr=v)),
+            "RMSProp": ("rmsprop", lambda p, v: optim.RMSprop(p, lr=v)),
+            "Adam": ("adam", lambda p, v: optim.Adam(p, lr=v)),
+        }
         return [
-            _Setting(f"SGD lr={rate:.3g}", lambda p: sgd(p, lr=rate), "full", {"lr": rate}),
             _Setting(
-                f"momentum 0.9 lr={heavy:.3g}",
-                lambda p: sgd(p, lr=heavy, momentum=0.9),
+                name,
+                f"lr={rates[key]:.3g}",
+                lambda p, make=make, v=rates[key]: make(p, v),
                 "full",
-                {"lr": heavy},
-            ),
-            _Setting(
-                f"Nesterov 0.9 lr={heavy:.3g}",
-                lambda p: sgd(p, lr=heavy, momentum=0.9, nesterov=True),
-                "full",
-                {"lr": heavy},
-            ),
-            _Setting(
-                f"AdaGrad lr={ada:.3g}", lambda p: optim.Adagrad(p, lr=ada), "full", {"lr": ada}
-            ),
-            _Setting(
-                f"RMSProp lr={rms:.3g}", lambda p: optim.RMSprop(p, lr=rms), "full", {"lr": rms}
-            ),
-            _Setting(f"Adam lr={adam:.3g}", lambda p: optim.Adam(p, lr=adam), "full", {"lr": adam}),
+                {"lr": rates[key]},
+            )
+            for name, (key, make) in makers.items()
         ]
-    words = ("too small", "good", "too large")
+    # The verdict (too small, good, too large) is the outcome's: see _verdict.
     return [
-        _Setting(
-            f"lr={value:.3g} ({word})",
-            lambda p, v=value: sgd(p, lr=v),
-            "full",
-            {"lr": value, "role": word},
-        )
-        for value, word in zip(lrs or problem.lr_range(), words)
+        _Setting(f"lr={value:.3g}", "", lambda p, v=value: sgd(p, lr=v), "full", {"lr": value})
+        for value in lrs or problem.lr_range()
     ]
 
 
-def _run(problem: Problem, setting: _Setting, start, epochs: int, seed: int, limit) -> Run:
+def _run(problem: Problem, setting: _Setting, start, epochs: int, seed: int, limit) -> Path:
     model = problem.model(start)
     optimizer = setting.optimizer(model.parameters())
     recorder = _PathRecorder(problem, problem.minimum(), limit)
@@ -135,7 +126,33 @@ def _run(problem: Problem, setting: _Setting, start, epochs: int, seed: int, lim
         "epochs": epochs,
         **setting.note,
     }
-    return Run(setting.label, weights, costs, recorder.diverged, settings)
+    return Path(setting.name, setting.detail, weights, costs, recorder.diverged, settings)
+
+
+def trace(
+    problem: Problem,
+    optimizer: Callable,
+    start,
+    updates: int,
+    window: tuple[np.ndarray, np.ndarray],
+    batch_size: int | str = "full",
+    seed: int = 0,
+    label: str = "",
+) -> Path:
+    """One run across ``problem``: ``updates`` updates of ``optimizer`` from ``start``, told
+    which minimum it settled in, as :func:`compute_landscape` tells its runs.
+
+    ``optimizer`` makes the optimizer from the model's parameters; ``window`` is the
+    landscape's ``(w0, w1)`` axes, whose diagonal sets how close counts as settled.
+    """
+    begin = _starts(start)[0]
+    per_epoch = 1 if batch_size == "full" else -(-len(problem.X) // batch_size)
+    reach = max(float(np.abs(begin - problem.minimum()).max()), 1.0)
+    setting = _Setting(label, "", optimizer, batch_size, {})
+    run = _run(problem, setting, begin, -(-updates // per_epoch), seed, limit=20 * reach)
+    run.weights, run.costs = run.weights[: updates + 1], run.costs[: updates + 1]
+    run.minimum, run.outcome = _outcome(run, problem.minima, _settle_radius(problem, *window))
+    return run
 
 
 def compute_landscape(
@@ -191,13 +208,13 @@ def compute_landscape(
     Two starts on Himmelblau's function, the good learning rate from each:
 
     >>> land = compute_landscape("himmelblau", "lr", start=[(-1, 1), (1, -1)], resolution=21)
-    >>> for run in land.runs[1::3]:
+    >>> for run in land.paths[1::3]:
     ...     print(run.label, "from", land.starts[run.start_index], "->", run.outcome)
     lr=0.00949 (good) from [-1.  1.] -> global minimum at (-2.8051, 3.1313), cost 0
     lr=0.00949 (good) from [ 1. -1.] -> global minimum at (3.5844, -1.8481), cost 0
     >>> path = ds.plot.loss_landscape(land, "himmelblau.png")
     """
-    task = problem(model, n_samples, seed)
+    task = make_problem(model, n_samples, seed)
     compare = compare or task.default_compare
     check_choice(compare, COMPARISONS, "compare")
     if compare == "strategies" and not task.sampled:
@@ -211,21 +228,29 @@ def compute_landscape(
         )
     starts = _starts(task.default_starts if start is None else start)
     minimum = task.minimum()
+    start_costs, gradients = _at_starts(task, starts)
     epochs = epochs or task.epochs[compare]
     reach = max(float(np.abs(starts - minimum).max()), 1.0)
-    runs = []
+    paths = []
     for i, begin in enumerate(starts):
         for j, setting in enumerate(_settings(compare, task, begin, lr, lrs, batch_size)):
             run = _run(task, setting, begin, epochs, seed, limit=20 * reach)
             run.start_index, run.setting_index = i, j
-            runs.append(run)
-    start_costs = task.cost(starts)
-    w0, w1 = _axes(task, starts, runs, resolution, start_costs.max())
+            paths.append(run)
+    w0, w1 = _axes(task, starts, paths, resolution, start_costs.max())
     G0, G1 = np.meshgrid(w0, w1)
-    cost = task.cost(np.column_stack([G0.ravel(), G1.ravel()])).reshape(G0.shape)
-    radius = SETTLE_RADIUS * float(np.hypot(w0[-1] - w0[0], w1[-1] - w1[0]))
-    for run in runs:
+    with np.errstate(over="ignore", invalid="ignore"):
+        cost = task.cost(np.column_stack([G0.ravel(), G1.ravel()])).reshape(G0.shape)
+    if not np.isfinite(cost).all():
+        raise ValueError(
+            f"the picture must reach w0 = {max(abs(w0[0]), abs(w0[-1])):.3g}, where the cost "
+            f"overflows; choose starts nearer the minimum at {_point(minimum)}"
+        )
+    radius = _settle_radius(task, w0, w1)
+    for run in paths:
         run.minimum, run.outcome = _outcome(run, task.minima, radius)
+        if compare == "lr":
+            run.detail = run.settings["role"] = _verdict(run)
     return Landscape(
         model=model,
         compare=compare,
@@ -235,8 +260,8 @@ def compute_landscape(
         w0=w0,
         w1=w1,
         cost=cost,
-        runs=runs,
-        gradients=task.gradients(starts),
+        paths=paths,
+        gradients=gradients,
         start_costs=start_costs,
     )
 
@@ -259,7 +284,41 @@ def _starts(start) -> np.ndarray:
     return starts
 
 
-def _outcome(run: Run, minima: list[Minimum], radius: float) -> tuple[Minimum | None, str]:
+def _at_starts(problem: Problem, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The cost and gradient at each start; a ValueError for a start so far out that they
+    overflow (no run could start there)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        costs, gradients = problem.cost(starts), problem.gradients(starts)
+        models = [problem.model(start) for start in starts]
+    for start, cost, gradient, model in zip(starts, costs, gradients, models):
+        dtype = next(iter(model.parameters())).data.dtype
+        if not (np.isfinite(cost) and np.isfinite(gradient).all()):
+            why = f"the cost there overflows (beyond {np.finfo(np.float64).max:.3g})"
+        elif not np.isfinite(problem.weights(model)).all():
+            why = f"the model's {dtype} weights cannot hold it (at most {np.finfo(dtype).max:.3g})"
+        else:
+            continue
+        raise ValueError(
+            f"start {_point(start)} is too far out: {why}; choose a start nearer the "
+            f"minimum at {_point(problem.minimum())}"
+        )
+    return costs, gradients
+
+
+def _point(weights) -> str:
+    return "({:.4g}, {:.4g})".format(*weights)
+
+
+def _settle_radius(problem: Problem, w0: np.ndarray, w1: np.ndarray) -> float:
+    """How close to a minimum a run must stay to have settled: a share of the picture's
+    diagonal, up to a few times the problem's own (its default starts and minima), so
+    that a start far out widens the picture, not the neighbourhood of a minimum."""
+    n0, n1 = _axes(problem, _starts(problem.default_starts), [], 2, None)
+    own = np.hypot(n0[-1] - n0[0], n1[-1] - n1[0])
+    return SETTLE_RADIUS * float(min(np.hypot(w0[-1] - w0[0], w1[-1] - w1[0]), 4 * own))
+
+
+def _outcome(run: Path, minima: list[Minimum], radius: float) -> tuple[Minimum | None, str]:
     if run.diverged:
         return None, "diverged"
     noisy = run.settings["batch_size"] != "full"
@@ -271,6 +330,17 @@ def _outcome(run: Run, minima: list[Minimum], radius: float) -> tuple[Minimum | 
     closest, distance = nearest(run.weights[-1], minima)
     where = "({:.4f}, {:.4f})".format(*closest.weights)
     return None, f"did not settle: {distance:.3g} from the {closest.kind} minimum at {where}"
+
+
+def _verdict(run: Path) -> str:
+    """A learning rate judged by where its run ended: 'good' if it settled in a minimum;
+    'too large' if it diverged, or the cost rose on some step (it overshoots: with steps
+    small enough, gradient descent lowers the cost at every step); else 'too small' (still
+    going down when the updates ran out)."""
+    if run.minimum is not None:
+        return "good"
+    rose = np.diff(run.costs) > 1e-9 * np.abs(run.costs[:-1]) + 1e-300
+    return "too large" if run.diverged or rose.any() else "too small"
 
 
 def _axes(problem: Problem, starts, runs, resolution, start_cost) -> tuple[np.ndarray, np.ndarray]:

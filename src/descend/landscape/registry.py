@@ -6,13 +6,14 @@ import numpy as np
 
 from descend.landscape.nonconvex import Himmelblau, LocalMinimum, Rosenbrock
 from descend.landscape.problems import Linear, Logistic, Problem
+from descend.names import closest
 
 PROBLEMS: dict[str, type[Problem]] = {
     cls.name: cls for cls in (Linear, Logistic, LocalMinimum, Rosenbrock, Himmelblau)
 }
 
 
-def problem(name: str, n_samples: int = 40, seed: int = 0) -> Problem:
+def make_problem(name: str, n_samples: int = 40, seed: int = 0) -> Problem:
     """The problem ``name`` with its generated data."""
     X, y = make_data(name, n_samples, seed)
     return PROBLEMS[name](X, y)
@@ -35,5 +36,5 @@ def make_data(model: str = "linear", n_samples: int = 40, seed: int = 0):
 
 
 def check_choice(value, choices, name) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    """A ValueError naming the nearest of ``choices`` when ``value`` is not one of them."""
+    closest(name, value, list(choices))

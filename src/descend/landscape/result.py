@@ -1,7 +1,8 @@
-"""What a landscape is made of: the runs across it and the numbers its picture shows."""
+"""What a landscape is made of: the paths of runs across it and the numbers its picture shows."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -11,12 +12,18 @@ from descend.landscape.problems import Problem
 
 
 @dataclass
-class Run:
+class Path:
     """One training run's path across the landscape.
 
     Attributes
     ----------
+    name : str
+        The compared setting: ``'Adam'``, ``'mini-batch (8)'``, ``'lr=0.135'``.
+    detail : str
+        What differs from start to start: an optimizer's lr (``'lr=0.188'``), or for a
+        learning rate, the verdict of where the run ended (``'good'``).
     label : str
+        Both: ``'Adam lr=0.188'``, ``'lr=0.135 (good)'``.
     weights : ndarray, shape (T + 1, 2)
         ``(w0, w1)`` at the start and after each of the T updates.
     costs : ndarray, shape (T + 1,)
@@ -34,7 +41,8 @@ class Run:
         ``'did not settle (...)'`` or ``'diverged'``.
     """
 
-    label: str
+    name: str
+    detail: str
     weights: np.ndarray
     costs: np.ndarray
     diverged: bool
@@ -43,6 +51,12 @@ class Run:
     setting_index: int = 0
     minimum: Minimum | None = None
     outcome: str = ""
+
+    @property
+    def label(self) -> str:
+        if "role" in self.settings:
+            return f"{self.name} ({self.detail})"
+        return f"{self.name} {self.detail}".rstrip()
 
     @property
     def updates(self) -> int:
@@ -66,7 +80,7 @@ class Landscape:
     w0, w1 : ndarray
         The grid's axes; ``cost[i, j]`` is the cost at ``(w0[j], w1[i])``.
     cost : ndarray, shape (len(w1), len(w0))
-    runs : list of Run
+    paths : list of Path
         Start by start, in the order of the compared settings.
     gradients : ndarray, shape (S, 2)
         ``(dJ/dw0, dJ/dw1)`` at each start, by autodiff.
@@ -81,7 +95,7 @@ class Landscape:
     w0: np.ndarray
     w1: np.ndarray
     cost: np.ndarray
-    runs: list[Run]
+    paths: list[Path]
     gradients: np.ndarray
     start_costs: np.ndarray
     notes: list[str] = field(default_factory=list)
@@ -104,6 +118,21 @@ class Landscape:
         """``'A'``, ``'B'``, ... when there are several starts; ``''`` for one."""
         return chr(ord("A") + i) if len(self.starts) > 1 else ""
 
+    def setting_label(self, index: int) -> str:
+        """The compared setting ``index`` across the starts: its paths' label when they
+        share it (``'SGD lr=0.00474'``), else what each start got
+        (``'Adam lr=0.188 (A), 0.135 (B)'``, ``'lr=0.0213: good (A, B), too large (C)'``)."""
+        paths = [p for p in self.paths if p.setting_index == index]
+        starts: dict[str, list[str]] = {}
+        for path in paths:
+            starts.setdefault(path.detail, []).append(self.start_name(path.start_index))
+        if len(starts) == 1:
+            return paths[0].label
+        shared = os.path.commonprefix(list(starts))
+        shared = shared[: shared.rfind("=") + 1]  # 'lr=', said once
+        parts = ", ".join(f"{d[len(shared) :]} ({', '.join(n)})" for d, n in starts.items())
+        return f"{paths[0].name} {shared}{parts}" if shared else f"{paths[0].name}: {parts}"
+
     def summary(self) -> str:
         """A table of the runs: updates, final cost, and the minimum each settled in."""
         data = f"{len(self.X)} samples, " if self.problem.sampled else ""
@@ -112,9 +141,9 @@ class Landscape:
         for i, (s, c) in enumerate(zip(self.starts, self.start_costs)):
             name = f" {self.start_name(i)}" if len(self.starts) > 1 else ""
             lines.append(f"start{name} ({s[0]:g}, {s[1]:g}), cost {c:.4f}")
-        width = max(len(_run_name(self, r)) for r in self.runs) + 2
+        width = max(len(_run_name(self, r)) for r in self.paths) + 2
         lines.append(f"{'run':{width}s}{'updates':>8s}{'final cost':>13s}   end")
-        for run in self.runs:
+        for run in self.paths:
             lines.append(
                 f"{_run_name(self, run):{width}s}{run.updates:>8d}{run.costs[-1]:>13.4g}   "
                 f"{run.outcome}"
@@ -122,7 +151,7 @@ class Landscape:
         return "\n".join(lines)
 
 
-def _run_name(land: Landscape, run: Run) -> str:
+def _run_name(land: Landscape, run: Path) -> str:
     return (
         f"{run.label} from {land.start_name(run.start_index)}"
         if len(land.starts) > 1

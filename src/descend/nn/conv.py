@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend.checks import positive_int
 from descend.nn import functional as F
 from descend.nn import init
 from descend.nn.functional.geometry import batch_shape, geometry, ntuple, sizes_repr
@@ -48,11 +49,8 @@ class _ConvNd(Module):
     ) -> None:
         super().__init__()
         name, d = type(self).__name__, self.d
-        for what, value in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name}: {what} must be a positive int, got {value!r}")
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
+        self.in_channels = positive_int(in_channels, f"{name}: in_channels")
+        self.out_channels = positive_int(out_channels, f"{name}: out_channels")
         self.kernel_size = ntuple(kernel_size, d, "kernel_size", 1, name)
         self.stride = ntuple(stride, d, "stride", 1, name)
         self.padding = ntuple(padding, d, "padding", 0, name)

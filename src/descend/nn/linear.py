@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend.checks import positive_int
 from descend.nn import functional as F
 from descend.nn import init
 from descend.nn.module import Module, Parameter
@@ -38,11 +39,8 @@ class Linear(Module):
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True) -> None:
         super().__init__()
-        for name, value in (("in_features", in_features), ("out_features", out_features)):
-            if not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"Linear: {name} must be a positive int, got {value!r}")
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features = positive_int(in_features, "Linear: in_features")
+        self.out_features = positive_int(out_features, "Linear: out_features")
         self.weight = Parameter(np.zeros((self.out_features, self.in_features)))
         if bias:
             self.bias = Parameter(np.zeros(self.out_features))

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
+from descend.backend import xp_of
 from descend.nn import functional as F
 from descend.nn.functional.reduction import check_reduction
 from descend.nn.module import Module
@@ -80,13 +82,14 @@ def predict_proba(loss, output: np.ndarray) -> np.ndarray:
 
 
 def _two_columns(p: np.ndarray) -> np.ndarray:
-    return np.stack([1 - p, p], axis=1)
+    return xp_of(p).stack([1 - p, p], axis=1)
 
 
 def _constant(value) -> np.ndarray | None:
     if value is None:
         return None
-    return np.array(value.data if isinstance(value, Tensor) else value)
+    value = value.data if isinstance(value, Tensor) else value
+    return value.copy() if backend.is_array(value) else np.array(value)
 
 
 class MSELoss(_Loss):
@@ -224,4 +227,4 @@ class NLLLoss(_Loss):
 
     def predict_proba(self, output: np.ndarray) -> np.ndarray:
         """The probabilities whose logarithms the model outputs."""
-        return np.exp(output)
+        return xp_of(output).exp(output)

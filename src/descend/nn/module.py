@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from descend import backend
 from descend.tensor import autograd
 from descend.tensor.elementwise import dtype_and_device
 from descend.tensor.tensor import Tensor, as_array, get_default_dtype
@@ -250,7 +251,7 @@ class Module:
             if set_to_none or param.grad is None:
                 param.grad = None
             else:
-                param.grad = np.zeros_like(param.data)
+                param.grad = backend.xp_of(param.data).zeros_like(param.data)
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         """Freeze (False) or unfreeze every parameter."""
@@ -259,30 +260,47 @@ class Module:
         return self
 
     def to(self, *args, dtype=None, device=None) -> Module:
-        """Convert every parameter and floating buffer to ``dtype`` (float32 or float64).
+        """Move every parameter, gradient and buffer to ``device`` and/or convert the
+        floating ones to ``dtype`` (float32 or float64), in place, as PyTorch's ``to``.
 
-        ``model.to('cpu')`` (or ``device='cpu'``) changes nothing; any other device is an
-        error, as descend runs on the CPU.
+        ``model.to('cuda')``, ``model.to('cpu', np.float64)``, ``model.to(np.float64)``.
+        The Parameters stay the same objects, so an optimizer made before keeps them.
         """
-        dtype = dtype_and_device(args, dtype, device, "Module.to")
-        if dtype is None:
-            return self
-        dtype = np.dtype(dtype)
-        if dtype.kind != "f":
-            raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
+        dtype, device = dtype_and_device(args, dtype, device, "Module.to")
+        if dtype is not None:
+            dtype = np.dtype(dtype)
+            if dtype.kind != "f":
+                raise TypeError(f"Module.to: expected a floating dtype, got {dtype}")
+
+        def convert(array):
+            if dtype is not None and array.dtype.kind == "f":
+                array = array.astype(dtype, copy=False)
+            return array if device is None else backend.to_device(array, device)
+
         for param in self.parameters():
-            param.data = param.data.astype(dtype, copy=False)
+            param.data = convert(param.data)
             if param.grad is not None:
-                param.grad = param.grad.astype(dtype, copy=False)
+                param.grad = convert(param.grad)
         for module in self.modules():
             for name, buffer in list(module._buffers.items()):
-                if buffer is not None and buffer.dtype.kind == "f":
-                    setattr(module, name, buffer.astype(dtype, copy=False))
+                if buffer is not None:
+                    setattr(module, name, convert(buffer))
         return self
+
+    @property
+    def device(self) -> backend.Device:
+        """The device of the first parameter (or buffer); the CPU for a module with neither."""
+        for param in self.parameters():
+            return backend.device_of(param.data)
+        for buffer in self.buffers():
+            return backend.device_of(buffer)
+        return backend.CPU_DEVICE
 
     # -- state ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
         """Copies of every parameter and persistent buffer, by dotted name (PyTorch's keys).
+
+        The copies are NumPy arrays on every device: what files hold.
 
         Examples
         --------
@@ -290,7 +308,10 @@ class Module:
         ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var',
          '1.num_batches_tracked']
         """
-        return {name: array.copy() for name, array in self._state_arrays().items()}
+        return {
+            name: array.copy() if backend.is_host(array) else backend.to_host(array)
+            for name, array in self._state_arrays().items()
+        }
 
     def load_state_dict(self, state: dict, strict: bool = True) -> IncompatibleKeys:
         """Copy values from ``state`` into the existing parameters and buffers, in place.
@@ -318,7 +339,8 @@ class Module:
             if key not in state:
                 continue
             value = state[key]
-            value = value.data if isinstance(value, Tensor) else np.asarray(value)
+            value = value.data if isinstance(value, Tensor) else value
+            value = value if backend.is_array(value) else np.asarray(value)
             if value.shape != target.shape:
                 problems.append(f"{key}: expected shape {target.shape}, got {value.shape}")
             elif not np.can_cast(value.dtype, target.dtype, "same_kind"):
@@ -328,7 +350,9 @@ class Module:
         if problems:
             raise ValueError(f"load_state_dict into {type(self).__name__}: " + "; ".join(problems))
         for key, value in values.items():
-            np.copyto(targets[key], value, casting="same_kind")
+            target = targets[key]  # on its own device: the values travel there
+            value = backend.to_device(value, backend.device_of(target))
+            backend.xp_of(target).copyto(target, value, casting="same_kind")
         return IncompatibleKeys(missing, unexpected)
 
     def _state_arrays(self) -> dict[str, np.ndarray]:
@@ -367,7 +391,7 @@ class Module:
 
 
 def _buffer_value(value, name: str) -> np.ndarray | None:
-    if value is None or isinstance(value, np.ndarray):
+    if value is None or backend.is_array(value):
         return value
     if isinstance(value, Tensor):
         return value.data

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend.checks import positive_int
 from descend.nn import functional as F
 from descend.nn import init
 from descend.nn.module import Module, Parameter
@@ -23,11 +24,7 @@ class _BatchNorm(Module):
         track_running_stats: bool = True,
     ) -> None:
         super().__init__()
-        if not isinstance(num_features, int | np.integer) or num_features < 1:
-            raise ValueError(
-                f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}"
-            )
-        self.num_features = int(num_features)
+        self.num_features = positive_int(num_features, f"{type(self).__name__}: num_features")
         self.eps = eps
         self.momentum = momentum
         self.affine = affine

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from descend import backend
 from descend.tensor.tensor import Tensor
 
 
@@ -57,6 +58,8 @@ def clip_grad_norm_(
     grads = [p.grad for p in _as_list(parameters) if p.grad is not None]
     if not grads:
         return Tensor(0.0)
+    if not backend.is_host(grads[0]):
+        return _clip_on_device(grads, max_norm, norm_type, error_if_nonfinite)
     # The norm of the per-gradient norms: the norm of all entries, without concatenating.
     norms = np.array([_norm(g, norm_type) for g in grads], dtype=np.result_type(*grads))
     total = norms.dtype.type(_norm(norms, norm_type))
@@ -87,7 +90,7 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     clip_value = _number(clip_value, "clip_value")
     for p in _as_list(parameters):
         if p.grad is not None:
-            np.clip(p.grad, -clip_value, clip_value, out=p.grad)
+            backend.xp_of(p.grad).clip(p.grad, -clip_value, clip_value, out=p.grad)
 
 
 def _as_list(parameters) -> list:
@@ -98,6 +101,24 @@ def _as_list(parameters) -> list:
 
 def _norm(x: np.ndarray, norm_type: float) -> float:
     return np.linalg.norm(x.reshape(-1), norm_type)
+
+
+def _clip_on_device(grads: list, max_norm: float, norm_type: float, error_if_nonfinite: bool):
+    """``clip_grad_norm_`` without waiting for the device: the scale stays a device scalar
+    (and multiplies by 1 when the norm is within ``max_norm``)."""
+    xp = backend.xp_of(grads[0])
+    dtype = np.result_type(*(g.dtype for g in grads))
+    norms = xp.stack([xp.linalg.norm(g.reshape(-1), norm_type) for g in grads])
+    total = xp.linalg.norm(norms, norm_type).astype(dtype)
+    if error_if_nonfinite and not bool(xp.isfinite(total)):
+        raise RuntimeError(
+            f"the total norm of order {norm_type} of the gradients is {float(total)}, so they "
+            f"cannot be clipped; pass error_if_nonfinite=False to scale them by it anyway"
+        )
+    coef = xp.minimum(max_norm / (total + 1e-6), 1.0).astype(dtype)
+    for g in grads:
+        g *= coef
+    return Tensor._wrap(total)
 
 
 def _number(value, name: str) -> float:

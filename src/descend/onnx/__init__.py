@@ -3,7 +3,7 @@
     >>> model = ds.models.MLP([4, 16, 3])                  # any Module of supported ops
     >>> ds.onnx.export(model, np.zeros((2, 4), np.float32), "mlp.onnx")
     PosixPath('mlp.onnx')
-    >>> ds.onnx.export_run("runs/iris-softmax", "iris.onnx")  # doctest: +SKIP
+    >>> ds.load_run("runs/iris-softmax").export("iris.onnx")  # doctest: +SKIP
 
 Export runs the model in eval mode on an example input while the engine hands every
 op to a tracer (``descend.tensor.autograd.tracing``). Each op becomes one ONNX node
@@ -11,7 +11,7 @@ or a few (``descend.onnx.ops``); parameters and buffers become initializers unde
 their ``state_dict`` names; the first axis of the input and output is the batch,
 of any size. The file passes ``onnx.checker`` and runs in onnxruntime.
 
-Needs the ``onnx`` package: ``pip install 'descend[onnx]'``. Importing this module
+Needs the ``onnx`` package (the extra ``descend[onnx]``). Importing this module
 does not import it; exporting does.
 """
 
@@ -27,7 +27,7 @@ from descend.onnx.trace import ExportError, trace
 DEFAULT_OPSET = 17
 MIN_OPSET = 13
 
-__all__ = ["DEFAULT_OPSET", "ExportError", "export", "export_run", "to_model"]
+__all__ = ["DEFAULT_OPSET", "ExportError", "export", "to_model"]
 
 
 def export(
@@ -74,13 +74,8 @@ def export(
     return _write(to_model(model, example_input, opset, metadata), path)
 
 
-def to_model(model: Module, example_input, opset=None, metadata=None, forward=None, arrays=None):
-    """The ``onnx.ModelProto`` that ``export`` writes (see there).
-
-    ``forward(x)``, when given, is traced instead of ``model(x)``: a computation around
-    ``model`` whose parameters keep the model's names; ``arrays`` names the ndarrays it
-    reads besides the model's buffers (name -> array).
-    """
+def to_model(model: Module, example_input, opset=None, metadata=None):
+    """The ``onnx.ModelProto`` that ``export`` writes (see there)."""
     _require_onnx()
     from onnx.defs import onnx_opset_version
 
@@ -91,7 +86,7 @@ def to_model(model: Module, example_input, opset=None, metadata=None, forward=No
     newest = onnx_opset_version()
     if not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
         raise ValueError(f"opset must be an int from {MIN_OPSET} to {newest}, got {opset!r}")
-    recorded = trace(model, example_input, forward, arrays)
+    recorded = trace(model, example_input)
     graph = Graph(recorded, opset)
     for step in recorded.needed():
         graph.scope = step.module
@@ -100,28 +95,6 @@ def to_model(model: Module, example_input, opset=None, metadata=None, forward=No
     graph.scope = ""
     outputs = [graph.value(out, None) for out in recorded.outputs]
     return graph.model(outputs, metadata)
-
-
-def export_run(run, path: str | os.PathLike, opset: int | None = None) -> Path:
-    """Export a trained run (a folder or a ``SavedRun``) with its input scaling.
-
-    The ONNX model takes raw features (N, F) as ``descend predict`` reads them and
-    gives what it gives: class probabilities (N, C) for a classifier, whose names
-    are in the metadata (``class_names``, JSON), or values (N,) in the target's own
-    units for a regressor.
-    """
-    from descend.onnx.run import served
-
-    pipeline = served(run)
-    proto = to_model(
-        pipeline.model,
-        pipeline.example,
-        opset,
-        pipeline.metadata,
-        pipeline.forward,
-        pipeline.arrays,
-    )
-    return _write(proto, path)
 
 
 def _write(proto, path) -> Path:
@@ -135,5 +108,7 @@ def _require_onnx() -> None:
     try:
         import onnx  # noqa: F401
     except ImportError:
-        message = "ONNX export needs the onnx package: pip install 'descend[onnx]'"
+        from descend.extras import install_command
+
+        message = f"ONNX export needs the onnx package: {install_command('onnx')}"
         raise ImportError(message) from None

@@ -76,12 +76,10 @@ class Tracer:
             self.scope.pop()
 
 
-def trace(model: Module, example, forward=None, arrays: dict | None = None) -> Trace:
+def trace(model: Module, example) -> Trace:
     """Run ``model`` in eval mode on ``example`` and record every op it runs.
 
-    ``forward(x)``, when given, runs instead of ``model(x)`` (a computation around the
-    model); ``arrays`` names further ndarrays it reads (name -> array). The model's
-    training flags are restored afterwards; no gradients are recorded.
+    The model's training flags are restored afterwards; no gradients are recorded.
     """
     if not isinstance(model, Module):
         raise TypeError(f"expected a descend Module to export, got {type(model).__name__}")
@@ -96,7 +94,7 @@ def trace(model: Module, example, forward=None, arrays: dict | None = None) -> T
     tracer = Tracer(model)
     try:
         with no_grad(), tracing(tracer):
-            result = model(x) if forward is None else forward(x)
+            result = model(x)
     finally:
         for module, mode in modes:
             object.__setattr__(module, "training", mode)
@@ -109,5 +107,4 @@ def trace(model: Module, example, forward=None, arrays: dict | None = None) -> T
             )
     parameters = {param: name for name, param in model.named_parameters()}
     named = {id(array): name for name, array in model.named_buffers()}
-    named.update({id(array): name for name, array in (arrays or {}).items()})
     return Trace(x, outputs, tracer.steps, parameters, named)

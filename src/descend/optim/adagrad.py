@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from descend.optim.optimizer import Optimizer, check_range, decayed_grad
+from descend import backend
+from descend.optim.optimizer import Optimizer, check_range, decayed_grad, fused, signed
 from descend.tensor.tensor import Tensor
 
 
@@ -70,16 +71,35 @@ class Adagrad(Optimizer):
         check_range(group, "eps", "epsilon value")
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        xp = backend.xp_of(param)
         if not state:
             state["step"] = 0
-            state["sum"] = np.full_like(param, group["initial_accumulator_value"])
+            state["sum"] = xp.full_like(param, group["initial_accumulator_value"])
         state["step"] += 1
+        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        kernel = fused(param, "adagrad", *_KERNEL)
+        if kernel is not None:
+            kernel(
+                grad, signed(group), group["weight_decay"], group["eps"], clr, param, state["sum"]
+            )
+            return
         work, work2 = self._work(param)
         grad = decayed_grad(param, grad, group["weight_decay"], group["maximize"], work)
-        clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
         total = state["sum"]
-        np.add(total, np.square(grad, out=work2), out=total)
-        std = np.add(np.sqrt(total, out=work2), group["eps"], out=work2)
-        step = np.divide(grad, std, out=work2)
-        np.multiply(step, clr, out=step)
-        np.subtract(param, step, out=param)
+        xp.add(total, xp.square(grad, out=work2), out=total)
+        std = xp.add(xp.sqrt(total, out=work2), group["eps"], out=work2)
+        step = xp.divide(grad, std, out=work2)
+        xp.multiply(step, clr, out=step)
+        xp.subtract(param, step, out=param)
+
+
+# AdaGrad's rule as one fused kernel (see ``optimizer.fused``): the docstring's lines.
+_KERNEL = (
+    "T grad, T sign, T wd, T eps, T clr",
+    "T p, T total",
+    [
+        "T g = sign * grad + wd * p;",
+        "total = total + g * g;",
+        "p = p - clr * g / (sqrt(total) + eps);",
+    ],
+)

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from descend.optim.optimizer import Optimizer, check_range, decayed_grad, ema_
+from descend import backend
+from descend.optim.optimizer import Optimizer, check_range, decayed_grad, ema_, fused, signed
 from descend.tensor.tensor import Tensor
 
 
@@ -92,40 +93,76 @@ class Adam(Optimizer):
         check_range(group, "weight_decay", "weight_decay value")
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        xp = backend.xp_of(param)
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(param)
-            state["exp_avg_sq"] = np.zeros_like(param)
+            state["exp_avg"] = xp.zeros_like(param)
+            state["exp_avg_sq"] = xp.zeros_like(param)
             if group["amsgrad"]:
-                state["max_exp_avg_sq"] = np.zeros_like(param)
+                state["max_exp_avg_sq"] = xp.zeros_like(param)
         state["step"] += 1
         step = state["step"]
         lr, weight_decay = group["lr"], group["weight_decay"]
         beta1, beta2 = group["betas"]
+        c1, c2 = 1 - beta1**step, (1 - beta2**step) ** 0.5
+        decoupled, amsgrad = group["decoupled_weight_decay"], group["amsgrad"]
+        kernel = fused(param, "adam", *_kernel_source(amsgrad))
+        if kernel is not None:
+            outputs = [state["exp_avg"], state["exp_avg_sq"]]
+            kernel(
+                grad,
+                signed(group),
+                0.0 if decoupled else weight_decay,
+                1 - lr * weight_decay if decoupled else 1.0,
+                beta1,
+                beta2,
+                lr * c2 / c1,
+                c2 * group["eps"],
+                param,
+                *outputs,
+                *([state["max_exp_avg_sq"]] if amsgrad else []),
+            )
+            return
         work, work2 = self._work(param)
-        if group["decoupled_weight_decay"]:
+        if decoupled:
             grad = decayed_grad(param, grad, 0.0, group["maximize"], work)
             if weight_decay != 0:
-                np.multiply(param, 1 - lr * weight_decay, out=param)
+                xp.multiply(param, 1 - lr * weight_decay, out=param)
         else:
             grad = decayed_grad(param, grad, weight_decay, group["maximize"], work)
 
         exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
         ema_(exp_avg, grad, beta1, work2)
-        ema_(exp_avg_sq, np.square(grad, out=work2), beta2, work2)
-        if group["amsgrad"]:
-            exp_avg_sq = np.maximum(
+        ema_(exp_avg_sq, xp.square(grad, out=work2), beta2, work2)
+        if amsgrad:
+            exp_avg_sq = xp.maximum(
                 state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"]
             )
 
         # m_hat / (sqrt(v_hat) + eps) = (c2 / c1) * m / (sqrt(v) + c2 * eps) with the bias
         # corrections c1 = 1 - beta1**t and c2 = sqrt(1 - beta2**t): one pass less.
-        c1, c2 = 1 - beta1**step, (1 - beta2**step) ** 0.5
-        denom = np.sqrt(exp_avg_sq, out=work2)
+        denom = xp.sqrt(exp_avg_sq, out=work2)
         denom += c2 * group["eps"]
-        update = np.divide(exp_avg, denom, out=work2)
+        update = xp.divide(exp_avg, denom, out=work2)
         update *= lr * c2 / c1
         param -= update
+
+
+def _kernel_source(amsgrad: bool) -> tuple[str, str, list[str]]:
+    """Adam's rule as one fused kernel (see ``optimizer.fused``): the lines of the
+    docstring, with Adam's L2 term (``wd``) and AdamW's shrink (``shrink``) as factors."""
+    lines = [
+        "T g = sign * grad + wd * p;",
+        "p = p * shrink;",
+        "m = b1 * m + (1 - b1) * g;",
+        "v = b2 * v + (1 - b2) * g * g;",
+    ]
+    if amsgrad:
+        lines += ["vmax = max(vmax, v);", "p = p - step_size * m / (sqrt(vmax) + eps_c2);"]
+    else:
+        lines += ["p = p - step_size * m / (sqrt(v) + eps_c2);"]
+    inputs = "T grad, T sign, T wd, T shrink, T b1, T b2, T step_size, T eps_c2"
+    return inputs, "T p, T m, T v" + (", T vmax" if amsgrad else ""), lines
 
 
 class AdamW(Adam):

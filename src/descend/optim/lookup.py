@@ -66,6 +66,16 @@ def get(name: str, params, lr: float | None = None, **kwargs) -> Optimizer:
     return kinds[name](params, lr=lr, **kwargs)
 
 
+def longest_warmup(epochs: int) -> int:
+    """The most epochs the ``linear`` schedule's warm-up may last: half the run (at least
+    one epoch), so that the run trains at the learning rate it asks for.
+
+    >>> longest_warmup(6), longest_warmup(1)
+    (3, 1)
+    """
+    return max(1, epochs // 2)
+
+
 def get_scheduler(
     name: str, optimizer: Optimizer, *, epochs: int, updates_per_epoch: int = 1, **kwargs
 ):
@@ -77,7 +87,8 @@ def get_scheduler(
     exponential ExponentialLR: times 0.95 every epoch
     cosine     CosineAnnealingLR: down to 0 along a half cosine over the epochs
     linear     LinearLR: warm-up from a tenth of the lr over the first 5 epochs, at
-               most half the run (so that a short run reaches the lr it asks for)
+               most half the run (so that a short run reaches the lr it asks for);
+               a longer ``total_iters`` is a ValueError
     onecycle   OneCycleLR: up to the optimizer's lr and down, per update
     plateau    ReduceLROnPlateau: halved after 3 epochs without a lower loss
     ========== ================================================================
@@ -95,8 +106,14 @@ def get_scheduler(
     if name == "cosine":
         return lr_scheduler.CosineAnnealingLR(optimizer, **{"T_max": epochs, **kwargs})
     if name == "linear":
-        settings = {"start_factor": 0.1, "total_iters": max(1, min(5, epochs // 2))}
-        return lr_scheduler.LinearLR(optimizer, **{**settings, **kwargs})
+        longest = longest_warmup(epochs)
+        settings = {"start_factor": 0.1, "total_iters": min(5, longest), **kwargs}
+        if settings["total_iters"] > longest:
+            raise ValueError(
+                f"a linear warm-up of {settings['total_iters']} epochs would not end within "
+                f"half of the {epochs}-epoch run: at most {longest}"
+            )
+        return lr_scheduler.LinearLR(optimizer, **settings)
     if name == "onecycle":
         settings = {
             "max_lr": optimizer.param_groups[0]["lr"],

@@ -5,6 +5,12 @@ update of one parameter array. The base class finds the parameters that have a
 gradient, hands each one its state dict (empty on the first step, so the subclass
 creates what it needs lazily) and its group's hyperparameters, and lends scratch
 arrays so that a step in steady state allocates nothing of parameter size.
+
+One update, two spellings, one per kind of device: NumPy ufuncs writing in place (the
+CPU, and any device without kernels), and one fused elementwise kernel per parameter
+where the device compiles them (CUDA through CuPy): the same rule written once as a
+few lines of arithmetic (:func:`fused`), so a GPU step costs one launch per tensor
+instead of about twelve. State lives on its parameter's device.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from descend import backend
 from descend.tensor.tensor import Tensor
 
 
@@ -43,7 +50,7 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.param_groups: list[dict] = []
         self.state: dict[Tensor, dict] = {}
-        self._scratch: dict[np.dtype, np.ndarray] = {}
+        self._scratch: dict[tuple, np.ndarray] = {}
         # Counted so that schedulers can warn when they step before the optimizer does.
         self._step_count = 0
         if isinstance(params, Tensor | dict):
@@ -101,7 +108,7 @@ class Optimizer:
             for p in group["params"]:
                 if set_to_none or p.grad is None:
                     p.grad = None
-                elif p.grad.flags.writeable:
+                elif backend.writeable(p.grad):
                     p.grad.fill(0)
                 else:
                     p.grad = np.zeros_like(p.grad)
@@ -109,9 +116,11 @@ class Optimizer:
     def _work(self, like: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Two scratch arrays shaped like ``like``, reused by every parameter and step."""
         n = like.size
-        buffer = self._scratch.get(like.dtype)
+        key = (like.dtype, type(like))  # one buffer per dtype and device
+        buffer = self._scratch.get(key)
         if buffer is None or buffer.size < 2 * n:
-            buffer = self._scratch[like.dtype] = np.empty(2 * n, dtype=like.dtype)
+            buffer = backend.xp_of(like).empty(2 * n, dtype=like.dtype)
+            self._scratch[key] = buffer
         return buffer[:n].reshape(like.shape), buffer[n : 2 * n].reshape(like.shape)
 
     # -- groups ---------------------------------------------------------------------------
@@ -158,8 +167,9 @@ class Optimizer:
         As in PyTorch, parameters are named by their position across the groups
         (0, 1, 2, ...): ``state`` maps that index to the parameter's state and each
         group lists the indices of its parameters. The snapshot holds only Python
-        numbers, booleans, tuples and copies of ndarrays, so it can be saved without
-        pickle and does not change when training goes on.
+        numbers, booleans, tuples and NumPy copies of the state arrays (host arrays on
+        every device), so it can be saved without pickle and does not change when
+        training goes on.
         """
         state, groups, index = {}, [], 0
         for group in self.param_groups:
@@ -168,10 +178,7 @@ class Optimizer:
             groups.append(packed)
             for p in group["params"]:
                 if self.state.get(p):
-                    state[index] = {
-                        key: value.copy() if isinstance(value, np.ndarray) else value
-                        for key, value in self.state[p].items()
-                    }
+                    state[index] = {key: _snapshot(value) for key, value in self.state[p].items()}
                 index += 1
         return {"state": state, "param_groups": groups}
 
@@ -230,17 +237,27 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
+def _snapshot(value):
+    """A state entry as it goes into a snapshot: arrays as host copies, numbers as they are."""
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return backend.to_host(value) if backend.is_array(value) else value
+
+
 def _restore(value, p: Tensor, name: str, key):
-    """A state entry of a snapshot: counts as Python numbers, arrays as parameter-shaped copies."""
-    if name == "step" or (np.ndim(value) == 0 and p.ndim != 0):
-        return value.item() if isinstance(value, np.ndarray | np.generic) else value
-    array = np.asarray(value)
+    """A state entry of a snapshot: counts as Python numbers, arrays as parameter-shaped
+    copies on the parameter's device."""
+    ndim = value.ndim if hasattr(value, "ndim") else np.ndim(value)
+    if name == "step" or (ndim == 0 and p.ndim != 0):
+        return value.item() if hasattr(value, "item") else value
+    array = value if backend.is_array(value) else np.asarray(value)
     if array.shape != p.shape:
         raise ValueError(
             f"state '{name}' of parameter {key} has shape {array.shape}, the "
             f"parameter has shape {p.shape}"
         )
-    return array.astype(p.dtype, copy=True)
+    array = array.astype(p.dtype, copy=True)
+    return backend.to_device(array, backend.device_of(p.data))
 
 
 def _restore_hyper(value, current):
@@ -280,9 +297,10 @@ def decayed_grad(
     what backward made it.
     """
     if weight_decay == 0:
-        return np.negative(grad, out=out) if maximize else grad
-    np.multiply(param, weight_decay, out=out)
-    return np.subtract(out, grad, out=out) if maximize else np.add(grad, out, out=out)
+        return backend.xp_of(grad).negative(grad, out=out) if maximize else grad
+    xp = backend.xp_of(param)
+    xp.multiply(param, weight_decay, out=out)
+    return xp.subtract(out, grad, out=out) if maximize else xp.add(grad, out, out=out)
 
 
 def ema_(average: np.ndarray, value: np.ndarray, decay: float, work: np.ndarray) -> None:
@@ -291,4 +309,21 @@ def ema_(average: np.ndarray, value: np.ndarray, decay: float, work: np.ndarray)
     ``value`` may be ``work`` itself (say a squared gradient just computed there).
     """
     average *= decay  # in-place operators: the same ufuncs, parsed faster than out=
-    average += np.multiply(value, 1 - decay, out=work)
+    average += backend.xp_of(value).multiply(value, 1 - decay, out=work)
+
+
+def fused(param: np.ndarray, name: str, inputs: str, outputs: str, lines: list[str]):
+    """The update ``lines`` as one elementwise kernel on ``param``'s device, or None.
+
+    ``inputs`` and ``outputs`` declare the kernel's arguments as CuPy's
+    ``ElementwiseKernel`` does (``'T grad, T lr'``, ``'T p, T m'``; outputs are read
+    and written); ``lines`` are statements of plain arithmetic and ``sqrt``, ``max``
+    (``T g = grad + wd * p;``, ``m = b1 * m + (1 - b1) * g;``). None on the CPU, where
+    the NumPy spelling of the rule runs instead.
+    """
+    return backend.kernel(param, name, inputs, outputs, "\n".join(lines))
+
+
+def signed(group: dict) -> float:
+    """-1 when the group maximizes, else 1: the factor a fused kernel gives the gradient."""
+    return -1.0 if group["maximize"] else 1.0

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from descend.optim.optimizer import Optimizer, check_range, decayed_grad, ema_
+from descend import backend
+from descend.optim.optimizer import Optimizer, check_range, decayed_grad, ema_, fused, signed
 from descend.tensor.tensor import Tensor
 
 
@@ -82,31 +83,58 @@ class RMSprop(Optimizer):
         check_range(group, "alpha", "alpha value")
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        xp = backend.xp_of(param)
         if not state:
             state["step"] = 0
-            state["square_avg"] = np.zeros_like(param)
+            state["square_avg"] = xp.zeros_like(param)
             if group["momentum"] > 0:
-                state["momentum_buffer"] = np.zeros_like(param)
+                state["momentum_buffer"] = xp.zeros_like(param)
             if group["centered"]:
-                state["grad_avg"] = np.zeros_like(param)
+                state["grad_avg"] = xp.zeros_like(param)
         state["step"] += 1
+        centered, momentum = group["centered"], group["momentum"] > 0
+        kernel = fused(param, "rmsprop", *_kernel_source(centered, momentum))
+        if kernel is not None:
+            outputs = [
+                state[k] for k in ("square_avg", "grad_avg", "momentum_buffer") if k in state
+            ]
+            scalars = [group[k] for k in ("weight_decay", "alpha", "eps", "momentum", "lr")]
+            kernel(grad, signed(group), *scalars, param, *outputs)
+            return
         work, work2 = self._work(param)
         grad = decayed_grad(param, grad, group["weight_decay"], group["maximize"], work)
         alpha = group["alpha"]
         square_avg = state["square_avg"]
-        ema_(square_avg, np.square(grad, out=work2), alpha, work2)
-        if group["centered"]:
+        ema_(square_avg, xp.square(grad, out=work2), alpha, work2)
+        if centered:
             grad_avg = state["grad_avg"]
             ema_(grad_avg, grad, alpha, work2)
-            np.subtract(square_avg, np.multiply(grad_avg, grad_avg, out=work2), out=work2)
-            avg = np.sqrt(work2, out=work2)
+            xp.subtract(square_avg, xp.multiply(grad_avg, grad_avg, out=work2), out=work2)
+            avg = xp.sqrt(work2, out=work2)
         else:
-            avg = np.sqrt(square_avg, out=work2)
-        np.add(avg, group["eps"], out=avg)
-        step = np.divide(grad, avg, out=work2)
-        if group["momentum"] > 0:
+            avg = xp.sqrt(square_avg, out=work2)
+        xp.add(avg, group["eps"], out=avg)
+        step = xp.divide(grad, avg, out=work2)
+        if momentum:
             buf = state["momentum_buffer"]
-            np.multiply(buf, group["momentum"], out=buf)
-            step = np.add(buf, step, out=buf)
-        np.multiply(step, group["lr"], out=work2)
-        np.subtract(param, work2, out=param)
+            xp.multiply(buf, group["momentum"], out=buf)
+            step = xp.add(buf, step, out=buf)
+        xp.multiply(step, group["lr"], out=work2)
+        xp.subtract(param, work2, out=param)
+
+
+def _kernel_source(centered: bool, momentum: bool) -> tuple[str, str, list[str]]:
+    """RMSProp's rule as one fused kernel (see ``optimizer.fused``): the docstring's lines."""
+    lines = ["T g = sign * grad + wd * p;", "sq = alpha * sq + (1 - alpha) * g * g;"]
+    outputs = "T p, T sq"
+    if centered:
+        lines += ["ga = alpha * ga + (1 - alpha) * g;", "T d = sqrt(sq - ga * ga) + eps;"]
+        outputs += ", T ga"
+    else:
+        lines += ["T d = sqrt(sq) + eps;"]
+    if momentum:
+        lines += ["buf = momentum * buf + g / d;", "p = p - lr * buf;"]
+        outputs += ", T buf"
+    else:
+        lines += ["p = p - lr * g / d;"]
+    return "T grad, T sign, T wd, T alpha, T eps, T momentum, T lr", outputs, lines

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from descend.optim.optimizer import Optimizer, check_range, decayed_grad
+from descend import backend
+from descend.optim.optimizer import Optimizer, check_range, decayed_grad, fused, signed
 from descend.tensor.tensor import Tensor
 
 
@@ -86,23 +87,58 @@ class SGD(Optimizer):
             )
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        momentum = group["momentum"]
+        kernel = fused(param, "sgd", *_kernel_source(momentum != 0))
+        if kernel is not None:
+            self._fused_update(kernel, param, grad, state, group)
+            return
+        xp = backend.xp_of(param)
         work, work2 = self._work(param)
         grad = decayed_grad(param, grad, group["weight_decay"], group["maximize"], work)
-        momentum = group["momentum"]
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
                 buf = state["momentum_buffer"] = grad.copy()
             else:
-                np.multiply(buf, momentum, out=buf)
+                xp.multiply(buf, momentum, out=buf)
                 if group["dampening"] == 0:
-                    np.add(buf, grad, out=buf)
+                    xp.add(buf, grad, out=buf)
                 else:
-                    np.add(buf, np.multiply(grad, 1 - group["dampening"], out=work2), out=buf)
+                    xp.add(buf, xp.multiply(grad, 1 - group["dampening"], out=work2), out=buf)
             if group["nesterov"]:
-                np.multiply(buf, momentum, out=work2)
-                grad = np.add(grad, work2, out=work)
+                xp.multiply(buf, momentum, out=work2)
+                grad = xp.add(grad, work2, out=work)
             else:
                 grad = buf
-        np.multiply(grad, group["lr"], out=work)
-        np.subtract(param, work, out=param)
+        xp.multiply(grad, group["lr"], out=work)
+        xp.subtract(param, work, out=param)
+
+    def _fused_update(self, kernel, param, grad, state: dict, group: dict) -> None:
+        momentum = group["momentum"]
+        scalars = [signed(group), group["weight_decay"], group["lr"]]
+        if momentum == 0:
+            kernel(grad, *scalars, param)
+            return
+        buf = state.get("momentum_buffer")
+        first = buf is None
+        if first:  # the buffer starts as the first gradient: keep nothing of zeros, take g
+            buf = state["momentum_buffer"] = backend.xp_of(param).zeros_like(param)
+        keep = 0.0 if first else momentum
+        take = 1.0 if first else 1 - group["dampening"]
+        nesterov = momentum if group["nesterov"] else 0.0
+        kernel(grad, *scalars, keep, take, nesterov, 0.0 if group["nesterov"] else 1.0, param, buf)
+
+
+def _kernel_source(momentum: bool) -> tuple[str, str, list[str]]:
+    """SGD's rule as one fused kernel (see ``optimizer.fused``). With momentum, the
+    buffer keeps ``keep`` of itself and takes ``take`` of the gradient (0 and 1 at the
+    first step), and the step is ``g + nesterov * buf`` or ``buf``."""
+    lines = ["T g = sign * grad + wd * p;"]
+    if not momentum:
+        return "T grad, T sign, T wd, T lr", "T p", [*lines, "p = p - lr * g;"]
+    lines += [
+        "buf = keep * buf + take * g;",
+        "p = p - lr * ((1 - plain) * (g + nesterov * buf) + plain * buf);",
+    ]
+    inputs = "T grad, T sign, T wd, T lr, T keep, T take, T nesterov, T plain"
+    return inputs, "T p, T buf", lines

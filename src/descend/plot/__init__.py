@@ -22,7 +22,7 @@ Every function writes a PNG atomically and returns its path.
 PosixPath('curves.png')
 """
 
-from descend.landscape import Landscape, Run, compute_landscape, make_data
+from descend.landscape import Landscape, compute_landscape, make_data
 from descend.plot.classifier import confusion_matrix, decision_regions
 from descend.plot.curves import compare_curves, learning_curves
 from descend.plot.gradients import gradients
@@ -32,7 +32,6 @@ from descend.plot.regression import predicted_vs_true
 
 __all__ = [
     "Landscape",
-    "Run",
     "compare_curves",
     "compute_landscape",
     "confusion_matrix",

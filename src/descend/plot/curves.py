@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import textwrap
 from pathlib import Path
@@ -109,20 +110,28 @@ def _mark_events(ax, history: History, steps_x: np.ndarray) -> None:
         ax.axvline(x, color="#CC0000", ls=":", lw=1.6, label=f"diverged (step {step})")
 
 
-def _mark_diagnosis(ax, history: History) -> None:
+def _mark_diagnosis(ax, history: History, x: list) -> None:
     """A line at the epoch the diagnosis names (divergence has its own mark)."""
     events = history.events
     kind, epoch = events.get("diagnosis_kind"), events.get("diagnosis_epoch")
-    if kind is None or epoch is None or "diverged_step" in events:
+    if kind is None or epoch not in history.epochs or "diverged_step" in events:
         return
     said = " from" if kind in ("over-fitting", "diverged") else ": levelled off at"
     label = f"{kind}{said} epoch {epoch}"
-    ax.axvline(epoch, color="#CC79A7", ls=(0, (6, 2)), lw=1.8, label=label)
+    ax.axvline(x[history.epochs.index(epoch)], color="#CC79A7", ls=(0, (6, 2)), lw=1.8, label=label)
 
 
-def _draw_pair(ax, history: History, key: str, label: str, color: str) -> None:
+def within_one_epoch(history: History) -> bool:
+    """Whether the run ended inside its first epoch (diverged, say): then its pictures
+    count updates along the x axis, not a fraction of one epoch."""
+    per_epoch = history.plan.get("updates_per_epoch")
+    updates = history.records.get("updates") or [math.inf]
+    return history.epochs == [1] and per_epoch is not None and updates[-1] < per_epoch
+
+
+def _draw_pair(ax, history: History, key: str, label: str, color: str, x=None) -> None:
     """Training values as a solid line, validation values as a dashed one."""
-    x = history.epochs
+    x = history.epochs if x is None else x
     marker = "o" if len(x) <= 30 else None
     if key in history.records:
         ax.plot(
@@ -147,8 +156,8 @@ def _draw_pair(ax, history: History, key: str, label: str, color: str) -> None:
         )
 
 
-def _finish_axis(ax, values, ylabel: str, title: str) -> None:
-    ax.set_xlabel("epoch")
+def _finish_axis(ax, values, ylabel: str, title: str, xlabel: str = "epoch") -> None:
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
@@ -225,7 +234,15 @@ def learning_curves_figure(
 
     ax = axes[0]
     loss_values = list(history.records["loss"]) + list(history.records.get("val_loss", []))
+    x, xlabel = history.epochs, "epoch"
     steps_x = step_positions(history)
+    if within_one_epoch(history):  # the epoch's point sits at its last update
+        x = [int(u) for u in history.records["updates"]]
+        steps_x = np.arange(x[0] - len(history.step_loss), x[0]) + 1.0
+        xlabel = (
+            f"update (the run ended in epoch 1, after {x[0]} of its "
+            f"{history.plan['updates_per_epoch']} updates)"
+        )
     if show_steps and len(history.step_loss) > len(history.epochs):
         ax.plot(
             steps_x,
@@ -233,15 +250,17 @@ def learning_curves_figure(
             color="#0072B2",
             lw=0.7,
             alpha=0.3,
+            marker="o" if len(steps_x) <= 30 else None,
+            ms=3,
             label="loss of each update",
         )
         loss_values += list(history.step_loss)
-    _draw_pair(ax, history, "loss", "loss", "#0072B2")
+    _draw_pair(ax, history, "loss", "loss", "#0072B2", x)
     kept, key = _kept_epoch(history)
     if kept is not None:
         value = _value_at(history, key, kept)
         ax.plot(
-            kept,
+            x[history.epochs.index(kept)],
             value,
             marker="*",
             ms=16,
@@ -254,16 +273,24 @@ def learning_curves_figure(
     elif "diverged_epoch" in history.events:
         ax.plot([], [], " ", label="weights kept: the untrained start")
     _mark_events(ax, history, steps_x)
-    _mark_diagnosis(ax, history)
-    _finish_axis(ax, loss_values, "loss", "Loss")
+    _mark_diagnosis(ax, history, x)
+    _finish_axis(ax, loss_values, "loss", "Loss", xlabel)
 
     if name:
         ax = axes[1]
-        _draw_pair(ax, history, name, name, "#0072B2")
+        _draw_pair(ax, history, name, name, "#0072B2", x)
         values = list(history.records.get(name, [])) + list(history.records.get(f"val_{name}", []))
         if kept is not None:
-            ax.axvline(kept, color="#E69F00", lw=1.2, ls="--", label=f"weights kept: epoch {kept}")
-        _finish_axis(ax, values, name, name.replace("_", " ").capitalize())
+            ax.axvline(
+                x[history.epochs.index(kept)],
+                color="#E69F00",
+                lw=1.2,
+                ls="--",
+                label=f"weights kept: epoch {kept}",
+            )
+        _finish_axis(ax, values, name, name.replace("_", " ").capitalize(), xlabel)
+        if x is not history.epochs:  # by update: the span of the loss panel
+            ax.set_xlim(axes[0].get_xlim())
 
     figure.suptitle(title or _default_title(history), fontsize="large")
     if "diagnosis" in history.events:

@@ -19,7 +19,7 @@ from descend.plot._figure import colour, new_figure, save
 _TITLES = {
     "strategies": "batch, mini-batch and stochastic gradient descent",
     "optimizers": "optimizers from {starts}",
-    "lr": "a learning rate too small, good, too large",
+    "lr": "three learning rates, judged by where they ended",
 }
 _MARKERS = ("o", "s", "^", "D", "v", "P")
 _OUTLINE = [patheffects.withStroke(linewidth=3.5, foreground="white")]
@@ -53,7 +53,7 @@ def loss_landscape_figure(landscape: Landscape, title: str | None = None) -> Fig
             f"expected a Landscape from compute_landscape(...), got {type(landscape).__name__}"
         )
     # Room below the panels for a legend of many runs.
-    rows = len(landscape.runs) + len(landscape.starts) + len(landscape.minima) + 1
+    rows = len(landscape.paths) + len(landscape.starts) + len(landscape.minima) + 1
     figure = new_figure(15, 7 + max(0, rows - 10) * 0.11)
     grid = figure.add_gridspec(1, 2, width_ratios=[1.65, 1])
     _draw_contour(figure, figure.add_subplot(grid[0]), landscape)
@@ -67,7 +67,7 @@ def _title(land: Landscape) -> str:
     what = _TITLES[land.compare].format(starts="one start" if n == 1 else f"{n} starts")
     if land.compare != "optimizers" and n > 1:
         what += f", from {n} starts"
-    epochs = land.runs[0].settings["epochs"] if land.runs else 0
+    epochs = land.paths[0].settings["epochs"] if land.paths else 0
     if land.problem.sampled:
         extent = f"{len(land.X)} samples, {epochs} epochs each"
     else:
@@ -91,14 +91,20 @@ def _draw_contour(figure, ax, land: Landscape) -> None:
     figure.colorbar(filled, ax=ax, label=f"cost J ({land.loss_name})", format="%.3g")
     window = (land.w0[0], land.w0[-1], land.w1[0], land.w1[-1])
     several = len(land.starts) > 1
-    for i, run in enumerate(land.runs):
+    for i, run in enumerate(land.paths):
         # Colour and width by setting; with several starts the marker tells the start, and
         # the legend names settings and starts instead of every run (the table has them all).
         style = run.setting_index if several else i
         marker = _MARKERS[(run.start_index if several else style) % 6]
         if _noisy(run) and not several:
             marker = None  # a long zigzag is its line
-        _draw_run(ax, run, colour(style), window, style, marker, land.problem.convex, not several)
+        # With several starts: one legend entry per setting, on its first path.
+        entry = (
+            (land.setting_label(run.setting_index) if run.start_index == 0 else "")
+            if several
+            else None
+        )
+        _draw_run(ax, run, colour(style), window, style, marker, land.problem.convex, entry)
     _draw_minima(ax, land)
     for i, (start, cost) in enumerate(zip(land.starts, land.start_costs)):
         text = f"({start[0]:g}, {start[1]:g}), cost {cost:.3g}"
@@ -192,7 +198,8 @@ def _noisy(run) -> bool:
     return run.updates > 80 and run.settings["batch_size"] != "full"
 
 
-def _draw_run(ax, run, color, window, style: int, marker, convex: bool, label: bool) -> None:
+def _draw_run(ax, run, color, window, style: int, marker, convex: bool, entry) -> None:
+    """One path; ``entry``: its legend text (None: say what the run did; "": none)."""
     w = run.weights
     many = _noisy(run)
     if run.diverged:
@@ -208,8 +215,8 @@ def _draw_run(ax, run, color, window, style: int, marker, convex: bool, label: b
         end = w[-1]
         if not convex:  # where it ended is the point of the picture
             text += f"\n→ {run.minimum.kind} minimum" if run.minimum else "\n→ did not settle"
-    if not label:  # with several starts: one entry per setting, named by the setting alone
-        text = run.label if run.start_index == 0 else None
+    if entry is not None:
+        text = entry or None
     # Each path drawn on top of the previous ones and thinner than them: where paths
     # coincide (AdaGrad, RMSProp and Adam all start along the diagonal) they show as
     # nested stripes of their colours instead of hiding one another.

@@ -8,22 +8,24 @@ help shows. A new run option is one field here.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import math
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from descend import backend
+from descend.checks import positive_int
 from descend.data.sets import BUILTIN_DATA, TASKS
 from descend.names import closest
-from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS
+from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS, longest_warmup
+from descend.runs.kinds import KINDS, MODEL_SETTINGS, MODELS
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib
 
-MODELS = ("linear", "logistic", "softmax", "mlp", "lenet")
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 # What each schedule does with its one setting: --scheduler NAME or NAME:VALUE. VALUE is
 # the keyword argument named here of optim.get_scheduler.
@@ -46,16 +48,47 @@ SCHEDULES = {
 }
 
 
-# The Python values each kind of setting accepts, and how to name them in a message.
-_KINDS = {
-    "str": (str, "a name"),
-    "str | None": ((str, type(None)), "a name"),
-    "int": (int, "a whole number"),
-    "int | None": ((int, type(None)), "a whole number"),
-    "float": ((int, float), "a number"),
-    "float | None": ((int, float, type(None)), "a number"),
-    "int | str": ((int, str), "a whole number or a name"),
-    "list[int]": (list, "a list of whole numbers, like [128, 64]"),
+def comma_separated(text: str) -> list[str]:
+    """The comma-separated parts of ``text``; a ValueError for an empty one (``64,,32``)."""
+    parts = [part.strip() for part in text.split(",")]
+    if not all(parts):
+        raise ValueError(f"empty value in {text!r}")
+    return parts
+
+
+def _whole_or_full(text: str) -> int | str:
+    return text if text == "full" else int(text)
+
+
+@dataclass(frozen=True)
+class SettingKind:
+    """What one type of setting accepts: as a Python or TOML value (``types``, named
+    ``what`` in a message), and as the text of a command-line option (read by ``parse``,
+    which raises ValueError for text it cannot read, named ``typed`` in a message)."""
+
+    types: tuple
+    what: str
+    parse: Callable[[str], object]
+    typed: str = ""
+
+
+# The kinds of setting by the type annotation of RunConfig's fields.
+SETTING_KINDS = {
+    "str": SettingKind((str,), "a name", str),
+    "str | None": SettingKind((str, type(None)), "a name", str),
+    "int": SettingKind((int,), "a whole number", int),
+    "int | None": SettingKind((int, type(None)), "a whole number", int),
+    "float": SettingKind((int, float), "a number", float),
+    "float | None": SettingKind((int, float, type(None)), "a number", float),
+    "int | str": SettingKind(
+        (int, str), "a whole number or a name", _whole_or_full, "a positive integer or 'full'"
+    ),
+    "list[int]": SettingKind(
+        (list,),
+        "a list of whole numbers, like [128, 64]",
+        lambda text: [int(part) for part in comma_separated(text)],
+        "comma-separated integers like 128,64",
+    ),
 }
 
 
@@ -77,12 +110,14 @@ class RunConfig:
 
     data: str = option(
         "digits",
-        f"built-in set ({', '.join(BUILTIN_DATA)}), a folder of MNIST IDX files, or a .csv file",
+        f"built-in set ({', '.join(BUILTIN_DATA)}), a folder of MNIST IDX files, a folder "
+        "of .npy files (X.npy and y.npy, or train_ and test_ pairs; read from disk), or a "
+        ".csv file",
     )
     target: str | None = option(None, "CSV target column (default: the last column)")
     task: str | None = option(None, "classify or regress (default: inferred from the target)")
     model: str = option("mlp", ", ".join(MODELS))
-    hidden: list[int] = option([128, 64], "MLP hidden sizes, e.g. 128,64")
+    hidden: list[int] = option(KINDS["mlp"].defaults["hidden"], "MLP hidden sizes, e.g. 128,64")
     activation: str | None = option(None, "MLP activation: relu, tanh or sigmoid (default relu)")
     optimizer: str = option("adam", ", ".join(OPTIMIZERS))
     lr: float | None = option(None, "learning rate (default depends on optimizer)")
@@ -90,8 +125,10 @@ class RunConfig:
     epochs: int = option(30, "epochs")
     scheduler: str = option(
         "none",
-        "learning-rate schedule: none (the lr stays as set); "
-        + "; ".join(what for _, what in list(SCHEDULES.values())[1:]),
+        # "none" last: the help's "(default none)" follows it, not another schedule's default.
+        "learning-rate schedule: "
+        + "; ".join(what for _, what in list(SCHEDULES.values())[1:])
+        + "; none: the lr stays as set",
         metavar="NAME[:VALUE]",
     )
     val_fraction: float = option(0.2, "validation share")
@@ -102,6 +139,15 @@ class RunConfig:
     seed: int = option(0, "random seed (a whole number >= 0)")
     threads: int | None = option(
         None, "threads per process for matrix products (default: fit the model and the cores)"
+    )
+    tensorboard: str | None = option(
+        None,
+        "also write loss, metrics, lr and gradient norms for TensorBoard into DIR "
+        "(descend[tensorboard]); a resumed run goes on writing there",
+        metavar="DIR",
+    )
+    device: str = option(
+        "cpu", "where to train: cpu, cuda (cuda:N: GPU N), or auto (a GPU if there is one)"
     )
 
     @property
@@ -119,9 +165,11 @@ class RunConfig:
             closest("task", self.task, TASKS)
         if self.activation is not None:
             closest("activation", self.activation, ACTIVATIONS)
-            if self.model != "mlp":
+            if "activation" not in KINDS[self.model].defaults:
+                takes = [k.name for k in KINDS.values() if "activation" in k.defaults]
                 raise ValueError(
-                    f"--activation is for --model mlp; --model {self.model} has none to choose"
+                    f"--activation is for --model {' or '.join(takes)}; --model {self.model} "
+                    "has none to choose"
                 )
         if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"--lr must be a positive, finite number, got {self.lr}")
@@ -133,8 +181,7 @@ class RunConfig:
             raise ValueError(
                 f"--batch-size must be a positive integer or 'full', got {self.batch_size!r}"
             )
-        if isinstance(self.epochs, bool) or not isinstance(self.epochs, int) or self.epochs < 1:
-            raise ValueError(f"--epochs must be a positive integer, got {self.epochs!r}")
+        positive_int(self.epochs, "--epochs")
         for name in ("val_fraction", "test_fraction"):
             value = getattr(self, name)
             if not 0 <= value < 1:
@@ -147,15 +194,21 @@ class RunConfig:
             raise ValueError(f"--hidden must list positive layer sizes, got {self.hidden}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"--seed must be a whole number >= 0, got {self.seed!r}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"--threads must be a positive whole number, got {self.threads}")
+        if self.threads is not None:
+            positive_int(self.threads, "--threads")
+        kind, _, index = self.device.partition(":")
+        if self.device not in ("cpu", "auto") and not (
+            kind in backend.kinds() and kind != "cpu" and (index or "0").isdigit()
+        ):
+            raise ValueError(f"--device must be cpu, cuda, cuda:N or auto, got {self.device!r}")
         return self
 
     def _check_types(self) -> None:
         """A ValueError for a value of the wrong kind (from a TOML file: ``lr = "0.1"``)."""
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            kinds, what = _KINDS[f.type]
+            kind = SETTING_KINDS[f.type]
+            kinds, what = kind.types, kind.what
             if f.name == "target":  # a column by name or by position
                 kinds, what = (str, int, type(None)), "a column name or number"
             good = isinstance(value, kinds) and not isinstance(value, bool)
@@ -187,16 +240,22 @@ class RunConfig:
                 f"--scheduler {placeholder}: {what.split(' ', 1)[1]}; expected {expected} "
                 f"for {placeholder[-1]}, got {text!r}"
             )
+        if name == "linear" and value > longest_warmup(self.epochs):
+            longest = longest_warmup(self.epochs)
+            raise ValueError(
+                f"--scheduler linear:{value}: the warm-up must end within half the run "
+                f"(--epochs {self.epochs}); give linear:{longest} or less, or more --epochs"
+            )
         return name, {keyword: value}
 
     def to_toml(self) -> str:
-        """The settings as TOML, without those left unset (None) and, but for an MLP,
-        without the MLP's layer sizes."""
+        """The settings as TOML, without those left unset (None) and those that only
+        other kinds of model read (an MLP's layer sizes)."""
         import tomli_w
 
         settings = dataclasses.asdict(self)
-        if self.model != "mlp":
-            del settings["hidden"]
+        for name in set(MODEL_SETTINGS) - set(KINDS[self.model].defaults):
+            del settings[name]
         return tomli_w.dumps({k: v for k, v in settings.items() if v is not None})
 
     @classmethod
@@ -209,14 +268,23 @@ class RunConfig:
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ValueError(f"{path}: not valid TOML ({error})") from None
         known = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(values) - set(known))
-        if unknown:
-            near = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
-            hint = f"; did you mean {near[0]!r}?" if near else ""
-            raise ValueError(
-                f"{path}: unknown setting {unknown[0]!r}{hint} (known: {', '.join(sorted(known))})"
-            )
+        for name in sorted(set(values) - set(known)):
+            try:
+                closest("setting", name, sorted(known))
+            except ValueError as error:
+                raise ValueError(f"{path}: {error}") from None
         return cls(**values)
+
+    def with_absolute_data(self) -> RunConfig:
+        """A copy whose ``data``, when it is a path, and ``tensorboard`` are absolute, so
+        that config.toml names the same files from any folder (evaluate and resume run
+        from anywhere)."""
+        config = self
+        if self.tensorboard is not None:
+            config = dataclasses.replace(config, tensorboard=str(Path(self.tensorboard).absolute()))
+        if self.data in BUILTIN_DATA or not Path(self.data).exists():
+            return config
+        return dataclasses.replace(config, data=str(Path(self.data).absolute()))
 
     def updated(self, **changes) -> RunConfig:
         """A copy with the settings in ``changes`` that are not None."""

@@ -11,39 +11,39 @@ from __future__ import annotations
 
 import numpy as np
 
-from descend import data, distributed, metrics, optim
-from descend.data.sets import LoadedData, Splits, unscale_targets
+from descend import data
+from descend.data.sets import LoadedData, Splits
 from descend.data.split import train_test_split
 from descend.runs.build import (
-    build_loss,
-    build_model,
+    build_training,
     check_model_fits,
     prepare_inputs,
     prepare_targets,
+    score,
 )
 from descend.runs.config import RunConfig
+from descend.runs.parallel import fit_scaler
 from descend.runs.run import Run
+from descend.tensor import get_default_dtype
 
 
 class DiskRun(Run):
     """A :class:`Run` whose ``loader``, ``val`` and ``test`` read batches from the files."""
 
+    def train_targets(self):
+        """The training targets as the loss sees them (class codes, standardised values)."""
+        part = self.loader.dataset
+        return part.target_transform(part.targets())
+
     def scores(self, trainer) -> dict:
         """Loss and metrics on the train, val and test parts (regression in target units)."""
         train = data.DataLoader(self.loader.dataset, batch_size=1024)
         parts = {"train": train, "val": self.val, "test": self.test}
-        return {name: self._score(trainer, part) for name, part in parts.items() if part}
-
-    def _score(self, trainer, loader) -> dict:
         scaler = self.splits.target_scaler
-        if scaler is None:
-            return trainer.evaluate(loader)
-        predicted = unscale_targets(trainer.predict(loader), scaler)
-        truth = loader.dataset.targets().astype(np.float64)  # stored in the target's units
-        return {
-            "loss": metrics.mse(truth, predicted),
-            "r2": metrics.r2(truth, predicted),
-            "mae": metrics.mae(truth, predicted),
+        return {  # the targets are stored in their own units
+            name: score(trainer, part, scaler, part.dataset.targets() if scaler else None)
+            for name, part in parts.items()
+            if part
         }
 
 
@@ -53,7 +53,7 @@ def prepare_disk_run(config: RunConfig, found: LoadedData) -> DiskRun:
     check_model_fits(config, found)
     train_rows, val_rows, test_rows = _split_rows(found, config)
     train = found.disk.subset(train_rows)
-    scaler = distributed.fit_scaler(train)
+    scaler = fit_scaler(train)
     target_scaler = None
     if found.task == "regress":
         target_scaler = data.StandardScaler().fit(found.y[train_rows].reshape(-1, 1))
@@ -67,14 +67,8 @@ def prepare_disk_run(config: RunConfig, found: LoadedData) -> DiskRun:
             part.target_transform = _targets(config, found, part.target_transform, target_scaler)
     loader = data.DataLoader(train, batch_size=config.batch_size, shuffle=True, seed=config.seed)
     val, test = (None if p is None else data.DataLoader(p, batch_size=1024) for p in (val, test))
-    model = build_model(config, found.task, found.X.shape[1:], found.n_classes)
-    optimizer = optim.get(config.optimizer, model.parameters(), lr=config.learning_rate)
-    name, setting = config.schedule()
-    scheduler = optim.get_scheduler(
-        name, optimizer, epochs=config.epochs, updates_per_epoch=len(loader), **setting
-    )
+    model, loss, optimizer, scheduler = build_training(config, found, len(loader))
     splits = Splits(None, None, None, None, None, None, scaler, target_scaler)
-    loss = build_loss(config, found.task)
     return DiskRun(config, found, splits, model, loss, optimizer, loader, scheduler, val, test)
 
 
@@ -94,6 +88,7 @@ def _split_rows(found: LoadedData, config: RunConfig):
             test_size=share,
             stratify=None if stratify is None else stratify[rows],
             random_state=config.seed + 1,
+            name="validation",
         )
     return tuple(None if r is None else np.sort(r) for r in (rows, val_rows, test_rows))
 
@@ -112,7 +107,8 @@ def _targets(config: RunConfig, found: LoadedData, labels, target_scaler):
         if labels is not None:
             y = labels(y)
         if target_scaler is not None:
-            y = target_scaler.transform(y.reshape(-1, 1))[:, 0]
+            # (integer or boolean targets of a regression become the float dtype first)
+            y = target_scaler.transform(y.reshape(-1, 1).astype(get_default_dtype()))[:, 0]
         return prepare_targets(found.task, config.model, y)
 
     return transform

@@ -1,5 +1,5 @@
 """What a finished run's numbers say beyond its scores: that it diverged and what to change,
-or that its loss ended no lower than guessing would give (it learned nothing)."""
+or that its loss ended no lower, or barely lower, than guessing would give."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from descend.runs.config import RunConfig
 
-# The training loss counts as "at the loss of guessing" from this share of it up.
+# From this share of the loss of guessing up, the training loss is "barely below" it.
 AT_GUESSING = 0.97
 
 
@@ -30,17 +30,20 @@ def divergence_advice(config: RunConfig, history) -> str | None:
 
 
 def guessing_loss(task: str, y_train: np.ndarray) -> float:
-    """The training loss of the best constant guess: the entropy of the class frequencies
-    for cross-entropy, 1 for the squared error of standardised targets (their variance)."""
+    """The training loss of the best constant guess, for targets in the units the loss
+    sees: the entropy of the class frequencies for cross-entropy; for the squared error,
+    the targets' variance (1 for targets standardised with their own statistics)."""
     if task != "classify":
         return float(np.var(y_train))
-    counts = np.bincount(np.asarray(y_train, dtype=np.int64).ravel())
-    p = counts[counts > 0] / counts.sum()
+    _, counts = np.unique(np.asarray(y_train).ravel(), return_counts=True)
+    p = counts / counts.sum()
     return float(-(p * np.log(p)).sum())
 
 
 def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history) -> str | None:
-    """A warning when the training loss ended no lower than guessing would give.
+    """A warning when the training loss ended no lower, or barely lower, than guessing
+    would give: within ``AT_GUESSING`` of it. ``y_train``: the training targets in the
+    units the loss sees (``Run.train_targets()``).
 
     Rising back to that level after being lower means steps too large to settle (the lr);
     never getting below it, steps too small or too few.
@@ -52,10 +55,16 @@ def guessing_warning(config: RunConfig, task: str, y_train: np.ndarray, history)
     if final < AT_GUESSING * guess:
         return None
     what = "guessing from the class frequencies" if task == "classify" else "predicting the mean"
-    said = (
-        f"the training loss ended at {final:.4g}, no lower than {what} gives ({guess:.4g}): "
-        f"the model has learned nothing"
-    )
+    if final >= guess:
+        said = (
+            f"the training loss ended at {final:.4g}, no lower than {what} gives "
+            f"({guess:.4g}): the model has learned nothing"
+        )
+    else:
+        said = (
+            f"the training loss ended at {final:.4g}, barely below the {guess:.4g} that {what} "
+            f"gives ({final / guess:.1%} of it): the model has learned little"
+        )
     lowest = min(losses)
     lr = config.learning_rate
     if lowest < AT_GUESSING * final:

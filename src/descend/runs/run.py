@@ -8,12 +8,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from descend import data, io, nn, optim
+from descend import backend, data, distributed, io, nn, optim
 from descend.data.sets import LoadedData, Splits, holdout, scale
 from descend.files import write_text
 from descend.runs.build import (
-    build_loss,
-    build_model,
+    build_training,
     check_model_fits,
     metric_names,
     prepare_inputs,
@@ -21,8 +20,9 @@ from descend.runs.build import (
     score,
 )
 from descend.runs.config import RunConfig
+from descend.runs.parallel import check_same_data
 from descend.tensor import generator
-from descend.train import Callback, EarlyStopping, GradientMonitor, Trainer
+from descend.train import Callback, EarlyStopping, GradientMonitor, TensorBoard, Trainer
 
 RUN_FILES = (
     "model.safetensors", "scaler.safetensors", "target_scaler.safetensors", "config.toml",
@@ -50,15 +50,20 @@ class Run:
     val: tuple | None
     test: tuple | None
 
-    def trainer(self, callbacks=(), verbose: int = 1) -> Trainer:
+    def trainer(self, callbacks=(), verbose: int = 1, parallel=None) -> Trainer:
         """A Trainer for this run: the Trainer's divergence guard, a GradientMonitor (its
-        warnings kept, not printed), early stopping when the config asks for it, then
-        ``callbacks``."""
+        warnings kept, not printed), early stopping and TensorBoard logs when the config
+        asks for them, then ``callbacks``; ``parallel`` as the Trainer's (one process by
+        default). The model goes to the configured device (under MPI: one GPU per process,
+        ``rank % GPUs``)."""
+        self.model.to(backend.choose(self.config.device, distributed.rank()))
         own = [GradientMonitor(print_warnings=False)]
         if self.config.early_stopping:
             if self.val is None:
                 raise ValueError("--early-stopping needs validation data: set --val-fraction > 0")
             own.append(EarlyStopping(patience=self.config.early_stopping))
+        if self.config.tensorboard is not None:
+            own.append(TensorBoard(self.config.tensorboard))
         return Trainer(
             self.model,
             self.loss,
@@ -67,6 +72,7 @@ class Run:
             metrics=metric_names(self.dataset.task),
             callbacks=[*own, *callbacks],
             verbose=verbose,
+            parallel=parallel,
             threads=self.config.threads,
         )
 
@@ -76,6 +82,10 @@ class Run:
         trainer.fit(self.loader, epochs=self.config.epochs - trainer.epoch, val=self.val)
         return trainer
 
+    def train_targets(self):
+        """The training targets as the loss sees them (class codes, standardised values)."""
+        return self.loader.dataset.y
+
     def scores(self, trainer: Trainer) -> dict:
         """Loss and metrics on the train, val and test parts (regression in target units)."""
         parts = {
@@ -84,7 +94,7 @@ class Run:
             "test": self.test,
         }
         return {
-            name: score(trainer, *part, self.splits.target_scaler)
+            name: score(trainer, part, self.splits.target_scaler)
             for name, part in parts.items()
             if part is not None
         }
@@ -92,7 +102,8 @@ class Run:
     def save(self, folder: Path, trainer: Trainer, scores: dict | None = None) -> dict:
         """Write the finished run into ``folder``: weights with what ``load_run`` needs,
         scalers, config, history, metrics (with the diagnosis, and the divergence message of
-        a run that diverged), learning curves and gradients. Returns the scores."""
+        a run that diverged), learning curves and gradients, and the checkpoint that
+        ``descend train --resume`` continues from. Returns the scores."""
         from descend import plot
 
         folder = Path(folder)
@@ -122,6 +133,7 @@ class Run:
         plot.learning_curves(trainer.history, folder / "learning_curves.png", title=title)
         if trainer.history.gradients:
             plot.gradients(trainer.history, folder / "gradients.png", title=f"Gradients: {title}")
+        self.save_checkpoint(trainer, folder)
         return scores
 
     def save_checkpoint(self, trainer: Trainer, folder: Path) -> None:
@@ -136,17 +148,25 @@ class Run:
         io.save(state, Path(folder) / "checkpoint.safetensors")
 
     def restore(self, trainer: Trainer, folder: Path) -> None:
-        """Load the checkpoint that :meth:`save_checkpoint` wrote into ``trainer``."""
-        state = io.load(Path(folder) / "checkpoint.safetensors")
-        trainer.model.load_state_dict(state["model"])
-        trainer.load_state_dict(state["trainer"])
-        self.loader.load_state_dict(state["loader"])
-        generator().bit_generator.state = state["rng"]
+        """Load the checkpoint that :meth:`save_checkpoint` wrote into ``trainer``; a
+        checkpoint of another run is a ValueError naming the file."""
+        path = Path(folder) / "checkpoint.safetensors"
+        state = io.load(path)
+        if isinstance(state, dict) and "model" in state:
+            io.check_weights(state["model"], dict(trainer.model.named_parameters()), path)
+        try:
+            trainer.model.load_state_dict(state["model"])
+            trainer.load_state_dict(state["trainer"])
+            self.loader.load_state_dict(state["loader"])
+            generator().bit_generator.state = state["rng"]
+        except (KeyError, ValueError, TypeError) as error:
+            reason = f"it lacks {error}" if isinstance(error, KeyError) else str(error)
+            raise ValueError(f"{path} is not a checkpoint of this run: {reason}") from None
 
 
 class RunCheckpoint(Callback):
-    """Write the run's checkpoint and config.toml after every epoch, so that it can always
-    be resumed.
+    """Write the run's checkpoint and config.toml after every epoch and when training
+    ends, so that it can always be resumed.
 
     Nothing is written before the first epoch ends (or :meth:`write` is called on an
     interruption): a run that fails earlier leaves no folder behind. Then the folder is
@@ -161,17 +181,29 @@ class RunCheckpoint(Callback):
         self.written = False
 
     def write(self) -> None:
-        if not self.written:
+        first = not self.written
+        if first:
             if self.replace:
                 for name in RUN_FILES:
                     (self.folder / name).unlink(missing_ok=True)
             self.folder.mkdir(parents=True, exist_ok=True)
             write_text(self.folder / "config.toml", self.run.config.to_toml())
-            self.written = True
-        self.run.save_checkpoint(self.trainer, self.folder)
+        try:
+            self.run.save_checkpoint(self.trainer, self.folder)
+        except BaseException:
+            if first:  # (a full disk) no config.toml without the checkpoint it belongs to
+                (self.folder / "config.toml").unlink(missing_ok=True)
+            raise
+        self.written = True
 
     def on_epoch_end(self, epoch, logs):
         self.write()
+
+    def on_train_end(self, logs):
+        # The finished state (diagnosis, best weights restored): a resume with the same
+        # epochs writes the run's files from it when their save was cut short.
+        if not logs["interrupted"]:
+            self.write()
 
 
 def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
@@ -180,8 +212,9 @@ def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
     ``found``: the data set already loaded (``data.load(config.data, ...)``), to share it
     between runs.
     """
-    config.validate()
+    config = config.validate().with_absolute_data()
     found = found or data.load(config.data, config.target, config.task)
+    check_same_data(found)  # under MPI: every process read the same
     if found.disk is not None:  # .npy files: split, scaled and read without loading them
         from descend.runs.disk import prepare_disk_run
 
@@ -196,28 +229,15 @@ def prepare_run(config: RunConfig, found: LoadedData | None = None) -> Run:
         X = prepare_inputs(config.model, found.image_shape, X)
         return X, prepare_targets(found.task, config.model, y)
 
-    train = part(splits.X_train, splits.y_train)
-    model = build_model(config, found.task, found.X.shape[1:], found.n_classes)
-    optimizer = optim.get(config.optimizer, model.parameters(), lr=config.learning_rate)
     loader = data.DataLoader(
-        data.TensorDataset(*train), batch_size=config.batch_size, shuffle=True, seed=config.seed
+        data.TensorDataset(*part(splits.X_train, splits.y_train)),
+        batch_size=config.batch_size,
+        shuffle=True,
+        seed=config.seed,
     )
-    name, setting = config.schedule()
-    scheduler = optim.get_scheduler(
-        name, optimizer, epochs=config.epochs, updates_per_epoch=len(loader), **setting
-    )
-    return Run(
-        config,
-        found,
-        splits,
-        model,
-        build_loss(config, found.task),
-        optimizer,
-        loader,
-        scheduler,
-        part(splits.X_val, splits.y_val),
-        part(splits.X_test, splits.y_test),
-    )
+    model, loss, optimizer, scheduler = build_training(config, found, len(loader))
+    val, test = part(splits.X_val, splits.y_val), part(splits.X_test, splits.y_test)
+    return Run(config, found, splits, model, loss, optimizer, loader, scheduler, val, test)
 
 
 def holds_run(folder: Path) -> bool:

@@ -6,15 +6,20 @@ broadcast axes (``unbroadcast``).
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
+from descend import backend
+from descend.backend import xp_of
 from descend.tensor.autograd import unbroadcast
 from descend.tensor.tensor import Tensor, make, operands
 
 
-def _broadcast(ufunc, a: Tensor, b: Tensor, name: str) -> np.ndarray:
+def _broadcast(op, a: Tensor, b: Tensor, name: str) -> np.ndarray:
+    # The operators (not np.add, ...) so that each array's own module computes.
     try:
-        return ufunc(a.data, b.data)
+        return op(a.data, b.data)
     except ValueError:
         raise ValueError(
             f"{name}: shapes {a.shape} and {b.shape} cannot be broadcast together"
@@ -30,7 +35,7 @@ def add(a, b) -> Tensor:
             unbroadcast(g, b.data.shape) if b.requires_grad else None,
         )
 
-    return make(_broadcast(np.add, a, b, "add"), (a, b), backward, "add")
+    return make(_broadcast(operator.add, a, b, "add"), (a, b), backward, "add")
 
 
 def sub(a, b) -> Tensor:
@@ -42,7 +47,7 @@ def sub(a, b) -> Tensor:
             unbroadcast(-g, b.data.shape) if b.requires_grad else None,
         )
 
-    return make(_broadcast(np.subtract, a, b, "sub"), (a, b), backward, "sub")
+    return make(_broadcast(operator.sub, a, b, "sub"), (a, b), backward, "sub")
 
 
 def mul(a, b) -> Tensor:
@@ -54,12 +59,12 @@ def mul(a, b) -> Tensor:
             unbroadcast(g * a.data, b.data.shape) if b.requires_grad else None,
         )
 
-    return make(_broadcast(np.multiply, a, b, "mul"), (a, b), backward, "mul")
+    return make(_broadcast(operator.mul, a, b, "mul"), (a, b), backward, "mul")
 
 
 def div(a, b) -> Tensor:
     a, b = operands(a, b)
-    out = _broadcast(np.divide, a, b, "div")
+    out = _broadcast(operator.truediv, a, b, "div")
 
     def backward(g):
         ga = g / b.data
@@ -86,7 +91,7 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the name of the operator
         return make(out, (a,), backward_const, "pow", (b,))
 
     a, b = operands(a, b)
-    out = _broadcast(np.power, a, b, "pow")
+    out = _broadcast(operator.pow, a, b, "pow")
 
     def backward(g):
         ga = gb = None
@@ -94,8 +99,9 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the name of the operator
             ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.data.shape)
         if b.requires_grad:
             # d(a**b)/db = a**b * log(a); where a == 0 the limit is 0 (as PyTorch).
-            with np.errstate(divide="ignore", invalid="ignore"):
-                log_a = np.where(a.data == 0, 0, np.log(a.data))
+            xp = xp_of(a.data)
+            with backend.errstate(a.data, divide="ignore", invalid="ignore"):
+                log_a = xp.where(a.data == 0, 0, xp.log(a.data))
             gb = unbroadcast(g * out * log_a, b.data.shape)
         return ga, gb
 
@@ -124,14 +130,14 @@ def matmul(a, b) -> Tensor:
         b2 = bd[:, None] if bd.ndim == 1 else bd
         g2 = g
         if ad.ndim == 1:
-            g2 = np.expand_dims(g2, -2)
+            g2 = g2[..., None, :]
         if bd.ndim == 1:
-            g2 = np.expand_dims(g2, -1)
+            g2 = g2[..., None]
         ga = gb = None
         if a.requires_grad:
-            ga = unbroadcast(g2 @ np.swapaxes(b2, -1, -2), a2.shape).reshape(ad.shape)
+            ga = unbroadcast(g2 @ b2.swapaxes(-1, -2), a2.shape).reshape(ad.shape)
         if b.requires_grad:
-            gb = unbroadcast(np.swapaxes(a2, -1, -2) @ g2, b2.shape).reshape(bd.shape)
+            gb = unbroadcast(a2.swapaxes(-1, -2) @ g2, b2.shape).reshape(bd.shape)
         return ga, gb
 
     return make(out, (a, b), backward, "matmul")

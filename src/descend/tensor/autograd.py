@@ -12,6 +12,9 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from descend import backend
+from descend.backend import xp_of
+
 _grad_enabled = True
 
 
@@ -90,9 +93,10 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
                 f"backward() without a grad argument needs a scalar, got a tensor of shape "
                 f"{root.shape}; reduce it first (.sum() or .mean()) or pass grad= of that shape"
             )
-        grad = np.ones(root.data.shape, dtype=root.data.dtype)
+        grad = xp_of(root.data).ones(root.data.shape, dtype=root.data.dtype)
     else:
-        grad = np.array(getattr(grad, "data", grad), dtype=root.data.dtype)
+        # A copy on the root's device: the leaves may keep it and write into it.
+        grad = backend.asarray(getattr(grad, "data", grad), root.data, root.data.dtype).copy()
         if grad.shape != root.shape:
             raise ValueError(f"backward(): grad has shape {grad.shape}, expected {root.shape}")
 
@@ -151,7 +155,7 @@ def _accumulate(leaf, g: np.ndarray, delivered: set) -> None:
     # Keep the incoming array when this leaf alone can own it; copy read-only
     # broadcast views and arrays whose memory another leaf already holds.
     owner = g if g.base is None else g.base
-    if not g.flags.writeable or id(owner) in delivered:
+    if id(owner) in delivered or not backend.writeable(g):
         g = g.copy()
         owner = g
     delivered.add(id(owner))

@@ -4,30 +4,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
+from descend.backend import xp_of
 from descend.tensor.tensor import Tensor, make
 
 
 def exp(x: Tensor) -> Tensor:
-    out = np.exp(x.data)
+    out = xp_of(x.data).exp(x.data)
     return make(out, (x,), lambda g: (g * out,), "exp")
 
 
 def log(x: Tensor) -> Tensor:
-    return make(np.log(x.data), (x,), lambda g: (g / x.data,), "log")
+    return make(xp_of(x.data).log(x.data), (x,), lambda g: (g / x.data,), "log")
 
 
 def sqrt(x: Tensor) -> Tensor:
-    out = np.sqrt(x.data)
+    out = xp_of(x.data).sqrt(x.data)
     return make(out, (x,), lambda g: (g / (2 * out),), "sqrt")
 
 
 def abs(x: Tensor) -> Tensor:  # noqa: A001 - mirrors the method name
     # The derivative at 0 is taken as 0, as PyTorch does.
-    return make(np.abs(x.data), (x,), lambda g: (g * np.sign(x.data),), "abs")
+    xp = xp_of(x.data)
+    return make(xp.abs(x.data), (x,), lambda g: (g * xp.sign(x.data),), "abs")
 
 
 def tanh(x: Tensor) -> Tensor:
-    out = np.tanh(x.data)
+    out = xp_of(x.data).tanh(x.data)
     return make(out, (x,), lambda g: (g * (1 - out * out),), "tanh")
 
 
@@ -38,12 +41,13 @@ def sigmoid(x: Tensor) -> Tensor:
 
 def stable_sigmoid(z: np.ndarray) -> np.ndarray:
     """1 / (1 + exp(-z)) without overflow: exp only ever sees -|z|."""
-    e = np.exp(-np.abs(z))
-    return np.where(z >= 0, 1, e) / (1 + e)
+    xp = xp_of(z)
+    e = xp.exp(-xp.abs(z))
+    return xp.where(z >= 0, 1, e) / (1 + e)
 
 
 def relu(x: Tensor) -> Tensor:
-    out = np.maximum(x.data, 0)
+    out = xp_of(x.data).maximum(x.data, 0)
     return make(out, (x,), lambda g: (g * (x.data > 0),), "relu")
 
 
@@ -51,49 +55,60 @@ def clip(x: Tensor, min=None, max=None) -> Tensor:  # noqa: A002 - PyTorch's nam
     """Clamp into [min, max]; the gradient passes where min <= x <= max."""
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
-    out = np.clip(x.data, min, max)
+    xp, data = xp_of(x.data), x.data
+    out = data if min is None else xp.maximum(data, min)
+    out = out if max is None else xp.minimum(out, max)
 
     def backward(g):
-        inside = np.ones(x.data.shape, dtype=bool)
-        if min is not None:
-            inside &= x.data >= min
-        if max is not None:
-            inside &= x.data <= max
-        return (g * inside,)
+        if min is None:
+            return (g * (data <= max),)
+        if max is None:
+            return (g * (data >= min),)
+        return (g * ((data >= min) & (data <= max)),)
 
     return make(out, (x,), backward, "clip", (min, max))
 
 
 def to(x: Tensor, *args, dtype=None, device=None) -> Tensor:
-    """The same values in another dtype; the gradient comes back in the original one.
+    """The same values in another dtype and/or on another device; the gradient comes
+    back in the original dtype, on the original device.
 
-    Takes PyTorch's forms too: ``to('cpu')`` (or ``device='cpu'``) is the tensor itself;
-    any other device is an error, as descend runs on the CPU.
+    Takes PyTorch's forms: ``to(np.float64)``, ``to('cuda')``, ``to('cpu', np.float32)``,
+    ``to(device=..., dtype=...)``.
 
     Examples
     --------
     >>> ds.tensor([1.5]).to(np.float64)
     tensor([1.5], dtype=float64)
-    >>> ds.tensor([1.5]).to("cuda")
-    Traceback (most recent call last):
-    RuntimeError: Tensor.to('cuda'): descend runs on the CPU; the only device is 'cpu'
+    >>> ds.tensor([1.5]).to("cpu").device
+    device('cpu')
     """
-    dtype = dtype_and_device(args, dtype, device, "Tensor.to")
-    if dtype is None:
-        return x
-    dtype = np.dtype(dtype)
-    if dtype == x.data.dtype:
-        return x
-    if dtype.kind != "f":
-        return Tensor._wrap(x.data.astype(dtype))
-    source = x.data.dtype
-    return make(x.data.astype(dtype), (x,), lambda g: (g.astype(source),), "to")
+    dtype, device = dtype_and_device(args, dtype, device, "Tensor.to")
+    out = x
+    if device is not None:
+        target = backend.device(device)
+        if backend.device_of(x.data) != target:
+            home = backend.device_of(x.data)
+            out = make(
+                backend.to_device(x.data, target),
+                (x,),
+                lambda g: (backend.to_device(g, home),),
+                "to",
+            )
+    if dtype is not None and np.dtype(dtype) != out.data.dtype:
+        dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            return Tensor._wrap(out.data.astype(dtype))
+        moved, kind = out, out.data.dtype
+        out = make(out.data.astype(dtype), (moved,), lambda g: (g.astype(kind),), "to")
+    return out
 
 
-def dtype_and_device(args: tuple, dtype, device, name: str):
-    """The dtype asked of ``.to(...)``; a device other than the CPU is an error.
+def dtype_and_device(args: tuple, dtype, device, name: str) -> tuple:
+    """The dtype and the device asked of ``.to(...)``, each None when not given.
 
-    ``args`` may hold a device ('cpu', 'cuda:0', a torch.device) and/or a dtype.
+    ``args`` may hold a device ('cpu', 'cuda:0', a Device or torch.device) and/or a dtype;
+    the device is checked (a CUDA device without CuPy is a one-line RuntimeError).
     """
     for arg in args:
         if _is_device(arg):
@@ -102,15 +117,13 @@ def dtype_and_device(args: tuple, dtype, device, name: str):
             dtype = arg
         else:
             raise TypeError(f"{name}: expected a dtype and/or a device, got {args!r}")
-    if device is not None and str(device).split(":")[0] != "cpu":
-        raise RuntimeError(
-            f"{name}({str(device)!r}): descend runs on the CPU; the only device is 'cpu'"
-        )
-    return dtype
+    if device is not None:
+        device = backend.device(device)
+    return dtype, device
 
 
 def _is_device(value) -> bool:
-    if type(value).__name__ == "device":  # torch.device, without importing torch
+    if isinstance(value, backend.Device) or type(value).__name__ == "device":  # torch.device
         return True
     if not isinstance(value, str):
         return False

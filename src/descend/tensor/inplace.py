@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
 from descend.tensor import autograd
-from descend.tensor.tensor import Tensor
+from descend.tensor.tensor import Tensor, check_same_device
 
 
-def apply(x: Tensor, other, ufunc, symbol: str):
+def apply(x: Tensor, other, name: str, symbol: str):
     """``x <symbol> other`` written into ``x.data`` (same tensor, same array), as in PyTorch.
 
     Inside ``no_grad``, or when no gradient is involved, the values change in place:
@@ -27,21 +28,27 @@ def apply(x: Tensor, other, ufunc, symbol: str):
             )
         return NotImplemented  # Python falls back to the out-of-place operator
     raw = other.data if isinstance(other, Tensor) else other
-    if not x.data.flags.writeable:
+    if type(x.data) is not np.ndarray:
+        if isinstance(other, Tensor):
+            check_same_device(x.data, raw)
+        elif hasattr(raw, "shape") and backend.is_host(raw):
+            raw = backend.asarray(raw, x.data)
+    if not backend.writeable(x.data):
         raise ValueError(
             f"in-place {symbol}: this tensor's values are a read-only view; write "
             f"`x = x {symbol[:-1]} ...` for a new tensor"
         )
     try:
-        ufunc(x.data, raw, out=x.data, casting="same_kind")
-    except TypeError:  # NumPy: the result cannot be cast to the dtype of out
+        getattr(backend.xp_of(x.data), name)(x.data, raw, out=x.data, casting="same_kind")
+    except TypeError:  # the result cannot be cast to the dtype of out
         raise TypeError(
             f"in-place {symbol}: the result cannot be stored in this tensor's dtype {x.dtype}; "
             f"convert the tensor first with .to(...)"
         ) from None
     except ValueError:
+        shape = raw.shape if hasattr(raw, "shape") else np.shape(raw)
         raise ValueError(
-            f"in-place {symbol}: an operand of shape {np.shape(raw)} does not broadcast to "
+            f"in-place {symbol}: an operand of shape {shape} does not broadcast to "
             f"this tensor's shape {x.shape}"
         ) from None
     return x

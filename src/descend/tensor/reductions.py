@@ -12,6 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from descend.backend import xp_of
 from descend.tensor.tensor import Tensor, make
 
 
@@ -36,9 +37,10 @@ def _torch_names(name: str, axis, keepdims: bool, dim, keepdim) -> tuple:
     return axis, keepdims
 
 
-def _reduce(fn, x: Tensor, axis, keepdims: bool, **kwargs) -> np.ndarray:
+def _reduce(method: str, x: Tensor, axis, keepdims: bool) -> np.ndarray:
+    # The array's own method: the same call for NumPy and for device arrays.
     try:
-        return fn(x.data, axis=axis, keepdims=keepdims, **kwargs)
+        return getattr(x.data, method)(axis=axis, keepdims=keepdims)
     except np.exceptions.AxisError:
         raise ValueError(
             f"axis {axis} is out of range for a tensor with {x.ndim} dimensions"
@@ -57,7 +59,7 @@ def _kept(g: np.ndarray, shape: tuple, axis, keepdims: bool) -> np.ndarray:
 
 def _spread(g: np.ndarray, shape: tuple) -> np.ndarray:
     # A fresh array: cheaper than np.broadcast_to for small tensors and writable.
-    out = np.empty(shape, dtype=g.dtype)
+    out = xp_of(g).empty(shape, dtype=g.dtype)
     out[...] = g
     return out
 
@@ -72,14 +74,14 @@ def sum(  # noqa: A001
     def backward(g):
         return (_spread(_kept(g, shape, axis, keepdims), shape),)
 
-    return make(_reduce(np.sum, x, axis, keepdims), (x,), backward, "sum", (axis, keepdims))
+    return make(_reduce("sum", x, axis, keepdims), (x,), backward, "sum", (axis, keepdims))
 
 
 def mean(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     if dim is not None or keepdim is not None:
         axis, keepdims = _torch_names("mean", axis, keepdims, dim, keepdim)
     shape = x.data.shape
-    out = _reduce(np.mean, x, axis, keepdims)
+    out = _reduce("mean", x, axis, keepdims)
     count = x.data.size // (out.size or 1)
 
     def backward(g):
@@ -98,10 +100,10 @@ def var(
     if dim is not None or keepdim is not None:
         axis, keepdims = _torch_names("var", axis, keepdims, dim, keepdim)
     shape = x.data.shape
-    centred = x.data - _reduce(np.mean, x, axis, True)
-    squares = np.sum(centred * centred, axis=axis, keepdims=keepdims)
+    centred = x.data - _reduce("mean", x, axis, True)
+    squares = (centred * centred).sum(axis=axis, keepdims=keepdims)
     count = x.data.size // (squares.size or 1)
-    scale = 1 / (count - correction) if count > correction else np.nan
+    scale = 1 / (count - correction) if count > correction else float("nan")
 
     def backward(g):
         return (_kept(g, shape, axis, keepdims) * (2 * scale) * centred,)
@@ -116,7 +118,7 @@ def _extreme(x: Tensor, axis, keepdims: bool, reduce, name: str) -> Tensor:
     def backward(g):
         # Ties share the gradient equally, so the sum over the tie is preserved.
         hits = x.data == _kept(out, shape, axis, keepdims)
-        counts = np.sum(hits, axis=axis, keepdims=True)
+        counts = hits.sum(axis=axis, keepdims=True)
         return (_kept(g, shape, axis, keepdims) * hits / counts,)
 
     return make(out, (x,), backward, name, (axis, keepdims))
@@ -138,20 +140,20 @@ def max(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None)
     tensor([1, 0], dtype=int64)
     """
     if dim is not None:
-        return _along(x, "max", np.argmax, axis, dim, keepdims if keepdim is None else keepdim)
+        return _along(x, "max", "argmax", axis, dim, keepdims if keepdim is None else keepdim)
     if keepdim is not None:
         keepdims = keepdim
-    return _extreme(x, axis, keepdims, np.max, "max")
+    return _extreme(x, axis, keepdims, "max", "max")
 
 
 def min(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None):  # noqa: A001
     """Smallest values along ``axis`` (ties share the gradient); with ``dim``, a
     ``MaxMin`` of values and indices as ``torch.min(x, dim)`` (see ``max``)."""
     if dim is not None:
-        return _along(x, "min", np.argmin, axis, dim, keepdims if keepdim is None else keepdim)
+        return _along(x, "min", "argmin", axis, dim, keepdims if keepdim is None else keepdim)
     if keepdim is not None:
         keepdims = keepdim
-    return _extreme(x, axis, keepdims, np.min, "min")
+    return _extreme(x, axis, keepdims, "min", "min")
 
 
 def _along(x: Tensor, name: str, arg, axis, dim: int, keepdim: bool) -> MaxMin:
@@ -162,19 +164,20 @@ def _along(x: Tensor, name: str, arg, axis, dim: int, keepdim: bool) -> MaxMin:
             f"{name}: dim must be one int, as in torch.{name}(x, dim), got {dim!r}; "
             f"several axes go in axis=, for the values alone"
         )
+    xp = xp_of(x.data)
     indices = _reduce(arg, x, dim, True)
-    values = np.take_along_axis(x.data, indices, axis=dim)
+    values = xp.take_along_axis(x.data, indices, axis=dim)
     shape = x.data.shape
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
 
     def backward(g):
-        grad = np.zeros(shape, dtype=g.dtype)
+        grad = xp.zeros(shape, dtype=g.dtype)
         # put_along_axis wants the reduced axis back (as size 1) on indices and values.
-        np.put_along_axis(
+        xp.put_along_axis(
             grad,
-            indices if keepdim else np.expand_dims(indices, dim),
-            g if keepdim else np.expand_dims(g, dim),
+            indices if keepdim else xp.expand_dims(indices, dim),
+            g if keepdim else xp.expand_dims(g, dim),
             axis=dim,
         )
         return (grad,)
@@ -192,11 +195,11 @@ def argmax(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=No
     """
     if dim is not None or keepdim is not None:
         axis, keepdims = _torch_names("argmax", axis, keepdims, dim, keepdim)
-    return Tensor._wrap(_reduce(np.argmax, x, axis, keepdims))
+    return Tensor._wrap(_reduce("argmax", x, axis, keepdims))
 
 
 def argmin(x: Tensor, axis=None, keepdims: bool = False, *, dim=None, keepdim=None) -> Tensor:
     """Index of the smallest value (of the flattened tensor, or along ``axis``), int64."""
     if dim is not None or keepdim is not None:
         axis, keepdims = _torch_names("argmin", axis, keepdims, dim, keepdim)
-    return Tensor._wrap(_reduce(np.argmin, x, axis, keepdims))
+    return Tensor._wrap(_reduce("argmin", x, axis, keepdims))

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
+from descend.backend import xp_of
 from descend.tensor.autograd import unbroadcast
 from descend.tensor.tensor import Tensor, as_array, make, operands
 
@@ -49,7 +51,7 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
 
 def getitem(x: Tensor, key) -> Tensor:
     """Basic and integer-array indexing; repeated indices add up in the gradient."""
-    key = _plain_key(key)
+    key = _plain_key(key, x.data)
     try:
         out = x.data[key]
     except IndexError as error:
@@ -58,9 +60,10 @@ def getitem(x: Tensor, key) -> Tensor:
     shape, dtype = x.data.shape, x.data.dtype
 
     def backward(g):
-        grad = np.zeros(shape, dtype=dtype)
+        xp = xp_of(g)
+        grad = xp.zeros(shape, dtype=dtype)
         if advanced:
-            np.add.at(grad, key, g)
+            xp.add.at(grad, key, g)
         else:
             grad[key] = g
         return (grad,)
@@ -68,30 +71,43 @@ def getitem(x: Tensor, key) -> Tensor:
     return make(out, (x,), backward, "getitem", (key,))
 
 
-def _plain_key(key):
-    if isinstance(key, Tensor):
-        return key.data
-    if isinstance(key, tuple):
-        return tuple(k.data if isinstance(k, Tensor) else k for k in key)
-    return key
+def _plain_key(key, like):
+    """The key with tensors unwrapped; on a device, index arrays join the device."""
+    parts = key if isinstance(key, tuple) else (key,)
+    if type(like) is np.ndarray:
+        parts = tuple(k.data if isinstance(k, Tensor) else k for k in parts)
+    else:
+        parts = tuple(_on_device(k.data if isinstance(k, Tensor) else k, like) for k in parts)
+    return parts if isinstance(key, tuple) else parts[0]
+
+
+def _on_device(part, like):
+    if isinstance(part, list) or (hasattr(part, "shape") and backend.is_host(part)):
+        return backend.asarray(part, like)
+    return part
 
 
 def _is_advanced(key) -> bool:
+    """Whether ``key`` indexes with arrays (of any device), where repeats must add up."""
     parts = key if isinstance(key, tuple) else (key,)
-    return any(isinstance(k, list | np.ndarray) for k in parts)
+    return any(isinstance(k, list) or getattr(k, "ndim", 0) > 0 for k in parts)
 
 
 def concat(tensors, axis: int = 0) -> Tensor:
     """Join tensors along an existing axis."""
     tensors = _same_dtype(tensors, "concat")
     try:
-        out = np.concatenate([t.data for t in tensors], axis=axis)
+        out = xp_of(tensors[0].data).concatenate([t.data for t in tensors], axis=axis)
     except (ValueError, np.exceptions.AxisError):
         shapes = ", ".join(str(t.shape) for t in tensors)
         raise ValueError(f"concat: cannot join shapes {shapes} along axis {axis}") from None
-    bounds = np.cumsum([t.data.shape[axis] for t in tensors])[:-1]
+    bounds = np.cumsum([t.data.shape[axis] for t in tensors])[:-1].tolist()
     return make(
-        out, tuple(tensors), lambda g: tuple(np.split(g, bounds, axis=axis)), "concat", (axis,)
+        out,
+        tuple(tensors),
+        lambda g: tuple(xp_of(g).split(g, bounds, axis=axis)),
+        "concat",
+        (axis,),
     )
 
 
@@ -99,7 +115,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
     """Join tensors of one shape along a new axis."""
     tensors = _same_dtype(tensors, "stack")
     try:
-        out = np.stack([t.data for t in tensors], axis=axis)
+        out = xp_of(tensors[0].data).stack([t.data for t in tensors], axis=axis)
     except (ValueError, np.exceptions.AxisError):
         shapes = ", ".join(str(t.shape) for t in tensors)
         raise ValueError(f"stack: needs tensors of one shape, got {shapes}") from None
@@ -107,7 +123,7 @@ def stack(tensors, axis: int = 0) -> Tensor:
     return make(
         out,
         tuple(tensors),
-        lambda g: tuple(np.squeeze(part, axis) for part in np.split(g, count, axis=axis)),
+        lambda g: tuple(part.squeeze(axis) for part in xp_of(g).split(g, count, axis=axis)),
         "stack",
         (axis,),
     )
@@ -123,22 +139,25 @@ def _same_dtype(tensors, name: str) -> list:
 
 def where(condition, a, b) -> Tensor:
     """``a`` where ``condition`` holds, else ``b``; all three broadcast together."""
-    cond = as_array(condition).astype(bool, copy=False)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
         a = Tensor(a)
     a, b = operands(a, b)
+    cond = as_array(condition, copy=None).astype(bool, copy=False)
+    if not backend.is_host(a.data):
+        cond = backend.asarray(cond, a.data) if backend.is_host(cond) else cond
+    xp = xp_of(a.data)
     try:
-        out = np.where(cond, a.data, b.data)
+        out = xp.where(cond, a.data, b.data)
     except ValueError:
         raise ValueError(
             f"where: shapes {cond.shape}, {a.shape} and {b.shape} cannot be broadcast together"
         ) from None
 
     def backward(g):
-        zero = np.zeros((), dtype=g.dtype)
+        zero = xp.zeros((), dtype=g.dtype)
         return (
-            unbroadcast(np.where(cond, g, zero), a.data.shape) if a.requires_grad else None,
-            unbroadcast(np.where(cond, zero, g), b.data.shape) if b.requires_grad else None,
+            unbroadcast(xp.where(cond, g, zero), a.data.shape) if a.requires_grad else None,
+            unbroadcast(xp.where(cond, zero, g), b.data.shape) if b.requires_grad else None,
         )
 
     return make(out, (a, b), backward, "where", (cond,))

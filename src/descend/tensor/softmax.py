@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend.backend import xp_of
 from descend.tensor.tensor import Tensor, make
 
 
@@ -41,7 +42,7 @@ def softmax(x, dim: int = -1, *, axis: int | None = None) -> Tensor:
     """
     x = x if isinstance(x, Tensor) else Tensor(x)
     dim = _dim(dim, axis, "softmax")
-    e = np.exp(_shifted(x, dim, "softmax"))
+    e = xp_of(x.data).exp(_shifted(x, dim, "softmax"))
     out = e / e.sum(axis=dim, keepdims=True)
 
     def backward(g):
@@ -64,9 +65,10 @@ def log_softmax(x, dim: int = -1, *, axis: int | None = None) -> Tensor:
     x = x if isinstance(x, Tensor) else Tensor(x)
     dim = _dim(dim, axis, "log_softmax")
     shifted = _shifted(x, dim, "log_softmax")
-    out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+    xp = xp_of(shifted)
+    out = shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
 
     def backward(g):
-        return (g - np.exp(out) * g.sum(axis=dim, keepdims=True),)
+        return (g - xp.exp(out) * g.sum(axis=dim, keepdims=True),)
 
     return make(out, (x,), backward, "log_softmax", (dim,))

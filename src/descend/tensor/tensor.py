@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
 from descend.tensor import autograd
 
 _default_dtype = np.dtype(np.float32)
@@ -23,14 +24,19 @@ def get_default_dtype() -> np.dtype:
     return _default_dtype
 
 
-def as_array(data, dtype=None, copy: bool | None = True) -> np.ndarray:
-    """A numeric ndarray from ``data``, or a TypeError that says what came instead.
+def as_array(data, dtype=None, copy: bool | None = True, device=None) -> np.ndarray:
+    """A numeric array from ``data``, or a TypeError that says what came instead.
 
-    Python numbers and lists of floats take the default dtype; ndarrays keep theirs.
-    ``copy=None`` returns an ndarray of the right dtype as it is, instead of a copy.
+    Python numbers and lists of floats take the default dtype; arrays keep theirs, and a
+    device array stays on its device unless ``device`` names another.
+    ``copy=None`` returns an array of the right dtype as it is, instead of a copy.
     """
     if isinstance(data, Tensor):
         data = data.data
+    if type(data) is not np.ndarray and not backend.is_host(data):
+        array = data if dtype is None else data.astype(dtype, copy=False)
+        array = array.copy() if copy and array is data else array
+        return array if device is None else backend.to_device(array, device)
     try:
         array = np.array(data, dtype=dtype, copy=copy)
     except (TypeError, ValueError) as error:
@@ -45,6 +51,8 @@ def as_array(data, dtype=None, copy: bool | None = True) -> np.ndarray:
         )
     if dtype is None and array.dtype.kind == "f" and not isinstance(data, np.ndarray | np.generic):
         array = array.astype(_default_dtype, copy=False)
+    if device is not None:
+        return backend.to_device(array, device)
     return array
 
 
@@ -59,6 +67,9 @@ class Tensor:
     requires_grad : bool
         Record operations on this tensor so ``backward()`` can fill ``.grad``.
     dtype : numpy dtype, optional
+    device : str, optional
+        ``'cpu'`` (default for host data), ``'cuda'``, ``'cuda:1'``: where the values
+        live and every op on them runs. Device arrays (CuPy) stay where they are.
 
     Examples
     --------
@@ -72,8 +83,8 @@ class Tensor:
     # Let ``ndarray <op> Tensor`` fall through to the Tensor's reflected operator.
     __array_ufunc__ = None
 
-    def __init__(self, data, requires_grad: bool = False, dtype=None):
-        self.data = as_array(data, dtype)
+    def __init__(self, data, requires_grad: bool = False, dtype=None, device=None):
+        self.data = as_array(data, dtype, device=device)
         self.grad = None
         self.requires_grad = False
         self._parents = ()
@@ -99,6 +110,11 @@ class Tensor:
         return self.data.size
 
     @property
+    def device(self) -> backend.Device:
+        """Where the values live: ``device('cpu')``, ``device('cuda:0')``, ..."""
+        return backend.device_of(self.data)
+
+    @property
     def T(self) -> Tensor:
         return shape_ops.transpose(self)
 
@@ -110,14 +126,17 @@ class Tensor:
         return len(self.data)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(backend.to_host(self.data), separator=", ", prefix="tensor(")
         extra = "" if self.dtype == _default_dtype else f", dtype={self.dtype}"
+        if type(self.data) is not np.ndarray and not backend.is_host(self.data):
+            extra += f", device='{self.device}'"
         if self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        data = self.numpy()
+        return data if dtype is None else data.astype(dtype)
 
     def __bool__(self) -> bool:
         return bool(self.data)
@@ -147,6 +166,12 @@ class Tensor:
         return Tensor._wrap(self.data)
 
     def numpy(self) -> np.ndarray:
+        """The values as a NumPy array (the same memory); a device tensor needs ``.cpu()``."""
+        if type(self.data) is not np.ndarray and not backend.is_host(self.data):
+            raise TypeError(
+                f"can't convert a {self.device} tensor to NumPy: call .cpu() first to copy "
+                f"it to host memory"
+            )
         return self.data
 
     def item(self) -> float | int:
@@ -210,19 +235,19 @@ class Tensor:
 
     # In-place operators change ``.data`` itself, as PyTorch's do (see ``inplace.apply``).
     def __iadd__(self, other):
-        return inplace.apply(self, other, np.add, "+=")
+        return inplace.apply(self, other, "add", "+=")
 
     def __isub__(self, other):
-        return inplace.apply(self, other, np.subtract, "-=")
+        return inplace.apply(self, other, "subtract", "-=")
 
     def __imul__(self, other):
-        return inplace.apply(self, other, np.multiply, "*=")
+        return inplace.apply(self, other, "multiply", "*=")
 
     def __itruediv__(self, other):
-        return inplace.apply(self, other, np.true_divide, "/=")
+        return inplace.apply(self, other, "true_divide", "/=")
 
     def __ipow__(self, other):
-        return inplace.apply(self, other, np.power, "**=")
+        return inplace.apply(self, other, "power", "**=")
 
     def __getitem__(self, key):
         return shape_ops.getitem(self, key)
@@ -272,13 +297,19 @@ class Tensor:
         return elementwise.clip(self, min, max)
 
     def to(self, *args, dtype=None, device=None):
-        """The tensor in another dtype, as ``.to(np.float64)``; ``.to('cpu')`` (or
-        ``device='cpu'``) is the tensor itself, any other device an error."""
+        """The tensor in another dtype and/or on another device, as PyTorch's ``.to``:
+        ``.to(np.float64)``, ``.to('cuda')``, ``.to('cpu', np.float32)``. The gradient
+        flows back to the original."""
         return elementwise.to(self, *args, dtype=dtype, device=device)
 
     def cpu(self) -> Tensor:
-        """The tensor itself: descend runs on the CPU."""
-        return self
+        """The tensor in host memory (itself when it is there)."""
+        return elementwise.to(self, device="cpu")
+
+    def cuda(self, device: int | str | None = None) -> Tensor:
+        """The tensor on a GPU: the current one, or ``device`` (an index or 'cuda:N')."""
+        where = "cuda" if device is None else device
+        return elementwise.to(self, device=f"cuda:{where}" if isinstance(where, int) else where)
 
     # Reductions take NumPy's ``axis``/``keepdims`` or PyTorch's ``dim``/``keepdim``.
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
@@ -368,9 +399,21 @@ def operands(a, b) -> tuple[Tensor, Tensor]:
         a = _constant_like(a, b)
     elif not isinstance(b, Tensor):
         b = _constant_like(b, a)
+    if type(a.data) is not type(b.data) and backend.is_host(a.data) != backend.is_host(b.data):
+        check_same_device(a.data, b.data)
     if a.data.dtype is not b.data.dtype and a.data.dtype != b.data.dtype:
         a, b = _promote(a, b)
     return a, b
+
+
+def check_same_device(*arrays) -> None:
+    """Raise ``RuntimeError('expected all tensors on one device, got cuda:0 and cpu')``."""
+    devices = list(dict.fromkeys(str(backend.device_of(a)) for a in arrays))
+    if len(devices) > 1:
+        raise RuntimeError(
+            f"expected all tensors on one device, got {' and '.join(devices)}; move them "
+            f"with .to(device)"
+        )
 
 
 def _constant_like(value, like: Tensor) -> Tensor:
@@ -378,7 +421,10 @@ def _constant_like(value, like: Tensor) -> Tensor:
     if dtype.kind != "f" and isinstance(value, float):
         dtype = _default_dtype
     # No copy: ops never write into their inputs, and a batch can be megabytes.
-    return Tensor._wrap(as_array(value, dtype=dtype, copy=None))
+    array = as_array(value, dtype=dtype, copy=None)
+    if type(like.data) is not np.ndarray and backend.is_host(array):
+        array = backend.asarray(array, like.data)  # numbers and host arrays join the device
+    return Tensor._wrap(array)
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:

@@ -4,6 +4,7 @@ from descend.train.callback import Callback, Monitor
 from descend.train.diagnosis import Diagnosis, diagnose
 from descend.train.divergence import DivergenceGuard
 from descend.train.history import History
+from descend.train.live import LiveView
 from descend.train.loggers import CSVLogger, ModelCheckpoint
 from descend.train.monitor import GradientMonitor
 from descend.train.progress import ProgressBar, describe_plan
@@ -20,6 +21,7 @@ __all__ = [
     "EarlyStopping",
     "GradientMonitor",
     "History",
+    "LiveView",
     "ModelCheckpoint",
     "Monitor",
     "ProgressBar",

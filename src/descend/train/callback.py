@@ -26,9 +26,14 @@ class Callback:
     main_process_only : bool
         True for callbacks that print or write files: in data-parallel training
         (``descend.distributed``) they run in process 0 alone.
+    requires : tuple of Callback classes
+        Callbacks this one reads (``TensorBoard`` reads a ``GradientMonitor``'s records):
+        the Trainer adds one of each, made with its defaults, just before this callback
+        unless the callbacks given hold one already.
     """
 
     main_process_only = False
+    requires: tuple[type[Callback], ...] = ()
 
     def __init__(self):
         self.trainer = None
@@ -64,6 +69,17 @@ class Callback:
 
     def load_state_dict(self, state: dict) -> None:
         """Take back a ``state_dict()`` (``Trainer.load_state_dict`` calls it)."""
+
+
+def with_required(callbacks) -> list[Callback]:
+    """``callbacks`` with what each ``requires`` added just before it, unless present."""
+    callbacks, result = list(callbacks), []
+    for callback in callbacks:
+        for needed in callback.requires:
+            if not any(isinstance(c, needed) for c in [*result, *callbacks]):
+                result.extend(with_required([needed()]))
+        result.append(callback)
+    return result
 
 
 class Monitor:

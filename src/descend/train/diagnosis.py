@@ -5,7 +5,7 @@ The readings are the ones a teacher makes by eye (see e.g. "How to use Learning 
 to Diagnose Machine Learning Model Performance"), made with explicit thresholds:
 
 - diverged: the training loss became NaN or infinite, or ended above where it started
-  and more than twice its lowest value;
+  and more than twice its lowest value (the start counted);
 - over-fitting: after its lowest value the validation loss rose by ``RISE`` (5%) or
   more (over its last three epochs on average, and in the last), or it ended ``GAP``
   (10) times the training loss or more, while the training loss kept falling; the
@@ -77,17 +77,22 @@ def diagnose(history) -> Diagnosis | None:
         return None
     start = _start(history, loss)
     val = _finite(epochs, history.records.get("val_loss", []))
-    return (
-        _diverged(history, epochs, loss, start)
-        or _over_fitting(epochs, loss, val)
-        or _by_level(epochs, loss, val, start)
-    )
+    found = _diverged(history, epochs, loss, start) or _over_fitting(epochs, loss, val)
+    if found is not None:
+        return found
+    at = _level(epochs, loss, start)
+    return _under_fitting(at, val) or _not_converged(at, val) or _good_fit(at, val)
 
 
 def _start(history, loss: list) -> float:
-    """The loss of the untrained model: the mean cost of the first few updates."""
+    """The loss of the untrained model: the mean cost of the first few updates, up to one
+    that is more than twice the first (a loss that blows up at once did not start there)."""
     per_epoch = history.plan.get("updates_per_epoch") or 5
-    head = [v for v in history.step_loss[: min(5, per_epoch)] if math.isfinite(v)]
+    head = []
+    for value in history.step_loss[: min(5, per_epoch)]:
+        if not math.isfinite(value) or (head and value > 2 * head[0]):
+            break
+        head.append(value)
     return sum(head) / len(head) if head else loss[0]
 
 
@@ -112,14 +117,20 @@ def _diverged(history, epochs, loss, start) -> Diagnosis | None:
         return Diagnosis("diverged", line, bad[0])
     low_epoch, low = min(finite, key=lambda pair: pair[1])
     end = loss[-1]
-    if end > start and end > 2 * low:
+    if end > start and end > 2 * min(low, start):
+        where = f"{low:.4g} (epoch {low_epoch})" if low < start else f"its starting {start:.4g}"
         line = (
-            f"diagnosis: diverged: the training loss rose from {low:.4g} (epoch {low_epoch}) "
-            f"to {end:.4g} (epoch {epochs[-1]}), above its starting {start:.4g}; "
-            f"lower the learning rate"
+            f"diagnosis: diverged: the training loss rose from {where} to {end:.4g} (epoch "
+            f"{epochs[-1]}), {_times(end / start)} its starting {start:.4g}; lower the "
+            f"learning rate"
         )
-        return Diagnosis("diverged", line, low_epoch)
+        return Diagnosis("diverged", line, low_epoch if low < start else None)
     return None
+
+
+def _times(ratio: float) -> str:
+    """``'2.4e+07 times'``, ``'3.1 times'``, or ``'above'`` for less than twice."""
+    return f"{ratio:.2g} times" if ratio >= 2 else "above"
 
 
 def _over_fitting(epochs, loss, val) -> Diagnosis | None:
@@ -145,53 +156,93 @@ def _over_fitting(epochs, loss, val) -> Diagnosis | None:
     return Diagnosis("over-fitting", line, best_epoch)
 
 
-def _by_level(epochs, loss, val, start) -> Diagnosis:
-    """Not converged yet, under-fitting or a good fit: is it still falling, and how low."""
+@dataclass(frozen=True)
+class _Level:
+    """Where the training loss ended and how it got there, for the last three readings."""
+
+    epochs: list
+    loss: list
+    start: float  # the untrained model's loss
+    before: float  # the loss ``recent`` epochs before the end (or the start)
+    recent: int  # the epochs of the last fifth of the run
+    share: float  # of the whole fall from the start, what the recent epochs brought
+    per_epoch: float  # the recent fall per epoch, as a share of ``before``
+    level: float  # the end as a share of the start
+    last: str  # "the last 2 epochs", "the last epoch", "its first epoch"
+
+    @property
+    def end(self) -> float:
+        return self.loss[-1]
+
+    @property
+    def trend(self) -> str:
+        way = "falling" if self.per_epoch >= 0 else "rising"
+        return f"{way} {_percent(abs(self.per_epoch))} per epoch over {self.last}"
+
+
+def _level(epochs, loss, start) -> _Level:
     n, end = len(loss), loss[-1]
     recent = max(1, n // 5)
     before = loss[-1 - recent] if n > recent else start
     fall = start - end
-    share = (before - end) / fall if fall > 0 else 0.0
-    per_epoch = (before - end) / before / recent if before > 0 else 0.0
-    level = end / start if start > 0 else 0.0
     last = f"the last {recent} epochs" if recent > 1 else "the last epoch"
-    if n <= recent:
-        last = "its first epoch"
-    trend = (
-        f"{'falling' if per_epoch >= 0 else 'rising'} {_percent(abs(per_epoch))} per epoch "
-        f"over {last}"
+    return _Level(
+        epochs,
+        loss,
+        start,
+        before,
+        recent,
+        share=(before - end) / fall if fall > 0 else 0.0,
+        per_epoch=(before - end) / before / recent if before > 0 else 0.0,
+        level=end / start if start > 0 else 0.0,
+        last="its first epoch" if n <= recent else last,
     )
-    settled = _settled_epoch(epochs, loss, start)
 
-    if level > HIGH:  # whether or not it still creeps down, it has learned little
-        val_said = f"; validation loss {val[-1][1]:.4g}" if val else ""
-        line = (
-            f"diagnosis: under-fitting: after {n} epoch{'s' * (n != 1)} the training loss "
-            f"{end:.4g} is still {_percent(level)} of its starting {start:.4g} ({trend})"
-            f"{val_said}; the model learns too little: try a larger learning rate or a "
-            f"bigger model, and look at its gradients"
-        )
-        return Diagnosis("under-fitting", line, settled if per_epoch <= STILL else None)
-    if share > RECENT and per_epoch > STILL:
-        val_fall = f"; validation loss {val[0][1]:.4g} -> {val[-1][1]:.4g}" if val else ""
-        line = (
-            f"diagnosis: not converged yet: the training loss is still falling, "
-            f"{before:.4g} -> {end:.4g} in {last} ({_percent(per_epoch)} per epoch, "
-            f"{_percent(share)} of its whole fall from {start:.4g}){val_fall}; train longer"
-        )
-        return Diagnosis("not converged yet", line)
+
+def _under_fitting(at: _Level, val) -> Diagnosis | None:
+    """Still above ``HIGH`` of the start: whether or not it creeps down, it learned little."""
+    if at.level <= HIGH:
+        return None
+    n = len(at.loss)
+    val_said = f"; validation loss {val[-1][1]:.4g}" if val else ""
+    line = (
+        f"diagnosis: under-fitting: after {n} epoch{'s' * (n != 1)} the training loss "
+        f"{at.end:.4g} is still {_percent(at.level)} of its starting {at.start:.4g} "
+        f"({at.trend}){val_said}; the model learns too little: try a larger learning rate "
+        f"or a bigger model, and look at its gradients"
+    )
+    settled = _settled_epoch(at.epochs, at.loss, at.start) if at.per_epoch <= STILL else None
+    return Diagnosis("under-fitting", line, settled)
+
+
+def _not_converged(at: _Level, val) -> Diagnosis | None:
+    """Lower, but the last fifth brought more than ``RECENT`` of the fall, ``STILL`` a epoch."""
+    if not (at.share > RECENT and at.per_epoch > STILL):
+        return None
+    val_fall = f"; validation loss {val[0][1]:.4g} -> {val[-1][1]:.4g}" if val else ""
+    line = (
+        f"diagnosis: not converged yet: the training loss is still falling, "
+        f"{at.before:.4g} -> {at.end:.4g} in {at.last} ({_percent(at.per_epoch)} per epoch, "
+        f"{_percent(at.share)} of its whole fall from {at.start:.4g}){val_fall}; train longer"
+    )
+    return Diagnosis("not converged yet", line)
+
+
+def _good_fit(at: _Level, val) -> Diagnosis:
+    """Levelled off lower, and (the readings before say) the validation loss does not rise."""
     if val:
         best_epoch, lowest = min(val, key=lambda pair: pair[1])
         checked = (
-            f"; validation loss {val[-1][1]:.4g} ({val[-1][1] - end:+.4g} from training), "
+            f"; validation loss {val[-1][1]:.4g} ({val[-1][1] - at.end:+.4g} from training), "
             f"lowest {lowest:.4g} in epoch {best_epoch}, not rising"
         )
     else:
         checked = "; no validation data to check for over-fitting"
-    brought = f"{last} brought {_percent(max(share, 0.0))} of its whole fall"
+    settled = _settled_epoch(at.epochs, at.loss, at.start)
+    brought = f"{at.last} brought {_percent(max(at.share, 0.0))} of its whole fall"
     line = (
-        f"diagnosis: good fit: the training loss levelled off at {end:.4g} from epoch "
-        f"{settled}, {_percent(level)} of its starting {start:.4g} ({brought}){checked}"
+        f"diagnosis: good fit: the training loss levelled off at {at.end:.4g} from epoch "
+        f"{settled}, {_percent(at.level)} of its starting {at.start:.4g} ({brought}){checked}"
     )
     return Diagnosis("good fit", line, settled)
 

@@ -32,14 +32,23 @@ class DivergenceGuard(Callback):
         self._snapshot = None  # taken at the start of every epoch
 
     def state_dict(self):
-        return {"first_loss": self.first_loss}
+        state = {"first_loss": self.first_loss}
+        if self._snapshot is not None:  # in the middle of an epoch: where to go back to
+            state.update(epoch=self._epoch, snapshot=self._snapshot)
+        return state
 
     def load_state_dict(self, state):
         self.first_loss = state["first_loss"]
+        self._epoch, self._snapshot = state.get("epoch"), state.get("snapshot")
 
     def on_epoch_begin(self, epoch, logs):
-        self._epoch = epoch
-        self._snapshot = self.trainer.model.state_dict()
+        # A resumed epoch goes back to where it began, not to where it was resumed.
+        if epoch != self._epoch or self._snapshot is None:
+            self._epoch = epoch
+            self._snapshot = self.trainer.model.state_dict()
+
+    def on_epoch_end(self, epoch, logs):
+        self._snapshot = None
 
     def on_batch_end(self, step, logs):
         loss = logs["loss"]

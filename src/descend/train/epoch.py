@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from descend import backend
+
 
 @dataclass
 class RunningScores:
@@ -28,9 +30,33 @@ class RunningScores:
         """Count one batch of ``n`` samples, with its targets and predictions."""
         self.total += cost * n
         self.count += n
-        if self.keep_outputs:
-            self.targets.append(np.asarray(getattr(y, "data", y)))
-            self.predictions.append(predictions)  # None for no rows (data parallelism)
+        if self.keep_outputs:  # host copies: metrics, and the state of an interrupted epoch
+            self.targets.append(backend.to_host(getattr(y, "data", y)))
+            if predictions is not None:  # None for no rows (data parallelism)
+                predictions = backend.to_host(predictions)
+            self.predictions.append(predictions)
+
+    def unmerged(self) -> tuple[list, list]:
+        """This process's targets and predictions of each batch since the last merge."""
+        return self.targets[self.shared :], self.predictions[self.shared :]
+
+    def merge(self, parts: list) -> None:
+        """Join the scores of several processes that shared every batch.
+
+        ``parts`` holds each process's :meth:`unmerged`, in process order: every batch's
+        targets and predictions become those of the whole batch (the processes' slices
+        in order), so the metrics are exact, those of one process, not an average of
+        per-process scores. The loss needs nothing: each batch's cost is already the
+        whole batch's.
+        """
+        start = self.shared
+        if len(parts) > 1:
+            for b in range(len(self.targets) - start):
+                targets = [t[b] for t, _ in parts if len(t[b])]
+                predictions = [p[b] for _, p in parts if p[b] is not None]
+                self.targets[start + b] = np.concatenate(targets)
+                self.predictions[start + b] = np.concatenate(predictions)
+        self.shared = len(self.targets)
 
     def result(self, score) -> dict:
         """``{'loss': mean cost, **score(targets, predictions)}``."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import csv
 import io
 import json
@@ -11,6 +10,7 @@ import math
 from descend.files import write_text
 from descend.train.callback import Callback
 from descend.train.diagnosis import diagnose
+from descend.train.monitor import GradientRecords
 
 
 class History(Callback):
@@ -33,9 +33,12 @@ class History(Callback):
         ``diverged_step``, set by the callbacks that detect them; at the end of training,
         what the curves say (``descend.train.diagnosis``): ``diagnosis`` (a line beginning
         ``diagnosis:``), ``diagnosis_kind`` and ``diagnosis_epoch``.
-    gradients : dict
+    gradients : GradientRecords
         Per-tensor gradient norms, weight norms and update ratios, when a
-        ``GradientMonitor`` recorded them (its docstring shows the layout); else empty.
+        ``GradientMonitor`` recorded them; else empty.
+    plan : dict
+        ``n_samples``, ``batch_size``, ``updates_per_epoch`` and ``epochs``: the epochs of
+        the whole run, counted from its first (also after a resume).
 
     Examples
     --------
@@ -59,13 +62,15 @@ class History(Callback):
         self.step_loss: list[float] = []
         self.events: dict[str, int | float] = {}
         self.plan: dict = {}
-        self.gradients: dict = {}  # a GradientMonitor's records (train/monitor.py)
+        self.gradients = GradientRecords()  # filled by a GradientMonitor
 
     def on_train_begin(self, logs):
+        # The run's epochs in all: a resumed run's fit plans only those still to come.
+        logs = {**logs, "epochs": logs.get("last_epoch", logs.get("epochs"))}
         self.plan = {
             k: logs[k]
             for k in ("n_samples", "batch_size", "updates_per_epoch", "epochs")
-            if k in logs
+            if logs.get(k) is not None
         }
 
     def on_batch_end(self, step, logs):
@@ -132,7 +137,7 @@ class History(Callback):
             "step_loss": list(self.step_loss),
             "events": dict(self.events),
             "plan": dict(self.plan),
-            **({"gradients": copy.deepcopy(self.gradients)} if self.gradients else {}),
+            **({"gradients": self.gradients.to_dict()} if self.gradients else {}),
         }
 
     @classmethod
@@ -144,7 +149,7 @@ class History(Callback):
         history.step_loss = list(data.get("step_loss", []))
         history.events = dict(data.get("events", {}))
         history.plan = dict(data.get("plan", {}))
-        history.gradients = dict(data.get("gradients", {}))
+        history.gradients = GradientRecords.from_dict(data.get("gradients"))
         return history
 
     def restore(self, state: dict) -> None:

@@ -26,8 +26,9 @@ def describe_plan(logs: dict) -> str:
     updates = logs.get("total_updates", per_epoch * epochs)
     strategy = "full batch" if batch >= n else f"batch {batch}"
     processes = logs.get("processes", 1)
-    if processes > 1:
-        low, high = batch // processes, -(-batch // processes)
+    if processes > 1:  # the shares of a whole batch, which is never more than the set
+        whole = min(batch, n)
+        low, high = whole // processes, -(-whole // processes)
         each = f"{low}" if low == high else f"{low}-{high}"
         strategy = f"{processes} processes, global {strategy} ({each} per process)"
     if first == 1:

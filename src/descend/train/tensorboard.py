@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
 from descend.train.callback import Callback
 from descend.train.monitor import QUANTITIES, GradientMonitor
-
-INSTALL_HINT = "TensorBoard logging needs tensorboardX: pip install 'descend[tensorboard]'"
 
 
 def summary_writer_class():
@@ -16,7 +15,10 @@ def summary_writer_class():
     try:
         from tensorboardX import SummaryWriter
     except ImportError:
-        raise ImportError(INSTALL_HINT) from None
+        from descend.extras import install_command
+
+        hint = install_command("tensorboard")
+        raise ImportError(f"TensorBoard logging needs tensorboardX: {hint}") from None
     return SummaryWriter
 
 
@@ -29,11 +31,12 @@ class TensorBoard(Callback):
     - ``epoch_loss``, ``epoch_<metric>`` (both runs) and ``epoch_lr`` (train), per epoch;
     - ``batch_loss`` (train) every ``update_freq`` updates, when it is an int;
     - ``grad_norm/<tensor>``, ``weight_norm/<tensor>``, ``update_ratio/<tensor>`` (train),
-      at the updates a :class:`GradientMonitor` recorded, by update number. When the
-      Trainer has no GradientMonitor, this callback runs one of its own (every epoch);
+      at the updates a :class:`GradientMonitor` recorded, by update number (the Trainer
+      adds one, every epoch, when it has none); a value that does not exist (NaN: no
+      ratio while the weights are all zero) is left out, never written;
     - the ``diagnosis`` line (train, text) when training ends.
 
-    Needs the optional extra: ``pip install 'descend[tensorboard]'``.
+    Needs the optional extra ``descend[tensorboard]``.
 
     Parameters
     ----------
@@ -54,6 +57,7 @@ class TensorBoard(Callback):
     """
 
     main_process_only = True  # data-parallel training: process 0 writes the logs
+    requires = (GradientMonitor,)
 
     def __init__(self, logdir: str | os.PathLike, update_freq: int | str = "epoch"):
         bad = isinstance(update_freq, bool) or not isinstance(update_freq, int) or update_freq < 1
@@ -63,8 +67,9 @@ class TensorBoard(Callback):
             )
         self._writer_class = summary_writer_class()
         self.logdir, self.update_freq = Path(logdir), update_freq
+        if self.logdir.exists() and not self.logdir.is_dir():
+            raise NotADirectoryError(f"TensorBoard logdir {logdir} is a file, not a folder")
         self._writers = {}
-        self._monitor = None
         super().__init__()
 
     def reset(self):
@@ -77,38 +82,16 @@ class TensorBoard(Callback):
     def load_state_dict(self, state):
         self._written = int(state["written"])
 
-    def set_trainer(self, trainer) -> None:
-        super().set_trainer(trainer)
-        if self._monitor is not None:
-            self._monitor.set_trainer(trainer)
-
-    # -- the hooks -------------------------------------------------------------
-    def on_train_begin(self, logs):
-        others = [c for c in self.trainer.callbacks if isinstance(c, GradientMonitor)]
-        if not others and self._monitor is None:
-            self._monitor = GradientMonitor()
-            self._monitor.set_trainer(self.trainer)
-
-    def on_epoch_begin(self, epoch, logs):
-        if self._monitor is not None:
-            self._monitor.on_epoch_begin(epoch, logs)
-
-    def on_batch_begin(self, step, logs):
-        if self._monitor is not None:
-            self._monitor.on_batch_begin(step, logs)
-
     def on_batch_end(self, step, logs):
-        if self._monitor is not None:
-            self._monitor.on_batch_end(step, logs)
         if self.update_freq != "epoch" and step % self.update_freq == 0:
-            self._writer("train").add_scalar("batch_loss", logs["loss"], step)
+            self._scalar("train", "batch_loss", logs["loss"], step)
 
     def on_epoch_end(self, epoch, logs):
         for key, value in logs.items():
             if key in ("updates", "time", "epoch"):
                 continue
             run, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
-            self._writer(run).add_scalar(f"epoch_{name}", value, epoch)
+            self._scalar(run, f"epoch_{name}", value, epoch)
         self._write_gradients()
         for writer in self._writers.values():
             writer.flush()
@@ -132,11 +115,16 @@ class TensorBoard(Callback):
             self._writers[run] = self._writer_class(str(self.logdir / run))
         return self._writers[run]
 
+    def _scalar(self, run: str, tag: str, value: float, step: int) -> None:
+        # A NaN or infinity would be written as it is, and tensorboardX prints a line
+        # about it; a diverged loss is the DivergenceGuard's to report, not a point.
+        if math.isfinite(value):
+            self._writer(run).add_scalar(tag, value, step)
+
     def _write_gradients(self) -> None:
         records = self.trainer.history.gradients
-        steps = records.get("step", []) if records else []
-        for i in range(self._written, len(steps)):
+        for i in range(self._written, len(records)):
             for quantity in QUANTITIES:
-                for name, column in records[quantity].items():
-                    self._writer("train").add_scalar(f"{quantity}/{name}", column[i], steps[i])
-        self._written = len(steps)
+                for name, column in records.values(quantity).items():
+                    self._scalar("train", f"{quantity}/{name}", column[i], records.steps[i])
+        self._written = len(records)

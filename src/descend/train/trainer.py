@@ -7,13 +7,15 @@ import time
 
 import numpy as np
 
-from descend import distributed, threads
+from descend import backend, threads
 from descend import metrics as metric_functions
 from descend.allocator import keep_freed_memory
-from descend.data import DataLoader, as_loader
+from descend.checks import positive_int
+from descend.data.loader import DataLoader, as_loader
+from descend.distributed import SingleProcess
 from descend.nn.loss import predict, predict_proba, task_of
 from descend.tensor import Tensor, no_grad
-from descend.train.callback import Callback
+from descend.train.callback import Callback, with_required
 from descend.train.divergence import DivergenceGuard
 from descend.train.epoch import EpochProgress, RunningScores
 from descend.train.history import History
@@ -47,23 +49,29 @@ class Trainer:
         functions ``fn(y_true, y_pred) -> float``; ``y_pred`` holds class labels for
         classifiers and values for regressors.
     callbacks : sequence of Callback
-        A ``History`` is always added; a ``ProgressBar`` too unless ``verbose=0``.
+        A ``History`` is always added; a ``ProgressBar`` too unless ``verbose=0``; and
+        what a callback ``requires`` (``TensorBoard``: a ``GradientMonitor``).
     verbose : int
         0 for silence.
     divergence_guard : bool
         Add a :class:`DivergenceGuard` (stop, restore the last good weights, say which
         setting to lower) unless ``callbacks`` has one already. ``False`` lets a
         diverging run go on.
+    parallel : strategy, optional
+        How the work is shared: one process (the default), or, in each process of an
+        MPI job, ``descend.distributed.strategy()`` after ``descend.distributed.init()``
+        (a :class:`descend.distributed.DataParallel`): each process trains on its share
+        of every batch, the gradients are summed between backward and optimizer step,
+        and the loop's decisions are shared; only process 0 prints and writes
+        (callbacks with ``main_process_only`` run there alone).
     threads : int, optional
         Threads for matrix products while fitting; by default the count
         ``ds.set_num_threads`` set, else one for a small model and the process's share
         of the cores for a larger one (see :mod:`descend.threads`).
 
-    Made after ``descend.distributed.init()`` in each process of an MPI job, the
-    Trainer trains data-parallel: ``parallel`` (a :class:`descend.distributed.DataParallel`)
-    gives each process its share of every batch, sums the gradients between backward
-    and optimizer step and shares what the loop decides; only process 0 prints and
-    writes (callbacks with ``main_process_only`` run there alone).
+    The model trains on the device it lives on (``model.to('cuda')`` before ``fit``):
+    each batch is sent there as it is drawn, targets are checked on the host and sent
+    with it, and outputs come back to the host for metrics and predictions.
 
     Examples
     --------
@@ -91,10 +99,11 @@ class Trainer:
         callbacks=(),
         verbose: int = 1,
         divergence_guard: bool = True,
+        parallel=None,
         threads: int | None = None,
     ):
-        if threads is not None and (type(threads) is not int or threads < 1):
-            raise ValueError(f"threads must be a positive integer, got {threads!r}")
+        if threads is not None:
+            positive_int(threads, "threads")
         keep_freed_memory()  # large temporaries stay in the heap: see descend/allocator.py
         self.model = model
         self.loss = loss
@@ -102,9 +111,10 @@ class Trainer:
         self.scheduler = scheduler
         self.threads = threads
         self.metrics = {_metric_name(m): _metric_function(m, self.task) for m in metrics}
-        self.parallel = distributed.strategy()
+        self.parallel = SingleProcess() if parallel is None else parallel
         self.verbose = verbose if self.parallel.is_main else 0
         self.history = History()
+        callbacks = with_required(callbacks)
         guard = divergence_guard and not any(isinstance(c, DivergenceGuard) for c in callbacks)
         bar = self.verbose and not any(isinstance(c, ProgressBar) for c in callbacks)
         self.callbacks: list[Callback] = [
@@ -137,8 +147,7 @@ class Trainer:
         shuffled each epoch when ``shuffle``. Calling ``fit`` again continues where the
         last call ended, in the middle of an epoch after ``interrupt()``.
         """
-        if not isinstance(epochs, int) or isinstance(epochs, bool) or epochs < 1:
-            raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+        positive_int(epochs, "epochs")
         if y is not None:
             if isinstance(x, tuple | list) and len(x) == 2:
                 raise TypeError("pass the targets either in an (X, y) pair or as y, not both")
@@ -205,6 +214,7 @@ class Trainer:
         """
         self.last_output, cost = None, 0.0
         if len(X) or self.parallel.size == 1:
+            X, y = self._on_device(X, y)
             output = self.model(X)
             loss = self.loss(output, y)
             # Forgotten after the forward pass, the old gradients' memory serves the new
@@ -217,6 +227,24 @@ class Trainer:
         cost, self._rows = self.parallel.reduce(self.optimizer, cost, len(X))
         self.optimizer.step()
         return cost
+
+    def _on_device(self, X, y):
+        """The batch where the model lives: ``X`` moved there, ``y`` as host data (the
+        loss checks class labels on the host and sends them along, without a wait)."""
+        device = self._device
+        if device is None:
+            return X, y
+        if isinstance(X, Tensor):
+            X = X.to(device)
+        if isinstance(y, Tensor) and backend.is_host(y.data):
+            y = y.data
+        return X, y
+
+    @property
+    def _device(self):
+        """The model's device, or None on the CPU (the hot path's one check)."""
+        device = getattr(self.model, "device", None)
+        return None if device is None or getattr(device, "type", device) == "cpu" else device
 
     def interrupt(self) -> None:
         """Stop after the current batch, keeping the epoch's progress for an exact resume.
@@ -259,8 +287,9 @@ class Trainer:
             )
             if self.stop_training or self.interrupted:
                 break
-        # The targets and predictions of every process's share of the batches so far.
-        self.parallel.share_scores(progress.scores)
+        scores = progress.scores
+        if scores.keep_outputs:  # the targets and predictions of every process's share
+            scores.merge(self.parallel.allgather(scores.unmerged()))
         if self.interrupted:
             return {}
         self._progress = None
@@ -362,14 +391,15 @@ class Trainer:
         try:
             with no_grad():
                 for X, y in loader:
-                    outputs.append(self.model(X).data)
+                    outputs.append(self.model(self._on_device(X, None)[0]).data)
                     if y is not None:
-                        targets.append(y.data)
+                        targets.append(backend.to_host(y.data))
         finally:
             self.model.train(was_training)
         if not outputs:  # a process's part of a validation set smaller than the job
             return None, None
-        return np.concatenate(outputs), (np.concatenate(targets) if targets else None)
+        outputs = backend.to_host(backend.xp_of(outputs[0]).concatenate(outputs))
+        return outputs, (np.concatenate(targets) if targets else None)
 
     # -- helpers ---------------------------------------------------------------
     def _keyed_callbacks(self) -> dict:

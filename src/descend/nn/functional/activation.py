@@ -6,8 +6,7 @@ ops (Tensor methods, ``descend.tensor``); ``leaky_relu`` lives here.
 
 from __future__ import annotations
 
-import numpy as np
-
+from descend.backend import xp_of
 from descend.tensor import elementwise
 from descend.tensor.softmax import log_softmax, softmax
 from descend.tensor.tensor import Tensor, make
@@ -43,13 +42,14 @@ def leaky_relu(x, negative_slope: float = 0.01) -> Tensor:
     tensor([-0.2,  3. ])
     """
     x = _tensor(x)
+    xp = xp_of(x.data)
     positive = x.data > 0
     out = x.data * negative_slope
-    np.copyto(out, x.data, where=positive)
+    xp.copyto(out, x.data, where=positive)
 
     def backward(g):
         gx = g * negative_slope
-        np.copyto(gx, g, where=positive)
+        xp.copyto(gx, g, where=positive)
         return (gx,)
 
     return make(out, (x,), backward, "leaky_relu", (negative_slope,))

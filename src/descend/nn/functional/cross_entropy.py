@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
+from descend.backend import xp_of
 from descend.nn.functional.reduction import as_weight, check_reduction, reduce, upstream
 from descend.tensor.tensor import Tensor, make
 
@@ -48,15 +50,16 @@ def cross_entropy(
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     z = _scores(input, name)
     n, c = z.shape
+    xp = xp_of(z.data)
     shifted = z.data - z.data.max(axis=1, keepdims=True)
-    exp = np.exp(shifted)
+    exp = xp.exp(shifted)
     total = exp.sum(axis=1, keepdims=True)
-    log_probs = shifted - np.log(total)
-    w = _class_weight(weight, c, z.dtype, name)
-    t = _targets(target, n, c, z.dtype, name)
+    log_probs = shifted - xp.log(total)
+    w = _class_weight(weight, c, z, name)
+    t = _targets(target, n, c, z, name)
 
     if t.ndim == 1 and w is None and label_smoothing == 0:
-        rows = np.arange(n)
+        rows = xp.arange(n)
         losses = -log_probs[rows, t]
 
         def backward(g):
@@ -70,8 +73,8 @@ def cross_entropy(
     # General case: a target distribution q per row (one-hot, smoothed, weighted);
     # loss_i = -sum_c q_ic log p_ic and its gradient is p_i * sum_c q_ic - q_i.
     if t.ndim == 1:
-        q = np.zeros((n, c), dtype=z.dtype)
-        q[np.arange(n), t] = 1
+        q = xp.zeros((n, c), dtype=z.dtype)
+        q[xp.arange(n), t] = 1
         count = n if w is None else w[t].sum()
     else:
         q, count = t, n
@@ -108,15 +111,16 @@ def nll_loss(input, target, weight=None, reduction: str = "mean") -> Tensor:
     check_reduction(reduction, name)
     x = _scores(input, name)
     n, c = x.shape
-    t = _targets(target, n, c, x.dtype, name, probabilities=False)
-    w = _class_weight(weight, c, x.dtype, name)
-    rows = np.arange(n)
+    xp = xp_of(x.data)
+    t = _targets(target, n, c, x, name, probabilities=False)
+    w = _class_weight(weight, c, x, name)
+    rows = xp.arange(n)
     picked = -x.data[rows, t]
     losses = picked if w is None else picked * w[t]
     count = n if w is None else w[t].sum()
 
     def backward(g):
-        grad = np.zeros((n, c), dtype=x.dtype)
+        grad = xp.zeros((n, c), dtype=x.dtype)
         scale = upstream(g, reduction, count)
         grad[rows, t] = -scale if w is None else -scale * w[t]
         return (grad,)
@@ -133,11 +137,17 @@ def _scores(input, name: str) -> Tensor:
     return x
 
 
-def _targets(target, n: int, c: int, dtype, name: str, probabilities: bool = True) -> np.ndarray:
-    """Class indices (N,) checked to lie in [0, C), or a (N, C) float distribution."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+def _targets(target, n: int, c: int, x: Tensor, name: str, probabilities: bool = True):
+    """Class indices (N,) checked to lie in [0, C), or a (N, C) float distribution, on
+    the device of the scores ``x``.
+
+    Host targets are checked on the host and then sent to the device, so that a step on
+    a GPU does not wait for it; targets already on a device cost one wait.
+    """
+    t = target.data if isinstance(target, Tensor) else target
+    t = t if backend.is_array(t) else np.asarray(t)
     if probabilities and t.dtype.kind == "f" and t.shape == (n, c):
-        return t.astype(dtype, copy=False)
+        return _on_device_of(t.astype(x.dtype, copy=False), x, name)
     if t.dtype.kind not in "iu":
         raise TypeError(
             f"{name}: class targets must be integers, got dtype {t.dtype} with shape "
@@ -149,14 +159,26 @@ def _targets(target, n: int, c: int, dtype, name: str, probabilities: bool = Tru
             f"{name}: expected {n} class targets (shape ({n},)) for input of shape "
             f"({n}, {c}), got shape {t.shape}"
         )
-    if n and (t.min() < 0 or t.max() >= c):
-        bad = t[(t < 0) | (t >= c)][0]
+    host = backend.is_host(t)
+    if n and (t.min() < 0 or t.max() >= c if host else bool(((t < 0) | (t >= c)).any())):
+        bad = t[(t < 0) | (t >= c)][0].item()
         raise ValueError(f"{name}: class targets must be in [0, {c}) for {c} classes, got {bad}")
-    return t
+    return _on_device_of(t, x, name)
 
 
-def _class_weight(weight, c: int, dtype, name: str) -> np.ndarray | None:
-    w = as_weight(weight, dtype, name)
+def _on_device_of(t, x: Tensor, name: str):
+    if backend.device_of(t) == backend.device_of(x.data):
+        return t
+    if not backend.is_host(t):
+        raise RuntimeError(
+            f"{name}: expected all tensors on one device, got {backend.device_of(x.data)} "
+            f"and {backend.device_of(t)} (target)"
+        )
+    return backend.asarray(t, x.data)
+
+
+def _class_weight(weight, c: int, x: Tensor, name: str) -> np.ndarray | None:
+    w = as_weight(weight, x.dtype, name, like=x.data)
     if w is not None and w.shape != (c,):
         raise ValueError(f"{name}: weight must have shape ({c},), one per class, got {w.shape}")
     return w

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
 from descend.tensor import creation
 from descend.tensor.tensor import Tensor, make
 
@@ -23,6 +24,8 @@ def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
         False: return ``x`` unchanged.
     generator : numpy.random.Generator, optional
         Source of the random mask; the library's generator (``ds.manual_seed``) by default.
+        On a GPU without ``generator`` the mask comes from the GPU's own generator
+        (seeded by ``ds.manual_seed`` too, but not the same values as on the CPU).
 
     Examples
     --------
@@ -35,12 +38,16 @@ def dropout(x, p: float = 0.5, training: bool = True, generator=None) -> Tensor:
         return x
     if x.data.dtype.kind != "f":
         raise TypeError(f"dropout: expected a floating input, got {x.dtype}")
-    rng = creation.generator() if generator is None else generator
+    xp = backend.xp_of(x.data)
     if p == 1:
-        mask = np.zeros(x.shape, dtype=x.dtype)
+        mask = xp.zeros(x.shape, dtype=x.dtype)
+    elif generator is None and not backend.is_host(x.data):
+        mask = (backend.uniform(x.data, x.shape, x.dtype, creation.generator()) >= p) / (1 - p)
+        mask = mask.astype(x.dtype, copy=False)
     else:
+        rng = creation.generator() if generator is None else generator
         keep = rng.random(x.shape, dtype=x.dtype) >= p
-        mask = np.multiply(keep, 1 / (1 - p), dtype=x.dtype)
+        mask = backend.asarray(np.multiply(keep, 1 / (1 - p), dtype=x.dtype), x.data)
     return make(x.data * mask, (x,), lambda g: (g * mask,), "dropout", (p,))
 
 

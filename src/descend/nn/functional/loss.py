@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
+from descend.backend import xp_of
 from descend.nn.functional.reduction import as_weight, loss_operands, reduce, upstream
 from descend.tensor.elementwise import stable_sigmoid
 from descend.tensor.tensor import Tensor, make
@@ -43,11 +45,12 @@ def l1_loss(input, target, reduction: str = "mean") -> Tensor:
     """Absolute error ``|input - target|`` (gradient 0 where they are equal)."""
     x, t = loss_operands(input, target, "l1_loss", reduction)
     diff = x.data - t.data
+    xp = xp_of(diff)
 
     def backward(g):
-        return _grads(x, t, upstream(g, reduction, diff.size) * np.sign(diff))
+        return _grads(x, t, upstream(g, reduction, diff.size) * xp.sign(diff))
 
-    return make(reduce(np.abs(diff), reduction), (x, t), backward, "l1_loss")
+    return make(reduce(xp.abs(diff), reduction), (x, t), backward, "l1_loss")
 
 
 def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -61,8 +64,9 @@ def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0) -> Te
     x, t = loss_operands(input, target, "huber_loss", reduction)
     diff = x.data - t.data
     # The gradient is d clipped to [-delta, delta]; the loss follows from it.
-    clipped = np.clip(diff, -delta, delta)
-    losses = np.abs(clipped) * (np.abs(diff) - 0.5 * np.abs(clipped))
+    xp = xp_of(diff)
+    clipped = xp.clip(diff, -delta, delta)
+    losses = xp.abs(clipped) * (xp.abs(diff) - 0.5 * xp.abs(clipped))
 
     def backward(g):
         return _grads(x, t, upstream(g, reduction, diff.size) * clipped)
@@ -87,16 +91,17 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
         Rescales each element's loss (broadcast to the input's shape).
     """
     p, t = loss_operands(input, target, "binary_cross_entropy", reduction)
-    if p.data.size and not (p.data.min() >= 0 and p.data.max() <= 1):
+    xp = xp_of(p.data)
+    if p.data.size and not _probabilities(p.data):
         raise ValueError(
             f"binary_cross_entropy: input must hold probabilities in [0, 1], got values "
-            f"from {p.data.min():g} to {p.data.max():g}; for logits use "
+            f"from {float(p.data.min()):g} to {float(p.data.max()):g}; for logits use "
             f"binary_cross_entropy_with_logits (BCEWithLogitsLoss)"
         )
     w = _elementwise_weight(weight, p, "binary_cross_entropy", "weight")
-    with np.errstate(divide="ignore"):
-        log_p = np.maximum(np.log(p.data), -100)
-        log_q = np.maximum(np.log1p(-p.data), -100)
+    with backend.errstate(p.data, divide="ignore"):
+        log_p = xp.maximum(xp.log(p.data), -100)
+        log_q = xp.maximum(xp.log1p(-p.data), -100)
     losses = -(t.data * log_p + (1 - t.data) * log_q)
     if w is not None:
         losses *= w
@@ -106,7 +111,7 @@ def binary_cross_entropy(input, target, weight=None, reduction: str = "mean") ->
         if w is not None:
             scale = scale * w
         # PyTorch's form: (p - t) / max(p (1 - p), 1e-12), finite at p = 0 and p = 1.
-        gp = scale * (p.data - t.data) / np.maximum(p.data * (1 - p.data), 1e-12)
+        gp = scale * (p.data - t.data) / xp.maximum(p.data * (1 - p.data), 1e-12)
         return _grads(p, t, gp, scale * (log_q - log_p))
 
     return make(reduce(losses, reduction), (p, t), backward, "binary_cross_entropy")
@@ -142,7 +147,8 @@ def binary_cross_entropy_with_logits(
     w = _elementwise_weight(weight, x, name, "weight")
     pw = _elementwise_weight(pos_weight, x, name, "pos_weight")
     xd, td = x.data, t.data
-    softplus_neg = np.log1p(np.exp(-np.abs(xd))) + np.maximum(-xd, 0)
+    xp = xp_of(xd)
+    softplus_neg = xp.log1p(xp.exp(-xp.abs(xd))) + xp.maximum(-xd, 0)
     if pw is None:
         losses = (1 - td) * xd + softplus_neg
     else:
@@ -164,8 +170,15 @@ def binary_cross_entropy_with_logits(
     return make(reduce(losses, reduction), (x, t), backward, "binary_cross_entropy_with_logits")
 
 
+def _probabilities(p) -> bool:
+    """Whether every value of ``p`` lies in [0, 1]; on a device, one reduction and one wait."""
+    if backend.is_host(p):
+        return p.min() >= 0 and p.max() <= 1
+    return not bool(((p < 0) | (p > 1)).any())
+
+
 def _elementwise_weight(weight, x: Tensor, name: str, what: str) -> np.ndarray | None:
-    w = as_weight(weight, x.dtype, name, what)
+    w = as_weight(weight, x.dtype, name, what, like=x.data)
     if w is None:
         return None
     try:

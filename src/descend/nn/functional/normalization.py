@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
 from descend.tensor.tensor import Tensor, make, operands
 
 
@@ -46,6 +47,12 @@ def batch_norm(
     b = _channel_param(bias, x, c, "bias")
     wd = None if w is None else w.data.reshape(shape)
     xd = x.data
+    xp = backend.xp_of(xd)
+    if running_mean is not None and backend.device_of(running_mean) != backend.device_of(xd):
+        raise RuntimeError(
+            f"expected all tensors on one device, got {backend.device_of(xd)} and "
+            f"{backend.device_of(running_mean)} (running statistics); move the module with .to()"
+        )
 
     batch_stats = training or running_mean is None
     if batch_stats:
@@ -57,13 +64,13 @@ def batch_norm(
             )
         mean = xd.mean(axis=axes, keepdims=True)
         centred = xd - mean
-        var = np.mean(centred * centred, axis=axes, keepdims=True)
-        inv_std = 1 / np.sqrt(var + eps)
+        var = (centred * centred).mean(axis=axes, keepdims=True)
+        inv_std = 1 / xp.sqrt(var + eps)
         if training and running_mean is not None:
             _update(running_mean, mean.reshape(c), momentum)
             _update(running_var, var.reshape(c) * (count / (count - 1)), momentum)
     else:
-        inv_std = 1 / np.sqrt(running_var.astype(xd.dtype, copy=False).reshape(shape) + eps)
+        inv_std = 1 / xp.sqrt(running_var.astype(xd.dtype, copy=False).reshape(shape) + eps)
         centred = xd - running_mean.astype(xd.dtype, copy=False).reshape(shape)
     normalised = centred * inv_std
     out = normalised if wd is None else normalised * wd

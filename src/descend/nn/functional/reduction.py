@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend import backend
 from descend.tensor.tensor import Tensor, operands
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -23,16 +24,20 @@ def reduce(losses: np.ndarray, reduction: str, count=None) -> np.ndarray:
     """The cost from per-element losses; ``count`` replaces the element count of 'mean'."""
     if reduction == "none":
         return losses
-    total = losses.sum(dtype=losses.dtype)
+    total = losses.sum(dtype=losses.dtype)  # 0-d: a NumPy scalar, or a device array
     if reduction == "sum":
-        return np.asarray(total)
-    return np.asarray(total / (losses.size if count is None else count), dtype=losses.dtype)
+        return backend.xp_of(total).asarray(total)
+    mean = total / (losses.size if count is None else count)
+    return backend.xp_of(mean).asarray(mean, dtype=losses.dtype)
 
 
 def upstream(g: np.ndarray, reduction: str, count) -> np.ndarray:
     """d(cost)/d(each loss) times the incoming gradient ``g`` (0-d unless reduction='none')."""
     if reduction == "mean":
-        return g / np.asarray(count, dtype=g.dtype)
+        # A Python count, not a 0-d NumPy array, so that a device's g can take it; an
+        # array count (a sum of class weights) is on g's device already.
+        out = g / count
+        return out if out.dtype == g.dtype else out.astype(g.dtype)
     return g
 
 
@@ -50,11 +55,20 @@ def loss_operands(input, target, name: str, reduction: str) -> tuple[Tensor, Ten
     return x, t
 
 
-def as_weight(weight, dtype, name: str, what: str = "weight") -> np.ndarray | None:
-    """An optional constant weight array (no gradient flows into it) in the input's dtype."""
+def as_weight(weight, dtype, name: str, what: str = "weight", like=None) -> np.ndarray | None:
+    """An optional constant weight array (no gradient flows into it) in the input's dtype,
+    on the device of ``like`` (the input's array)."""
     if weight is None:
         return None
-    array = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+    array = weight.data if isinstance(weight, Tensor) else weight
+    array = array if backend.is_array(array) else np.asarray(array)
+    if like is not None and backend.device_of(array) != backend.device_of(like):
+        if not backend.is_host(array):
+            raise RuntimeError(
+                f"{name}: expected all tensors on one device, got {backend.device_of(like)} "
+                f"and {backend.device_of(array)} ({what})"
+            )
+        array = backend.asarray(array, like)
     if array.dtype.kind not in "biuf":
         raise TypeError(f"{name}: {what} must hold numbers, got dtype {array.dtype}")
     return array.astype(dtype, copy=False)

@@ -1,0 +1,42 @@
+"""``descend train --live``, ``descend view`` and ``descend playground`` from the command line."""
+
+import sys
+
+import pytest
+
+from descend.cli import main
+
+
+@pytest.mark.parametrize(
+    "argv", [["playground"], ["view", "runs/x"], ["train", "--live", "--epochs", "1"]]
+)
+def test_without_the_extra_one_line_names_it(argv, monkeypatch, capsys, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "bokeh", None)  # as if Bokeh were not installed
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"descend {argv[0]}: error: the live view needs Bokeh: pip install 'descend[live]'\n"
+    )
+    assert not (tmp_path / "runs").exists()
+
+
+def test_view_refuses_a_folder_without_a_run(tmp_path, capsys):
+    assert main(["view", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"descend view: error: {tmp_path}: not a run folder (no config.toml)\n"
+    )
+
+
+@pytest.mark.parametrize("port", ["-1", "70000"])
+def test_a_port_out_of_range_is_refused(port, capsys):
+    assert main(["playground", "--port", port]) == 2
+    assert "--port must be from 0 to 65535" in capsys.readouterr().err
+
+
+def test_train_live_gives_the_pages_address_in_its_plan_line(tmp_path, capsys):
+    argv = ["train", "--data", "iris", "--model", "softmax", "--epochs", "2"]
+    assert main([*argv, "--out", str(tmp_path / "run"), "--live"]) == 0
+    plan = capsys.readouterr().out.splitlines()[0]
+    assert plan.startswith("softmax on iris")
+    assert "; live view http://127.0.0.1:" in plan and "/run?token=" in plan
