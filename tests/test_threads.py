@@ -51,11 +51,11 @@ def test_small_models_get_one_thread_larger_ones_the_share(monkeypatch):
     monkeypatch.setattr(threads, "get_num_threads", lambda: 8)
     small = ds.nn.Linear(40, 100)  # 4,000 weights x 100 rows: far below SMALL_STEP
     large = ds.nn.Linear(1024, 1024)
-    assert threads.for_fit(small, 100) == 1
-    assert threads.for_fit(large, 128) == 4
-    assert threads.for_fit(large, 128, threads=3) == 3  # Trainer(threads=...), --threads
+    assert threads.for_model(small, 100) == 1
+    assert threads.for_model(large, 128) == 4
+    assert threads.for_model(large, 128, threads=3) == 3  # Trainer(threads=...), --threads
     ds.set_num_threads(2)
-    assert threads.for_fit(small, 100) == 2 and threads.for_fit(large, 128) == 2
+    assert threads.for_model(small, 100) == 2 and threads.for_model(large, 128) == 2
 
 
 def test_a_fit_takes_no_more_threads_than_others_leave_or_it_had(monkeypatch):
@@ -63,15 +63,27 @@ def test_a_fit_takes_no_more_threads_than_others_leave_or_it_had(monkeypatch):
     monkeypatch.setattr(threads, "share", lambda: 4)
     monkeypatch.setattr(threads, "get_num_threads", lambda: 8)
     monkeypatch.setattr(threads, "idle_cores", lambda: 1)  # the others keep the cores busy
-    assert threads.for_fit(large, 128) == 1
+    assert threads.for_model(large, 128) == 1
     monkeypatch.setattr(threads, "idle_cores", lambda: 8)
     monkeypatch.setattr(threads, "get_num_threads", lambda: 2)  # OPENBLAS_NUM_THREADS=2
-    assert threads.for_fit(large, 128) == 2
+    assert threads.for_model(large, 128) == 2
 
 
 class Seen(ds.train.Callback):
     def on_batch_end(self, step, logs):
         self.threads = ds.get_num_threads()
+
+
+class Counting(ds.nn.Module):
+    """A model that records the threads its forward pass ran with."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = ds.nn.Linear(4, 3)
+
+    def forward(self, x):
+        self.threads = ds.get_num_threads()
+        return self.linear(x)
 
 
 @pytest.mark.parametrize("asked", [None, 1, 2])
@@ -87,6 +99,17 @@ def test_a_fit_uses_its_threads_and_gives_them_back(asked):
     trainer.fit(X, y, epochs=1)
     assert seen.threads == (1 if asked is None else asked)  # None: a small model, one thread
     assert ds.get_num_threads() == 2
+
+
+def test_predicting_and_evaluating_use_the_fits_threads_too():
+    threads._blas().limit(limits=2)
+    model = Counting()
+    trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(), ds.optim.SGD(model.parameters()))
+    X, y = ds.data.load_iris()
+    trainer.predict(X)
+    assert model.threads == 1
+    trainer.evaluate((X, y))
+    assert model.threads == 1 and ds.get_num_threads() == 2
 
 
 def test_trainer_rejects_a_bad_thread_count():

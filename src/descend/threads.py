@@ -1,6 +1,6 @@
 """How many threads NumPy's BLAS (the matrix products) uses, as PyTorch's settings.
 
-By default a fit uses the threads that suit its model and the machine:
+By default a Trainer's fits and predictions use the threads that suit its model and the machine:
 
 - each process its share of the machine's cores: under ``mpiexec -n P`` on one machine,
   the cores divided by the P processes there, so that P processes never start P times
@@ -97,11 +97,11 @@ def idle_cores() -> int:
     return max(1, round((os.cpu_count() or 1) - others))
 
 
-def for_fit(model, batch_size: int, threads: int | None = None) -> int:
-    """The threads a fit of ``model`` with batches of ``batch_size`` uses: ``threads``
-    if given, else the count :func:`set_num_threads` set, else one for a small model
-    and, for a larger one, its :func:`share`, :func:`idle_cores` and the threads it has
-    now, whichever is fewest."""
+def for_model(model, batch_size: int, threads: int | None = None) -> int:
+    """The threads a Trainer's fit (or prediction) of ``model`` with batches of
+    ``batch_size`` uses: ``threads`` if given, else the count :func:`set_num_threads`
+    set, else one for a small model and, for a larger one, its :func:`share`,
+    :func:`idle_cores` and the threads it has now, whichever is fewest."""
     if threads is not None:
         return threads
     if _set_by_user is not None:
