@@ -130,3 +130,14 @@ def test_the_train_command_says_its_threads_and_takes_threads(tmp_path):
     result = descend("train", "--threads", "0", cwd=tmp_path)
     assert result.returncode == 2
     assert "--threads must be a positive integer, got 0" in result.stderr
+
+
+def test_a_resumed_run_may_take_other_threads(tmp_path):
+    from tests.cli.conftest import descend
+
+    descend("train", "--data", "iris", "--epochs", "1", "--out", "run", cwd=tmp_path, check=True)
+    result = descend(
+        "train", "--resume", tmp_path / "run", "--epochs", "2", "--threads", "2", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "epoch 2: 3 updates; 2 threads\n" in result.stderr
