@@ -134,6 +134,7 @@ class Trainer:
         self.last_output = None
         self._rows = 0  # samples in the last step's (whole) batch
         self._progress: EpochProgress | None = None
+        self._fit_device = False  # the model's device during fit (None: the CPU)
 
     # -- training -------------------------------------------------------------
     def fit(
@@ -172,8 +173,13 @@ class Trainer:
             plan["processes"] = self.parallel.size
         self.stop_training = False
         self.interrupted = False
-        with threads.limited(plan["threads"]):
-            self._fit_epochs(loader, val_loader, last, plan)
+        # The model stays where it is while it fits: its device is looked up once.
+        self._fit_device = self._device
+        try:
+            with threads.limited(plan["threads"]):
+                self._fit_epochs(loader, val_loader, last, plan)
+        finally:
+            self._fit_device = False
         return self.history
 
     def _fit_epochs(self, loader, val_loader, last: int, plan: dict) -> None:
@@ -231,7 +237,7 @@ class Trainer:
     def _on_device(self, X, y):
         """The batch where the model lives: ``X`` moved there, ``y`` as host data (the
         loss checks class labels on the host and sends them along, without a wait)."""
-        device = self._device
+        device = self._device if self._fit_device is False else self._fit_device
         if device is None:
             return X, y
         if isinstance(X, Tensor):
