@@ -41,3 +41,17 @@ def test_train_live_gives_the_pages_address_in_its_plan_line(tmp_path, capsys):
     plan = capsys.readouterr().out.splitlines()[0]
     assert plan.startswith("softmax on iris")
     assert "; live view http://127.0.0.1:" in plan and "/run?token=" in plan
+
+
+def test_another_host_is_opened_only_with_a_warning(capsys):
+    from argparse import Namespace
+
+    from descend.cli.view import check_server_options
+
+    check_server_options(Namespace(host="127.0.0.1", port=0))
+    assert capsys.readouterr().err == ""
+    check_server_options(Namespace(host="0.0.0.0", port=0))
+    assert capsys.readouterr().err == (
+        "warning: --host 0.0.0.0 opens the page to other machines; anyone who has its "
+        "address with the token can see it\n"
+    )

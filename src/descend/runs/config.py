@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from descend import backend
-from descend.checks import positive_int
+from descend.checks import is_positive_int, positive_int
 from descend.data.sets import BUILTIN_DATA, TASKS
 from descend.names import closest
 from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS, longest_warmup
@@ -173,11 +173,7 @@ class RunConfig:
                 )
         if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"--lr must be a positive, finite number, got {self.lr}")
-        if self.batch_size != "full" and (
-            isinstance(self.batch_size, bool)
-            or not isinstance(self.batch_size, int)
-            or self.batch_size < 1
-        ):
+        if self.batch_size != "full" and not is_positive_int(self.batch_size):
             raise ValueError(
                 f"--batch-size must be a positive integer or 'full', got {self.batch_size!r}"
             )
