@@ -55,3 +55,28 @@ def test_another_host_is_opened_only_with_a_warning(capsys):
         "warning: --host 0.0.0.0 opens the page to other machines; anyone who has its "
         "address with the token can see it\n"
     )
+
+
+def test_playground_serves_until_ctrl_c(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import urllib.request
+
+    src = os.path.dirname(os.path.dirname(__import__("descend").__file__))
+    env = {**os.environ, "PYTHONPATH": src}
+    command = [sys.executable, "-m", "descend", "playground"]
+    process = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("playground: open http://127.0.0.1:")
+        assert line.endswith("  (Ctrl-C to stop)\n")
+        url = line.split()[2]
+        with urllib.request.urlopen(url, timeout=30) as page:
+            assert page.status == 200 and b"descend: playground" in page.read()
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0
+    finally:
+        process.kill()
+    assert process.stderr.read() == ""
