@@ -58,7 +58,9 @@ def _host_index(array) -> None:
 CPU = Kind("cpu", np, np.ndarray, lambda a, i: a, lambda a: a, _host_index, lambda: 1)
 _kinds: dict[str, Kind] = {"cpu": CPU}
 # The array module by array type: the hot path's one dict lookup.
+# Python numbers and lists are host data too: looked up directly, they cost no search.
 _HOST_TYPES = (np.ndarray, np.float32, np.float64, np.float16, np.int64, np.int32, np.bool_)
+_HOST_TYPES += (float, int, bool, list, tuple)
 _xp_by_type: dict[type, ModuleType] = dict.fromkeys(_HOST_TYPES, np)
 _kind_by_type: dict[type, Kind] = dict.fromkeys(_HOST_TYPES, CPU)
 

@@ -31,6 +31,18 @@ LAYERS = {
     "batchnorm2d": (lambda: nn.BatchNorm2d(3), X4),
     "flatten": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(192, 2)), X4),
     "dropout": (lambda: nn.Dropout(0.3), X2),
+    "conv2d": (lambda: nn.Conv2d(3, 4, 3, stride=2, padding=1), X4),
+    "conv2d_two_steps": (lambda: nn.Conv2d(3, 2, 5), X4),  # im2col through shifted copies
+    "conv2d_no_bias": (lambda: nn.Conv2d(3, 2, (2, 3), bias=False), X4),
+    "conv1d": (lambda: nn.Conv1d(3, 2, 3, padding=1), X4[:, :, 0]),
+    "max_pool_tiled": (lambda: nn.MaxPool2d(2), X4),
+    "max_pool_3x3": (lambda: nn.MaxPool2d(3, stride=3), X4),
+    "max_pool_overlapping": (lambda: nn.MaxPool2d(3, stride=2, padding=1), X4),
+    "max_pool1d": (lambda: nn.MaxPool1d(2), X4[:, :, 0]),
+    "avg_pool": (lambda: nn.AvgPool2d(2), X4),
+    "avg_pool_overlapping": (lambda: nn.AvgPool2d(3, stride=2, padding=1), X4),
+    "avg_pool1d": (lambda: nn.AvgPool1d(3, stride=1), X4[:, :, 0]),
+    "lenet": (lambda: ds.models.LeNet5(), RNG.standard_normal((2, 1, 28, 28)).astype(np.float32)),
 }
 
 

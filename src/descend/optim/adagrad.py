@@ -77,7 +77,7 @@ class Adagrad(Optimizer):
             state["sum"] = xp.full_like(param, group["initial_accumulator_value"])
         state["step"] += 1
         clr = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
-        kernel = fused(param, "adagrad", *_KERNEL)
+        kernel = fused(param, "adagrad", _kernel_source)
         if kernel is not None:
             kernel(
                 grad, signed(group), group["weight_decay"], group["eps"], clr, param, state["sum"]
@@ -93,13 +93,11 @@ class Adagrad(Optimizer):
         xp.subtract(param, step, out=param)
 
 
-# AdaGrad's rule as one fused kernel (see ``optimizer.fused``): the docstring's lines.
-_KERNEL = (
-    "T grad, T sign, T wd, T eps, T clr",
-    "T p, T total",
-    [
+def _kernel_source() -> tuple[str, str, list[str]]:
+    """AdaGrad's rule as one fused kernel (see ``optimizer.fused``): the docstring's lines."""
+    lines = [
         "T g = sign * grad + wd * p;",
         "total = total + g * g;",
         "p = p - clr * g / (sqrt(total) + eps);",
-    ],
-)
+    ]
+    return "T grad, T sign, T wd, T eps, T clr", "T p, T total", lines

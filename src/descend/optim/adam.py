@@ -106,7 +106,7 @@ class Adam(Optimizer):
         beta1, beta2 = group["betas"]
         c1, c2 = 1 - beta1**step, (1 - beta2**step) ** 0.5
         decoupled, amsgrad = group["decoupled_weight_decay"], group["amsgrad"]
-        kernel = fused(param, "adam", *_kernel_source(amsgrad))
+        kernel = fused(param, "adam", _kernel_source, amsgrad)
         if kernel is not None:
             outputs = [state["exp_avg"], state["exp_avg_sq"]]
             kernel(

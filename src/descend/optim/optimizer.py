@@ -312,15 +312,19 @@ def ema_(average: np.ndarray, value: np.ndarray, decay: float, work: np.ndarray)
     average += backend.xp_of(value).multiply(value, 1 - decay, out=work)
 
 
-def fused(param: np.ndarray, name: str, inputs: str, outputs: str, lines: list[str]):
-    """The update ``lines`` as one elementwise kernel on ``param``'s device, or None.
+def fused(param: np.ndarray, name: str, source: Callable, *flags):
+    """The update ``source(*flags)`` as one elementwise kernel on ``param``'s device, or
+    None where the NumPy spelling of the rule runs instead (the CPU: checked first, so
+    the CPU's step pays one type check).
 
-    ``inputs`` and ``outputs`` declare the kernel's arguments as CuPy's
-    ``ElementwiseKernel`` does (``'T grad, T lr'``, ``'T p, T m'``; outputs are read
-    and written); ``lines`` are statements of plain arithmetic and ``sqrt``, ``max``
-    (``T g = grad + wd * p;``, ``m = b1 * m + (1 - b1) * g;``). None on the CPU, where
-    the NumPy spelling of the rule runs instead.
+    ``source`` gives ``(inputs, outputs, lines)``: the kernel's arguments declared as
+    CuPy's ``ElementwiseKernel`` does (``'T grad, T lr'``, ``'T p, T m'``; outputs are
+    read and written) and statements of plain arithmetic, ``sqrt`` and ``max``
+    (``T g = grad + wd * p;``, ``m = b1 * m + (1 - b1) * g;``).
     """
+    if type(param) is np.ndarray:
+        return None
+    inputs, outputs, lines = source(*flags)
     return backend.kernel(param, name, inputs, outputs, "\n".join(lines))
 
 

@@ -93,7 +93,7 @@ class RMSprop(Optimizer):
                 state["grad_avg"] = xp.zeros_like(param)
         state["step"] += 1
         centered, momentum = group["centered"], group["momentum"] > 0
-        kernel = fused(param, "rmsprop", *_kernel_source(centered, momentum))
+        kernel = fused(param, "rmsprop", _kernel_source, centered, momentum)
         if kernel is not None:
             outputs = [
                 state[k] for k in ("square_avg", "grad_avg", "momentum_buffer") if k in state

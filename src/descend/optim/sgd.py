@@ -88,7 +88,7 @@ class SGD(Optimizer):
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
         momentum = group["momentum"]
-        kernel = fused(param, "sgd", *_kernel_source(momentum != 0))
+        kernel = fused(param, "sgd", _kernel_source, momentum != 0)
         if kernel is not None:
             self._fused_update(kernel, param, grad, state, group)
             return

@@ -134,6 +134,7 @@ class Trainer:
         self.last_output = None
         self._rows = 0  # samples in the last step's (whole) batch
         self._progress: EpochProgress | None = None
+        self._fit_device = False  # the model's device during fit (None: the CPU)
 
     # -- training -------------------------------------------------------------
     def fit(
@@ -166,14 +167,19 @@ class Trainer:
             "first_epoch": self.epoch + 1,
             "last_epoch": last,
             "total_updates": len(loader) * epochs - done,
-            "threads": threads.for_fit(self.model, loader.batch_size, self.threads),
+            "threads": threads.for_model(self.model, loader.batch_size, self.threads),
         }
         if self.parallel.size > 1:
             plan["processes"] = self.parallel.size
         self.stop_training = False
         self.interrupted = False
-        with threads.limited(plan["threads"]):
-            self._fit_epochs(loader, val_loader, last, plan)
+        # The model stays where it is while it fits: its device is looked up once.
+        self._fit_device = self._device
+        try:
+            with threads.limited(plan["threads"]):
+                self._fit_epochs(loader, val_loader, last, plan)
+        finally:
+            self._fit_device = False
         return self.history
 
     def _fit_epochs(self, loader, val_loader, last: int, plan: dict) -> None:
@@ -231,7 +237,7 @@ class Trainer:
     def _on_device(self, X, y):
         """The batch where the model lives: ``X`` moved there, ``y`` as host data (the
         loss checks class labels on the host and sends them along, without a wait)."""
-        device = self._device
+        device = self._device if self._fit_device is False else self._fit_device
         if device is None:
             return X, y
         if isinstance(X, Tensor):
@@ -388,8 +394,9 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         outputs, targets = [], []
+        batch = getattr(loader, "batch_size", 1024)
         try:
-            with no_grad():
+            with no_grad(), threads.limited(threads.for_model(self.model, batch, self.threads)):
                 for X, y in loader:
                     outputs.append(self.model(self._on_device(X, None)[0]).data)
                     if y is not None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from descend.backend import is_host, xp_of
 from descend.nn.functional.geometry import batch_shape, geometry, ntuple, pad
 from descend.tensor.tensor import Tensor, make, operands
 
@@ -107,12 +108,13 @@ def _conv(name: str, d: int, x, weight, bias, stride, padding) -> Tensor:
     # With a bias, a last row of ones and a last weight column of biases put the bias
     # into the same GEMM (and its gradient into the weight gradient's GEMM).
     has_bias = bias is not None
-    cols = np.empty((k + 1 if has_bias else k, m), dtype=xp.dtype)
+    lib = xp_of(xp)  # the array module of the input's device (xp here is the padded input)
+    cols = lib.empty((k + 1 if has_bias else k, m), dtype=xp.dtype)
     _im2col(xp, (kh, kw), (sh, sw), (ho, wo), cols[:k].reshape(c, kh, kw, n, ho, wo))
     w2 = weight.data.reshape(o, k)
     if has_bias:
         cols[k] = 1
-        product = np.concatenate([w2, bias.data[:, None]], axis=1) @ cols
+        product = lib.concatenate([w2, bias.data[:, None]], axis=1) @ cols
     else:
         product = w2 @ cols
     # (N, O, ...) view of the (O, N, ...) product; the same swap reads g back.
@@ -150,18 +152,19 @@ def _im2col(xp: np.ndarray, kernel, stride, out_size, cols: np.ndarray) -> None:
     """Fill ``cols`` (C, kh, kw, N, Ho, Wo) with the input under kernel cell (c, p, q) at
     output position (n, i, j)."""
     (kh, kw), (sh, sw), (ho, wo) = kernel, stride, out_size
+    lib = xp_of(cols)
     if not _two_steps(kh, wo):
-        np.copyto(cols, _windows(xp, kernel, stride, out_size))
+        lib.copyto(cols, _windows(xp, kernel, stride, out_size))
         return
     # First the input shifted by q columns, then for each p its rows: most copies then
     # move whole (Ho, Wo) planes instead of rows of Wo values.
     n, c, hp, _ = xp.shape
     planes = xp.transpose(1, 0, 2, 3)
-    shifted = np.empty((c, n, hp, wo), dtype=xp.dtype)
+    shifted = lib.empty((c, n, hp, wo), dtype=xp.dtype)
     for q in range(kw):
-        np.copyto(shifted, planes[:, :, :, q : q + sw * (wo - 1) + 1 : sw])
+        lib.copyto(shifted, planes[:, :, :, q : q + sw * (wo - 1) + 1 : sw])
         for p in range(kh):
-            np.copyto(cols[:, p, q], shifted[:, :, p : p + sh * (ho - 1) + 1 : sh])
+            lib.copyto(cols[:, p, q], shifted[:, :, p : p + sh * (ho - 1) + 1 : sh])
 
 
 def _col2im(dcols: np.ndarray, padded_shape, stride) -> np.ndarray:
@@ -169,13 +172,14 @@ def _col2im(dcols: np.ndarray, padded_shape, stride) -> np.ndarray:
     patch came from, giving (C, N, Hp, Wp). In two steps (rows, then columns) likewise."""
     (n, c, hp, wp), (sh, sw) = padded_shape, stride
     _, kh, kw, _, ho, wo = dcols.shape
-    dxp = np.zeros((c, n, hp, wp), dtype=dcols.dtype)
+    lib = xp_of(dcols)
+    dxp = lib.zeros((c, n, hp, wp), dtype=dcols.dtype)
     if not _two_steps(kh, wo):
         for p in range(kh):
             for q in range(kw):
                 dxp[:, :, p : p + sh * ho : sh, q : q + sw * wo : sw] += dcols[:, p, q]
         return dxp
-    shifted = np.empty((c, n, hp, wo), dtype=dcols.dtype)
+    shifted = lib.empty((c, n, hp, wo), dtype=dcols.dtype)
     for q in range(kw):
         shifted.fill(0)
         for p in range(kh):
@@ -200,9 +204,7 @@ def _windows(xp: np.ndarray, kernel, stride, out_size) -> np.ndarray:
     (kh, kw), (sh, sw), (ho, wo) = kernel, stride, out_size
     n, c = xp.shape[:2]
     s_n, s_c, s_h, s_w = xp.strides
-    return as_strided(
-        xp,
-        shape=(c, kh, kw, n, ho, wo),
-        strides=(s_c, s_h, s_w, s_n, s_h * sh, s_w * sw),
-        writeable=False,
-    )
+    shape, strides = (c, kh, kw, n, ho, wo), (s_c, s_h, s_w, s_n, s_h * sh, s_w * sw)
+    if not is_host(xp):  # a device's as_strided has no read-only flag
+        return xp_of(xp).lib.stride_tricks.as_strided(xp, shape=shape, strides=strides)
+    return as_strided(xp, shape=shape, strides=strides, writeable=False)

@@ -12,6 +12,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from descend.backend import xp_of
+
 
 class Geometry(NamedTuple):
     """The sizes of one convolution or pooling, one entry per spatial axis.
@@ -106,7 +108,7 @@ def pad(data: np.ndarray, padding: tuple[int, int], value) -> np.ndarray:
     if not ph and not pw:
         return data
     n, c, h, w = data.shape
-    padded = np.full((c, n, h + 2 * ph, w + 2 * pw), value, dtype=data.dtype)
+    padded = xp_of(data).full((c, n, h + 2 * ph, w + 2 * pw), value, dtype=data.dtype)
     padded = padded.transpose(1, 0, 2, 3)
     padded[:, :, ph : ph + h, pw : pw + w] = data
     return padded

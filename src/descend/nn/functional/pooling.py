@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from descend.backend import xp_of
 from descend.nn.functional.geometry import Geometry, geometry, ntuple, pad, spatial_input, unpad
 from descend.tensor.autograd import is_grad_enabled
 from descend.tensor.tensor import Tensor, make
@@ -95,12 +96,13 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0) -> Tensor:
 def _max_pool(name: str, d: int, x, kernel_size, stride, padding) -> Tensor:
     x = x if isinstance(x, Tensor) else Tensor(x)
     x4, xp, geo = _pool_input(name, d, x, kernel_size, stride, padding, -np.inf)
+    lib = xp_of(x.data)
     if geo.tiled:
         return _tiled_max_pool(name, x, x4, geo)
     views = _pool_views(xp, geo)
-    out = np.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy(order="K")
+    out = lib.maximum(views[0], views[1]) if len(views) > 1 else views[0].copy(order="K")
     for view in views[2:]:
-        np.maximum(out, view, out=out)
+        lib.maximum(out, view, out=out)
 
     def backward(g):
         g = _lifted(g, out.shape)
@@ -109,17 +111,17 @@ def _max_pool(name: str, d: int, x, kernel_size, stride, padding) -> Tensor:
         # Gradient of the windows whose maximum is not found yet: the first maximum in
         # scan order takes it all, as in PyTorch.
         left = g.copy(order="K")
-        hit = np.empty_like(left, dtype=bool)
+        hit = lib.empty_like(left, dtype=bool)
         last = len(views) - 1
         for i, (view, grad_view) in enumerate(zip(views, _pool_views(dxp, geo))):
-            np.equal(view, out, out=hit)
+            lib.equal(view, out, out=hit)
             if overlapping:
                 grad_view += left * hit
             else:
-                np.multiply(left, hit, out=grad_view)
+                lib.multiply(left, hit, out=grad_view)
             if i < last:
-                np.logical_not(hit, out=hit)
-                np.multiply(left, hit, out=left)
+                lib.logical_not(hit, out=hit)
+                lib.multiply(left, hit, out=left)
         return (unpad(dxp, geo).reshape(x.data.shape),)
 
     return make(out.reshape(_out_shape(x, geo)), (x,), backward, name, _window(geo))
@@ -131,6 +133,7 @@ def _tiled_max_pool(name: str, x: Tensor, x4: np.ndarray, geo: Geometry) -> Tens
     routes the gradient without reading the input again.
     """
     (kh, kw), (ho, wo), (h, w) = geo.kernel, geo.out, geo.size
+    lib = xp_of(x4)
     xc = x4[:, :, : ho * kh, : wo * kw]
     track = x.requires_grad and is_grad_enabled()
     rows, q_arg = _first_max([xc[..., q::kw] for q in range(kw)], track)
@@ -144,10 +147,10 @@ def _tiled_max_pool(name: str, x: Tensor, x4: np.ndarray, geo: Geometry) -> Tens
         if kh == 1:
             g_rows = g
         else:
-            g_rows = np.empty_like(rows)
+            g_rows = lib.empty_like(rows)
             _route(g, p_arg, [g_rows[:, :, p::kh] for p in range(kh)])
         exact = (ho * kh, wo * kw) == (h, w)
-        dx = np.empty_like(x4) if exact else np.zeros_like(x4)
+        dx = lib.empty_like(x4) if exact else lib.zeros_like(x4)
         dxc = dx[:, :, : ho * kh, : wo * kw]
         _route(g_rows, q_arg, [dxc[..., q::kw] for q in range(kw)])
         return (dx.reshape(x.data.shape),)
@@ -159,39 +162,42 @@ def _first_max(views: list, track: bool) -> tuple[np.ndarray, np.ndarray | None]
     """Elementwise max of ``views`` (a new array) and, if ``track``, which view holds it
     first. The index is a bool array for two views (True: the second), uint8 otherwise.
     """
+    lib = xp_of(views[0])
     if len(views) == 1:
         return views[0].copy(order="K"), None
-    arg = np.greater(views[1], views[0]) if track else None
-    best = np.maximum(views[0], views[1])
+    arg = lib.greater(views[1], views[0]) if track else None
+    best = lib.maximum(views[0], views[1])
     for i, view in enumerate(views[2:], 2):
         if track:
             if arg.dtype == bool:
                 arg = arg.astype(np.uint8)
-            np.copyto(arg, i, where=view > best)
-        np.maximum(best, view, out=best)
+            lib.copyto(arg, i, where=view > best)
+        lib.maximum(best, view, out=best)
     return best, arg
 
 
 def _route(g: np.ndarray, arg, targets: list) -> None:
     """``targets[i] = g`` where ``arg == i``, zero elsewhere."""
+    lib = xp_of(g)
     if len(targets) == 1:
-        np.copyto(targets[0], g)
+        lib.copyto(targets[0], g)
     elif arg.dtype == bool:
-        np.multiply(g, arg, out=targets[1])
+        lib.multiply(g, arg, out=targets[1])
         # g - g*arg is g*(1 - arg) exactly (the product is g or 0), without a second
         # bool-to-float multiply.
-        np.subtract(g, targets[1], out=targets[0])
+        lib.subtract(g, targets[1], out=targets[0])
     else:
         for i, target in enumerate(targets):
-            np.multiply(g, arg == i, out=target)
+            lib.multiply(g, arg == i, out=target)
 
 
 def _avg_pool(name: str, d: int, x, kernel_size, stride, padding) -> Tensor:
     x = x if isinstance(x, Tensor) else Tensor(x)
     _, xp, geo = _pool_input(name, d, x, kernel_size, stride, padding, 0)
+    lib = xp_of(xp)
     views = _pool_views(xp, geo)
     scale = 1.0 / len(views)
-    out = np.multiply(views[0], scale)
+    out = lib.multiply(views[0], scale)
     for view in views[1:]:
         out += view * scale
 
@@ -255,6 +261,7 @@ def _pool_views(xp: np.ndarray, geo: Geometry) -> list[np.ndarray]:
 def _grad_buffer(xp: np.ndarray, geo: Geometry, dtype) -> np.ndarray:
     """Zeros laid out like the padded input; uninitialised when the windows tile it exactly."""
     (kh, kw), (ho, wo) = geo.kernel, geo.out
+    lib = xp_of(xp)
     if geo.stride == geo.kernel and (ho * kh, wo * kw) == xp.shape[2:]:
-        return np.empty_like(xp, dtype=dtype)
-    return np.zeros_like(xp, dtype=dtype)
+        return lib.empty_like(xp, dtype=dtype)
+    return lib.zeros_like(xp, dtype=dtype)
