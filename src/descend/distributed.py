@@ -44,8 +44,8 @@ communicator yourself (``init().Barrier()``) and in MPI_Finalize at exit.
 from __future__ import annotations
 
 import os
-import pickle
 import sys
+import threading
 import time
 from contextlib import contextmanager
 
@@ -61,6 +61,7 @@ _LAUNCHER_RANK = ("PMI_RANK", "OMPI_COMM_WORLD_RANK", "MV2_COMM_WORLD_RANK")
 _comm = None
 _MPI = None
 _timeout = 600.0
+_watchdog = None
 
 
 # -- the processes ------------------------------------------------------------------
@@ -97,7 +98,7 @@ def init(timeout: float | None = None):
     ImportError
         Without mpi4py, with the line that installs it.
     """
-    global _comm, _MPI, _timeout
+    global _comm, _MPI, _timeout, _watchdog
     if timeout is None and _comm is None:
         timeout = float(os.environ.get(TIMEOUT_VARIABLE) or _timeout)
     if timeout is not None:
@@ -116,6 +117,7 @@ def init(timeout: float | None = None):
         _MPI, _comm = MPI, MPI.COMM_WORLD
         if _comm.Get_size() > 1:
             _abort_on_uncaught_exception(_comm)
+            _watchdog = _Watchdog()
     return _comm
 
 
@@ -174,54 +176,65 @@ def _abort_on_uncaught_exception(comm) -> None:
 
 
 # -- collectives: every process calls them, in the same order ------------------------
-def _wait(request, what: str) -> None:
-    """Wait for a non-blocking collective, at most the timeout; then end the job."""
-    if request.Test():
-        return
-    start = time.monotonic()
-    pause = 0.0
-    while not request.Test():
-        waited = time.monotonic() - start
-        if waited > _timeout:
-            abort(
-                f"descend.distributed: process {rank()} waited {_timeout:g} s for the other "
-                f"processes to {what}; one of them stopped taking part (an exception caught "
-                f"inside fit, or an early return?). Ending the job "
-                f"(set {TIMEOUT_VARIABLE} for longer waits)",
-                1,
-            )
-        if waited > 1e-3:  # spin for the first millisecond: a step's Allreduce is short
-            time.sleep(pause)
-            pause = min(2 * pause or 1e-5, 0.01)
+class _Watchdog:
+    """Ends the job when a collective has waited longer than the timeout.
+
+    The collectives themselves are MPI's blocking ones (a step's Allreduce stays as fast
+    as MPI makes it; mpi4py releases the GIL while it waits), and a daemon thread looks
+    every so often at what the main thread waits for and since when.
+    """
+
+    def __init__(self):
+        self.waiting: tuple[str, float] | None = None
+        threading.Thread(target=self._watch, name="descend-mpi-watchdog", daemon=True).start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(min(1.0, _timeout / 10))
+            waiting = self.waiting
+            if waiting is not None and time.monotonic() - waiting[1] > _timeout:
+                abort(
+                    f"descend.distributed: process {rank()} waited {_timeout:g} s for the "
+                    f"other processes to {waiting[0]}; one of them stopped taking part (an "
+                    f"exception caught inside fit, or an early return?). Ending the job "
+                    f"(set {TIMEOUT_VARIABLE} for longer waits)",
+                    1,
+                )
+
+
+@contextmanager
+def _bounded(what: str):
+    """The wait of a collective: watched, so that it ends after the timeout."""
+    _watchdog.waiting = (what, time.monotonic())
+    try:
+        yield
+    finally:
+        _watchdog.waiting = None
 
 
 def allreduce(array: np.ndarray, op: str = "sum", what: str = "sum an array") -> np.ndarray:
     """``array`` replaced in place by its elementwise sum (or ``"max"``) over processes."""
     if world_size() > 1:
-        mpi_op = {"sum": _MPI.SUM, "max": _MPI.MAX}[op]
-        _wait(_comm.Iallreduce(_MPI.IN_PLACE, array, op=mpi_op), what)
+        with _bounded(what):
+            _comm.Allreduce(_MPI.IN_PLACE, array, op={"sum": _MPI.SUM, "max": _MPI.MAX}[op])
     return array
 
 
 def broadcast(array: np.ndarray, root: int = 0, what: str = "receive a broadcast") -> np.ndarray:
     """``array`` filled in place, in every process, with process ``root``'s."""
     if world_size() > 1:
-        _wait(_comm.Ibcast(array, root=root), what)
+        with _bounded(what):
+            _comm.Bcast(array, root=root)
     return array
 
 
 def allgather(value, what: str = "share a value") -> list:
-    """Every process's ``value`` (any picklable object), in process order."""
+    """Every process's ``value`` (any picklable object, pickled between the processes
+    of the job), in process order."""
     if world_size() == 1:
         return [value]
-    data = np.frombuffer(pickle.dumps(value), np.uint8)
-    sizes = np.zeros(world_size(), dtype=np.int64)
-    sizes[rank()] = len(data)
-    allreduce(sizes, "sum", what)
-    received = np.empty(int(sizes.sum()), np.uint8)
-    offsets = np.r_[0, np.cumsum(sizes)[:-1]]
-    _wait(_comm.Iallgatherv(data, [received, sizes, offsets, _MPI.BYTE]), what)
-    return [pickle.loads(received[o : o + s].tobytes()) for o, s in zip(offsets, sizes)]
+    with _bounded(what):
+        return _comm.allgather(value)
 
 
 def agree(*flags: bool, what: str = "agree on stopping") -> tuple[bool, ...]:
