@@ -3,11 +3,12 @@
 LeNet-5 here: conv 1->6 5x5 (padding 2), ReLU, max-pool 2, conv 6->16 5x5, ReLU,
 max-pool 2, flatten, fully connected 400-120-84-10. Each step at batch 128 is a
 forward pass, cross-entropy, backward pass and an Adam step (lr 1e-3). descend and
-PyTorch (2 threads, when installed) run alternately in one process, on the same
-standard-normal inputs; the script prints the median seconds per 10,000 samples of
-each and their ratio.
+PyTorch (when installed) run alternately in one process, both with ``--threads``
+threads (default 2), on the same standard-normal inputs; the script prints the median
+seconds per 10,000 samples of each and their ratio. On a machine other programs keep
+busy, compare with ``--threads 1``: spinning BLAS threads then cost more than they give.
 
-    python benchmarks/conv.py [--rounds 7] [--samples 10240] [--profile]
+    python benchmarks/conv.py [--rounds 7] [--samples 10240] [--threads 2] [--profile]
 
 ``--profile`` runs descend alone under cProfile and prints where the time goes.
 """
@@ -86,8 +87,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--samples", type=int, default=10240)
+    parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args()
+    ds.set_num_threads(args.threads)
     keep_freed_memory()  # as a Trainer does when training starts: descend/allocator.py
 
     rng = np.random.default_rng(0)
@@ -110,7 +113,7 @@ def main() -> None:
     try:
         import torch
 
-        torch.set_num_threads(2)
+        torch.set_num_threads(args.threads)
         torch.manual_seed(0)
         runners["pytorch"] = torch_trainer(X, y)
     except ImportError:
@@ -126,7 +129,10 @@ def main() -> None:
             time.sleep(PAUSE)
             times[name].append(runners[name]() * per_10k)
 
-    print(f"LeNet-5, batch {BATCH}, Adam; median of {args.rounds} rounds, seconds per 10k samples")
+    print(
+        f"LeNet-5, batch {BATCH}, Adam, {args.threads} threads; median of {args.rounds} "
+        "rounds, seconds per 10k samples"
+    )
     medians = {name: statistics.median(t) for name, t in times.items()}
     for name, median in medians.items():
         spread = ", ".join(f"{t:.2f}" for t in times[name])

@@ -58,5 +58,6 @@ def test_public_names_resolve_and_functions_win_over_their_modules():
         if name not in ("onnx",):  # needs the onnx extra's package only when exporting
             assert getattr(ds, name) is not None
     assert set(dir(ds)) == set(ds.__all__)
+    assert ds.allocator.keep_freed_memory  # a submodule outside __all__ imports on use too
     with pytest.raises(AttributeError, match="no attribute 'tensr'"):
         ds.tensr  # noqa: B018

@@ -38,20 +38,52 @@ def test_without_mpi_a_process_has_every_core(monkeypatch):
     assert threads.share() == 8
 
 
+def test_idle_cores_are_the_cores_others_leave(monkeypatch):
+    monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
+    for load, idle in ((0.2, 8), (1.0, 8), (3.0, 6), (8.6, 1), (40.0, 1)):
+        monkeypatch.setattr(threads.os, "getloadavg", lambda load=load: (load, load, load))
+        assert threads.idle_cores() == idle
+
+
 def test_small_models_get_one_thread_larger_ones_the_share(monkeypatch):
     monkeypatch.setattr(threads, "share", lambda: 4)
+    monkeypatch.setattr(threads, "idle_cores", lambda: 8)
+    monkeypatch.setattr(threads, "get_num_threads", lambda: 8)
     small = ds.nn.Linear(40, 100)  # 4,000 weights x 100 rows: far below SMALL_STEP
     large = ds.nn.Linear(1024, 1024)
-    assert threads.for_fit(small, 100) == 1
-    assert threads.for_fit(large, 128) == 4
-    assert threads.for_fit(large, 128, threads=3) == 3  # Trainer(threads=...), --threads
+    assert threads.for_model(small, 100) == 1
+    assert threads.for_model(large, 128) == 4
+    assert threads.for_model(large, 128, threads=3) == 3  # Trainer(threads=...), --threads
     ds.set_num_threads(2)
-    assert threads.for_fit(small, 100) == 2 and threads.for_fit(large, 128) == 2
+    assert threads.for_model(small, 100) == 2 and threads.for_model(large, 128) == 2
+
+
+def test_a_fit_takes_no_more_threads_than_others_leave_or_it_had(monkeypatch):
+    large = ds.nn.Linear(1024, 1024)
+    monkeypatch.setattr(threads, "share", lambda: 4)
+    monkeypatch.setattr(threads, "get_num_threads", lambda: 8)
+    monkeypatch.setattr(threads, "idle_cores", lambda: 1)  # the others keep the cores busy
+    assert threads.for_model(large, 128) == 1
+    monkeypatch.setattr(threads, "idle_cores", lambda: 8)
+    monkeypatch.setattr(threads, "get_num_threads", lambda: 2)  # OPENBLAS_NUM_THREADS=2
+    assert threads.for_model(large, 128) == 2
 
 
 class Seen(ds.train.Callback):
     def on_batch_end(self, step, logs):
         self.threads = ds.get_num_threads()
+
+
+class Counting(ds.nn.Module):
+    """A model that records the threads its forward pass ran with."""
+
+    def __init__(self):
+        super().__init__()
+        self.linear = ds.nn.Linear(4, 3)
+
+    def forward(self, x):
+        self.threads = ds.get_num_threads()
+        return self.linear(x)
 
 
 @pytest.mark.parametrize("asked", [None, 1, 2])
@@ -67,6 +99,17 @@ def test_a_fit_uses_its_threads_and_gives_them_back(asked):
     trainer.fit(X, y, epochs=1)
     assert seen.threads == (1 if asked is None else asked)  # None: a small model, one thread
     assert ds.get_num_threads() == 2
+
+
+def test_predicting_and_evaluating_use_the_fits_threads_too():
+    threads._blas().limit(limits=2)
+    model = Counting()
+    trainer = ds.Trainer(model, ds.nn.CrossEntropyLoss(), ds.optim.SGD(model.parameters()))
+    X, y = ds.data.load_iris()
+    trainer.predict(X)
+    assert model.threads == 1
+    trainer.evaluate((X, y))
+    assert model.threads == 1 and ds.get_num_threads() == 2
 
 
 def test_trainer_rejects_a_bad_thread_count():
@@ -87,3 +130,14 @@ def test_the_train_command_says_its_threads_and_takes_threads(tmp_path):
     result = descend("train", "--threads", "0", cwd=tmp_path)
     assert result.returncode == 2
     assert "--threads must be a positive integer, got 0" in result.stderr
+
+
+def test_a_resumed_run_may_take_other_threads(tmp_path):
+    from tests.cli.conftest import descend
+
+    descend("train", "--data", "iris", "--epochs", "1", "--out", "run", cwd=tmp_path, check=True)
+    result = descend(
+        "train", "--resume", tmp_path / "run", "--epochs", "2", "--threads", "2", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    assert "epoch 2: 3 updates; 2 threads\n" in result.stderr

@@ -48,7 +48,11 @@ __all__ = sorted([*_SUBMODULES, *_HOME])
 def __getattr__(name: str):
     if name in _HOME:
         value = getattr(importlib.import_module(_HOME[name]), name)
-    elif name in _SUBMODULES:
+    elif name in _SUBMODULES or (
+        # The other submodules (ds.backend, ds.allocator, ...) too, as when all were
+        # imported at once.
+        name.isidentifier() and not name.startswith("_") and _is_submodule(name)
+    ):
         value = importlib.import_module(f"descend.{name}")
     else:
         raise AttributeError(f"module 'descend' has no attribute {name!r}")
@@ -67,6 +71,12 @@ class _Package(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _Package
+
+
+def _is_submodule(name: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(f"descend.{name}") is not None
 
 
 def __dir__() -> list[str]:

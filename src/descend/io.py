@@ -132,7 +132,7 @@ def _read(path: Path) -> tuple[dict, dict]:
     except RecursionError:
         raise ModelFileError(f"{path}: corrupted descend header (nested too deeply)") from None
     except (ValueError, KeyError, TypeError) as error:
-        raise ModelFileError(f"{path}: corrupted descend header ({error})") from None
+        raise ModelFileError(f"{path}: corrupted descend header ({_line(error)})") from None
 
 
 # The dtypes safetensors' NumPy side reads (no float8, no bfloat16).
@@ -155,7 +155,7 @@ def _read_safetensors(path: Path, raw: bytes) -> tuple[dict, str]:
                 raise ValueError(f"tensor {name!r} has dtype {dtype}, which descend does not read")
         arrays = load_safetensors_bytes(raw)
     except (SafetensorError, ValueError, OverflowError, RecursionError, AttributeError) as error:
-        reason = "nested too deeply" if isinstance(error, RecursionError) else error
+        reason = "nested too deeply" if isinstance(error, RecursionError) else _line(error)
         raise ModelFileError(
             f"{path}: not a readable safetensors file, truncated or corrupted ({reason})"
         ) from None
@@ -203,11 +203,16 @@ def _read_npz(path: Path) -> tuple[dict, str]:
         raise
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, zlib.error) as error:
         raise ModelFileError(
-            f"{path}: not a readable .npz file, truncated or corrupted ({error})"
+            f"{path}: not a readable .npz file, truncated or corrupted ({_line(error)})"
         ) from None
     if key not in arrays:
         raise ModelFileError(f"{path}: an .npz file, but not one written by descend")
     return arrays, arrays.pop(key).tobytes().decode()
+
+
+def _line(error: Exception) -> str:
+    """An error's text on one line (a crafted file's names may hold line breaks)."""
+    return " ".join(str(error).split())
 
 
 def _split(value, prefix: str, arrays: dict):

@@ -1,14 +1,18 @@
 """How many threads NumPy's BLAS (the matrix products) uses, as PyTorch's settings.
 
-By default a fit uses the threads that suit its model and the machine:
+By default a Trainer's fits and predictions use the threads that suit its model and the machine:
 
 - each process its share of the machine's cores: under ``mpiexec -n P`` on one machine,
   the cores divided by the P processes there, so that P processes never start P times
   as many threads as there are cores;
 - one thread for a small model, whose matrix products are too small to share out: the
-  threads would cost more in waking and waiting than they save (and far more when
-  another program keeps the cores busy). ``benchmarks/threads.py`` measures the
-  crossover, :data:`SMALL_STEP`.
+  threads would cost more in waking and waiting than they save. ``benchmarks/threads.py``
+  measures the crossover, :data:`SMALL_STEP`;
+- no more threads than the cores other programs leave idle (the machine's cores less its
+  load average): OpenBLAS threads that wait for a busy core spin, and an epoch took 15
+  times as long with two threads as with one on a 2-core machine kept busy by others;
+- never more than the process had before the fit (``OPENBLAS_NUM_THREADS=1``, an
+  enclosing ``threadpoolctl.threadpool_limits`` still hold).
 
 ``set_num_threads(n)`` overrides both for every fit that follows, as ``--threads N``
 does for one run. The threads are set through threadpoolctl, the library scikit-learn
@@ -83,16 +87,29 @@ def share() -> int:
     return max(1, cores() // local_processes())
 
 
-def for_fit(model, batch_size: int, threads: int | None = None) -> int:
-    """The threads a fit of ``model`` with batches of ``batch_size`` uses: ``threads``
-    if given, else the count :func:`set_num_threads` set, else one for a small model
-    and :func:`share` for a larger one."""
+def idle_cores() -> int:
+    """The machine's cores less those other programs keep busy (its 1-minute load
+    average, this process counted out); at least 1."""
+    try:
+        others = max(0.0, os.getloadavg()[0] - 1)
+    except (AttributeError, OSError):  # Windows: no load average
+        return cores()
+    return max(1, round((os.cpu_count() or 1) - others))
+
+
+def for_model(model, batch_size: int, threads: int | None = None) -> int:
+    """The threads a Trainer's fit (or prediction) of ``model`` with batches of
+    ``batch_size`` uses: ``threads`` if given, else the count :func:`set_num_threads`
+    set, else one for a small model and, for a larger one, its :func:`share`,
+    :func:`idle_cores` and the threads it has now, whichever is fewest."""
     if threads is not None:
         return threads
     if _set_by_user is not None:
         return _set_by_user
     largest = max((p.data.size for p in model.parameters()), default=0)
-    return 1 if batch_size * largest < SMALL_STEP else share()
+    if batch_size * largest < SMALL_STEP:
+        return 1
+    return max(1, min(share(), idle_cores(), get_num_threads()))
 
 
 @contextmanager

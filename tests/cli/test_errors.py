@@ -162,7 +162,7 @@ def test_version(tmp_path):
         (("explain", "--lr", "nan"), "--lr must be a positive, finite number, got nan"),
         (("evaluate", "RUN", "--target", "y"), "--target names the target column of --data"),
         (("train", "--resume", "RUN", "--force"),
-         "only --epochs and --device can change, got --force"),
+         "only --epochs, --device and --threads can change, got --force"),
     ],
 )  # fmt: skip
 def test_values_that_would_be_ignored_or_break_later_are_refused(tmp_path, digits_run, args,
@@ -177,9 +177,10 @@ def test_a_warm_up_longer_than_half_the_run_is_refused(tmp_path):
                      "--out", "r", cwd=tmp_path)  # fmt: skip
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (
-        "descend train: error: --scheduler linear:100: the warm-up must end within half the "
-        "run (--epochs 6); give linear:3 or less, or more --epochs\n"
+        "descend train: error: --scheduler linear:100: the warm-up must end before the last "
+        "epoch (--epochs 6), so that the run trains at its lr; give linear:5 or less, or more "
+        "--epochs\n"
     )
     assert not (tmp_path / "r").exists()
     descend("train", "--data", "iris", "--model", "softmax", "--epochs", "6", "--scheduler",
-            "linear:3", "--out", "r", "--quiet", cwd=tmp_path, check=True)  # fmt: skip
+            "linear:5", "--out", "r", "--quiet", cwd=tmp_path, check=True)  # fmt: skip

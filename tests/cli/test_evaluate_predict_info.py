@@ -230,3 +230,20 @@ def test_scaler_names_are_names_and_a_foreign_checkpoint_is_named(tmp_path, digi
     assert result.stderr.startswith(
         f"descend train: error: {foreign}/checkpoint.safetensors is not a checkpoint of this run"
     )
+
+
+def test_evaluate_matches_feature_columns_by_name(tmp_path):
+    rows = [f"{i % 7},{(i * 3) % 5},{['cat', 'dog'][i % 7 > 3]}" for i in range(60)]
+    write_csv(tmp_path / "train.csv", "a,b,animal\n" + "\n".join(rows) + "\n")
+    descend("train", "--data", "train.csv", "--model", "softmax", "--epochs", "20", "--lr", "0.1",
+            "--out", "r", "--quiet", cwd=tmp_path, check=True)  # fmt: skip
+    same = descend("evaluate", "r", "--data", "train.csv", cwd=tmp_path, check=True).stdout
+    # The same data with its feature columns swapped: the same scores, read by name.
+    swapped = [f"{r.split(',')[1]},{r.split(',')[0]},{r.split(',')[2]}" for r in rows]
+    write_csv(tmp_path / "swapped.csv", "b,a,animal\n" + "\n".join(swapped) + "\n")
+    result = descend("evaluate", "r", "--data", "swapped.csv", cwd=tmp_path, check=True)
+    assert result.stdout.splitlines()[1:] == same.splitlines()[1:] and result.stderr == ""
+    write_csv(tmp_path / "other.csv", "a,x,animal\n1,2,cat\n")
+    result = descend("evaluate", "r", "--data", "other.csv", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "other.csv has no column 'b', a feature of the run (its features: a, b)" in result.stderr

@@ -103,3 +103,14 @@ def test_ctrl_c_while_the_run_is_saved_finishes_the_save(tmp_path):
     for name in ("model.safetensors", "metrics.json", "history.json", "learning_curves.png"):
         assert (tmp_path / "r" / name).is_file(), name
     assert "saved to r/" in stdout
+
+
+def test_ctrl_c_as_training_ends_still_saves_the_whole_run(tmp_path):
+    # The signal comes while the last epoch's end is handled (the final checkpoint).
+    args = ("train", "--data", "iris", "--model", "softmax", "--epochs", "2", "--out", "r")
+    returncode, stdout, stderr = interrupt(
+        tmp_path, args, "descend.runs.run", "RunCheckpoint.on_train_end", wait="time.sleep(2)"
+    )
+    assert returncode == 130, stderr
+    assert "interrupted in epoch" not in stdout and "Traceback" not in stderr
+    assert (tmp_path / "r" / "model.safetensors").is_file() and "saved to r/" in stdout

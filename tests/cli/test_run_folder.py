@@ -8,7 +8,8 @@ import subprocess
 import sys
 
 import numpy as np
-from tests.cli.conftest import descend
+import pytest
+from tests.cli.conftest import descend, descend_process
 
 from descend import io
 
@@ -114,3 +115,20 @@ def test_resume_with_the_same_epochs_completes_a_save_cut_short(tmp_path, monkey
         assert resumed == straight, name  # the diagnosis too
     later = descend("train", "--resume", "cut", "--epochs", "3", cwd=tmp_path)
     assert later.returncode == 2 and "already trained 4 epochs" in later.stderr
+
+
+def test_a_real_full_disk(tmp_path):
+    disk = tmp_path / "disk"  # 200 KB: less than the digits MLP's checkpoint
+    disk.mkdir()
+    mount = ["mount", "-t", "tmpfs", "-o", "size=200k", "tmpfs", str(disk)]
+    if subprocess.run(mount, capture_output=True).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs here (it needs root)")
+    try:
+        result = descend_process("train", "--epochs", "2", "--out", disk / "r", cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.endswith(
+            f"descend train: error: {disk}/r/checkpoint.safetensors: no space left on device\n"
+        )
+        assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)

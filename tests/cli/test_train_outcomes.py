@@ -176,7 +176,7 @@ def test_the_linear_warm_up_reaches_the_lr_of_a_short_run(tmp_path):
 
 def test_scheduler_help_says_what_each_one_does(tmp_path):
     text = " ".join(descend("train", "--help", cwd=tmp_path).stdout.split())
-    for said in ("none (the lr stays as set)", "step:N lr x0.1 every N epochs",
+    for said in ("none: the lr stays as set", "step:N lr x0.1 every N epochs",
                  "exponential:G lr xG after every epoch", "cosine:N lr down to 0",
                  "linear:N warm-up from lr/10 to lr over the first N epochs",
                  "onecycle:F lr up to the set lr", "plateau:N lr halved"):  # fmt: skip

@@ -198,6 +198,8 @@ def test_a_page_without_the_token_is_refused_in_the_browser(browser):
         assert "403" in browser.title or "Forbidden" in browser.page_source
         assert browser.execute_script("return typeof Bokeh") == "undefined"
         assert "token" in browser.page_source
+        errors = console_errors(browser)  # (read, so that the next test starts clean)
+        assert len(errors) == 1 and "403 (Forbidden" in errors[0]
 
 
 def _click(driver, x, y):
@@ -208,3 +210,25 @@ def _click(driver, x, y):
     actions.pointer_action.move_to_location(int(x), int(y)).click()
     actions.perform()
     ActionChains(driver).reset_actions()
+
+
+def test_view_shows_a_run_folders_history(browser, tmp_path):
+    from descend.cli import main
+    from descend.live import serve_run
+    from descend.live.feed import FolderFeed
+
+    folder = tmp_path / "run"
+    argv = ["train", "--data", "iris", "--model", "softmax", "--epochs", "3", "--quiet"]
+    assert main([*argv, "--out", str(folder)]) == 0
+    saved = json.loads((folder / "history.json").read_text())
+    with serve_run(FolderFeed(folder)) as server:
+        browser.get(server.url())
+        header = wait_for(
+            browser,
+            f"const h = {VIEW.format('header')}; "
+            "return h && h.model.text.includes('finished') ? h.model.text : null",
+        )
+        assert "softmax on iris" in header and "finished: 3 epochs, 9 updates" in header
+        losses = browser.execute_script(f"return Array.from({SOURCE.format('steps')}.data.loss)")
+        assert losses == pytest.approx(saved["step_loss"])
+        assert console_errors(browser) == []

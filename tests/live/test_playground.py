@@ -83,3 +83,31 @@ def test_a_typed_start_is_two_numbers():
     assert parse_start("1.5, -2") == (1.5, -2.0)
     with pytest.raises(PlaygroundError, match="start must be two numbers 'w0, w1', got 'abc'"):
         parse_start("abc")
+
+
+@pytest.mark.parametrize(
+    ("control", "value", "message"),
+    [
+        ("steps", 10**9, "steps must be a whole number from 1 to 1000"),
+        ("lr", 400.0, "learning rate must be a number from 1e-05 to 100, got nan"),
+        ("lr", 3.0, "learning rate must be a number from 1e-05 to 100, got 1000.0"),
+        ("momentum", -5.0, "momentum must be"),
+        ("optimizer", "<script>", "optimizer must be one of sgd"),
+        ("problem", "../../etc/passwd", "problem must be one of linear"),
+        ("strategy", 9, "strategy must be one of batch"),
+    ],
+)
+def test_the_page_says_what_is_wrong_with_a_value_its_controls_cannot_send(control, value, message):
+    # Values only a crafted websocket message could set: the page answers with a message.
+    from bokeh.document import Document
+
+    from descend.live.playground_page import Playground
+
+    page = Playground(Document())
+    before = dict(page.path_source.data)
+    widget = getattr(page, control)
+    setattr(widget, "active" if control == "strategy" else "value", value)
+    assert message in page.message.text and "#cc0000" in page.message.text
+    assert "&lt;script&gt;" in page.message.text or "<script>" not in page.message.text
+    if control == "problem":
+        assert page.path_source.data == before

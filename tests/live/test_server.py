@@ -40,7 +40,7 @@ def test_the_page_with_the_token_comes_with_bokehs_own_script_from_this_server(s
     assert status == 200 and len(code) > 100_000
 
 
-@pytest.mark.parametrize("query", ["", "?token=wrong", "?token="])
+@pytest.mark.parametrize("query", ["", "?token=wrong", "?token=", "?token=%C3%A9t%C3%A9"])
 def test_a_request_without_the_right_token_is_refused(server, query):
     status, body = _get(f"http://127.0.0.1:{server.port}/playground{query}")
     assert status == 403
@@ -76,3 +76,9 @@ def test_a_websocket_from_another_origin_is_refused(server):
 def test_only_pages_it_serves_answer(server):
     status, _ = _get(f"http://127.0.0.1:{server.port}/../../etc/passwd?token={server.token}")
     assert status == 404
+
+
+def test_opened_to_the_network_it_still_needs_the_token():
+    with serve_playground(host="0.0.0.0") as wide:
+        assert _get(f"http://127.0.0.1:{wide.port}/playground")[0] == 403
+        assert _get(wide.url(), host=f"some-machine:{wide.port}")[0] == 200

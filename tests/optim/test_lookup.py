@@ -105,7 +105,9 @@ def test_the_warm_up_ends_within_half_the_run():
     opt = optim.get("sgd", params(), lr=0.001)
     assert optim.get_scheduler("linear", opt, epochs=6).total_iters == 3
     assert optim.get_scheduler("linear", opt, epochs=20).total_iters == 5
-    assert optim.get_scheduler("linear", opt, epochs=6, total_iters=3).total_iters == 3
-    too_long = "warm-up of 100 epochs would not end within half of the 6-epoch run: at most 3"
+    assert optim.get_scheduler("linear", opt, epochs=6, total_iters=5).total_iters == 5
+    too_long = (
+        "warm-up of 100 epochs would not end before the last epoch of a 6-epoch run: at most 5"
+    )
     with pytest.raises(ValueError, match=too_long):
         optim.get_scheduler("linear", opt, epochs=6, total_iters=100)

@@ -10,9 +10,11 @@ A command is a module with ``DESCRIPTION``, ``EXAMPLES``, ``add_arguments(parser
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import sys
 import tempfile
+import warnings
 from pathlib import Path
 
 from descend import backend, runs
@@ -168,6 +170,16 @@ def add_picture_options(parser, default: str) -> None:
         help=f"PNG to write (default {default}, numbered -2, -3... when it exists)",
     )
     parser.add_argument("--force", action="store_true", help="replace --out if it exists")
+
+
+@contextlib.contextmanager
+def warnings_as_lines():
+    """The library's warnings in the block printed as ``warning: ...``, one line each."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
 
 
 def warn_if_diverged(saved) -> None:

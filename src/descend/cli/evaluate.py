@@ -16,6 +16,7 @@ from descend.cli.common import (
     numbered,
     open_saved_run,
     warn_if_diverged,
+    warnings_as_lines,
 )
 
 DESCRIPTION = (
@@ -103,6 +104,11 @@ def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
     if found.test is not None:  # a standard MNIST folder: its t10k files
         (X, y), source = found.test, f"the test part of {found.name}"
     saved.features(X[:1])  # the feature count, before any work
+    if X.ndim == 2:  # columns by name, as descend predict reads them
+        with warnings_as_lines():
+            columns = data.sets.match_features(found.feature_names, saved.feature_names, args.data)
+        if columns != list(range(X.shape[1])):  # (a memory-mapped X is left on disk)
+            X = X[:, columns]
     y = _named(y, found)
     if saved.task == "classify":
         saved.class_indices(found.class_names, args.data)  # every class known to the run

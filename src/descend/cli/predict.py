@@ -6,7 +6,6 @@ import argparse
 import csv
 import io as text_io
 import sys
-import warnings
 from pathlib import Path
 
 from descend.cli.common import (
@@ -14,6 +13,7 @@ from descend.cli.common import (
     check_output_file,
     open_saved_run,
     warn_if_diverged,
+    warnings_as_lines,
 )
 from descend.data.sets import load_features
 from descend.files import write_text
@@ -52,11 +52,8 @@ def run(args: argparse.Namespace) -> int:
         check_output_file(args.output, "-o")
     saved = open_saved_run(args)
     warn_if_diverged(saved)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_as_lines():
         X = load_features(args.input, saved.feature_names)
-    for warning in caught:
-        print(f"warning: {warning.message}", file=sys.stderr)
     columns = ["prediction"]
     rows: list[list] = []
     if saved.task == "classify":

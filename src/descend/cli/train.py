@@ -84,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
                 run_.fit(trainer)
             else:  # resumed with the epochs it has: the save was cut short, or is asked again
                 say(f"{folder} has trained its {trainer.epoch} epochs: writing its files")
-            if trainer.interrupted:
+            # Ctrl-C after the last epoch (as training ends) cut nothing short: save all.
+            if trainer.interrupted and trainer.epoch < run_.config.epochs:
                 return _report_interrupted(prepared, say)
             ctrl_c.saving = True
             scores = run_.save(folder, trainer) if distributed.is_main() else None
@@ -249,20 +250,24 @@ def _resume_config(args) -> runs.RunConfig:
     changed = [
         f"--{k.replace('_', '-')}"
         for k in runs.RUN_OPTIONS
-        if k not in ("epochs", "tensorboard", "device") and getattr(args, k, None) is not None
+        if k not in ("epochs", "tensorboard", "device", "threads")
+        and getattr(args, k, None) is not None
     ]
     if changed or args.out is not None or args.config is not None or args.force:
         given = changed or [
             "--out" if args.out is not None else "--config" if args.config else "--force"
         ]
         raise UsageError(
-            f"--resume continues a run with its own settings; only --epochs and --device "
-            f"can change, got {given[0]}"
+            f"--resume continues a run with its own settings; only --epochs, --device and "
+            f"--threads can change, got {given[0]}"
         )
     if not (args.resume / "checkpoint.safetensors").is_file():
         raise UsageError(f"{args.resume}: no checkpoint.safetensors to resume from")
-    device = {} if getattr(args, "device", None) is None else {"device": args.device}
-    return config.updated(epochs=args.epochs, tensorboard=args.tensorboard, **device).validate()
+    # How it runs may change (the machine may not be the same), not what it computes.
+    machine = {
+        k: getattr(args, k) for k in ("device", "threads") if getattr(args, k, None) is not None
+    }
+    return config.updated(epochs=args.epochs, tensorboard=args.tensorboard, **machine).validate()
 
 
 class _CtrlC:

@@ -222,6 +222,10 @@ def read_header(handle, name) -> tuple[tuple, np.dtype, bool]:
         first = error.args[0] if error.args else type(error).__name__
         reason = str(first).splitlines()[0] if str(first) else type(error).__name__
         raise ValueError(f"{name}: unreadable .npy header ({reason})") from None
+    if not all(isinstance(n, int) and n >= 0 for n in shape):
+        raise ValueError(f"{name}: unreadable .npy header (shape {shape})")
+    if math.prod(max(n, 1) for n in shape) * dtype.itemsize >= 2**63:  # Python ints: exact
+        raise ValueError(f"{name}: its header's shape {shape} is too large for any array")
     if dtype.hasobject:
         raise ValueError(
             f"{name} holds Python objects, which only pickle can read; "

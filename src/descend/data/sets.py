@@ -385,21 +385,15 @@ def unscale_targets(values: np.ndarray, target_scaler: StandardScaler | None) ->
 
 
 def load_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
-    """The features of the rows of a CSV file, for a model trained on ``feature_names``
-    (or of the samples of an ``.npy`` file, one per row or image, read in order).
-
-    By name when the header has all of them (in any order; other columns, such as the
-    target's, text or numbers, are not read). A header that names some of them but not
-    all is refused, naming the first missing. A header that names none of them is read
-    by position when the file has as many columns as there are features, with a
-    UserWarning that says so.
+    """The features of the rows of a CSV file, for a model trained on ``feature_names``:
+    its columns matched as :func:`match_features` says (other columns, such as the
+    target's, text or numbers, are not read); or the samples of an ``.npy`` file, one
+    per row or image, read in order.
 
     Raises
     ------
     ValueError
-        ``new.csv has no column 'c', a feature of the run (its features: a, b, c)``;
-        ``expected 4 features (as in training: a, b, c, d), got 3 columns (a, b, x)``;
-        or a bad cell, named by line and column.
+        As :func:`match_features`, or a bad cell, named by line and column.
     """
     path = Path(path)
     if not path.is_file():
@@ -419,26 +413,47 @@ def load_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
         finally:
             samples.close()
     header = _header(path)
-    missing = [name for name in feature_names if name not in header]
+    if not header:
+        load_csv_features(path)  # it says why the file has no header
+    columns = match_features(header, feature_names, path)
+    return load_csv_features(path, columns=[header[i] for i in columns])[0]
+
+
+def match_features(names: list[str], feature_names: list[str], source) -> list[int]:
+    """Where each of a model's ``feature_names`` is among ``names``, the columns of
+    ``source``.
+
+    By name when every one of them is there (in any order, beside other columns). A
+    source that names some of them but not all is refused, naming the first missing. One
+    that names none of them is read by position when it has as many columns, with a
+    UserWarning that says so.
+
+    Raises
+    ------
+    ValueError
+        ``new.csv has no column 'c', a feature of the run (its features: a, b, c)``, or
+        ``expected 4 features (as in training: a, b, c, d), got 3 columns (a, b, x)``.
+    """
+    names = [str(name) for name in names]
+    missing = [name for name in feature_names if name not in names]
     if not missing:
-        return load_csv_features(path, columns=feature_names)[0]
+        return [names.index(name) for name in feature_names]
     if len(missing) < len(feature_names):
         raise ValueError(
-            f"{path} has no column {missing[0]!r}, a feature of the run "
+            f"{source} has no column {missing[0]!r}, a feature of the run "
             f"(its features: {_short(feature_names)})"
         )
-    X, names = load_csv_features(path)
-    if X.shape[1] != len(feature_names):
+    if len(names) != len(feature_names):
         raise ValueError(
             f"expected {len(feature_names)} features (as in training: "
-            f"{_short(feature_names)}), got {X.shape[1]} columns ({_short(names)})"
+            f"{_short(feature_names)}), got {len(names)} columns ({_short(names)})"
         )
     warnings.warn(
-        f"{path}: no column has a training feature's name; its {len(names)} columns "
+        f"{source}: no column has a training feature's name; its {len(names)} columns "
         f"({_short(names)}) are read by position as {_short(feature_names)}",
         stacklevel=2,
     )
-    return X
+    return list(range(len(names)))
 
 
 def _header(path: Path) -> list[str]:

@@ -162,10 +162,12 @@ class Playground:
 
     # -- the controls ----------------------------------------------------------------
     def _changed(self, attr, old, new) -> None:
-        if self.problem.value != self.settings.problem:
-            self._new_problem()
-        else:
+        if self.problem.value == self.settings.problem:
             self._redraw()
+        elif self.problem.value in landscape.PROBLEMS:
+            self._new_problem()
+        else:  # only a crafted message can send another name: say so, draw nothing new
+            self._say(f"problem must be one of {', '.join(landscape.PROBLEMS)}", bad=True)
 
     def _tapped(self, event) -> None:
         self.settings.start = (float(event.x), float(event.y))
@@ -228,10 +230,11 @@ class Playground:
 
     def _redraw(self) -> None:
         self.settings.optimizer = self.optimizer.value
-        self.settings.lr = 10.0 ** float(self.lr.value)
+        self.settings.lr = _power_of_ten(self.lr.value)  # checked with the others by path()
         self.settings.momentum, self.settings.steps = self.momentum.value, self.steps.value
         self.settings.beta1, self.settings.beta2 = self.beta1.value, self.beta2.value
-        self.settings.strategy = STRATEGIES[self.strategy.active or 0]
+        active = self.strategy.active
+        self.settings.strategy = STRATEGIES[active] if active in range(3) else str(active)
         self.settings.batch_size = self.batch_size.value
         self.lr.title = f"learning rate {self.settings.lr:.3g} (log10 scale)"
         opt = self.settings.optimizer
@@ -274,6 +277,13 @@ class Playground:
     def _say(self, text: str, bad: bool = False) -> None:
         colour = "#cc0000" if bad else "#333333"
         self.message.text = f'<span style="color:{colour}">{html.escape(text)}</span>'
+
+
+def _power_of_ten(exponent) -> float:
+    try:
+        return 10.0 ** float(exponent)
+    except (OverflowError, TypeError, ValueError):
+        return math.nan
 
 
 def _row(run) -> dict:

@@ -73,9 +73,10 @@ class LiveServer:
         """Close every connection and end the server's thread."""
         if self._loop is None:
             return
-        loop, self._loop = self._loop, None
+        loop = self._loop
         loop.call_soon_threadsafe(self._shutdown)
         self._thread.join(timeout=5)
+        self._loop = None
 
     def __enter__(self) -> LiveServer:
         return self
@@ -114,9 +115,10 @@ class LiveServer:
             failed.append(error)
             ready.set()
             return
-        self._loop = asyncio.get_event_loop()
+        loop = self._loop = asyncio.get_event_loop()
         ready.set()
-        self._loop.run_forever()
+        loop.run_forever()
+        loop.close()
 
     def _shutdown(self) -> None:
         self._server.stop(wait=False)
@@ -127,14 +129,18 @@ class LiveServer:
         if not self._host_allowed(handler.request.host):
             return None
         given = handler.get_query_argument("token", None)
-        if given is not None and hmac.compare_digest(given, self.token):
+        if given is not None and self._is_token(given):
             if not isinstance(handler, WebSocketHandler):  # the page: keep it for the socket
                 handler.set_cookie(self._cookie, self.token, httponly=True, samesite="Strict")
             return "viewer"
         kept = handler.get_cookie(self._cookie)
-        if kept is not None and hmac.compare_digest(kept, self.token):
+        if kept is not None and self._is_token(kept):
             return "viewer"
         return None
+
+    def _is_token(self, text: str) -> bool:
+        # As bytes: compare_digest refuses str with characters beyond ASCII.
+        return hmac.compare_digest(text.encode("utf-8", "replace"), self.token.encode())
 
     def _host_allowed(self, host: str) -> bool:
         if self.host in WILDCARDS:  # open to the network on request: the token guards it

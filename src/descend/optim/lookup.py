@@ -67,13 +67,13 @@ def get(name: str, params, lr: float | None = None, **kwargs) -> Optimizer:
 
 
 def longest_warmup(epochs: int) -> int:
-    """The most epochs the ``linear`` schedule's warm-up may last: half the run (at least
-    one epoch), so that the run trains at the learning rate it asks for.
+    """The most epochs a ``linear`` warm-up may last in a run of ``epochs``: one fewer, so
+    that at least the last epoch trains at the learning rate the run asks for.
 
     >>> longest_warmup(6), longest_warmup(1)
-    (3, 1)
+    (5, 0)
     """
-    return max(1, epochs // 2)
+    return epochs - 1
 
 
 def get_scheduler(
@@ -87,8 +87,8 @@ def get_scheduler(
     exponential ExponentialLR: times 0.95 every epoch
     cosine     CosineAnnealingLR: down to 0 along a half cosine over the epochs
     linear     LinearLR: warm-up from a tenth of the lr over the first 5 epochs, at
-               most half the run (so that a short run reaches the lr it asks for);
-               a longer ``total_iters`` is a ValueError
+               most half the run (so that a short run reaches the lr it asks for); a
+               ``total_iters`` that would not end before the last epoch is a ValueError
     onecycle   OneCycleLR: up to the optimizer's lr and down, per update
     plateau    ReduceLROnPlateau: halved after 3 epochs without a lower loss
     ========== ================================================================
@@ -106,12 +106,11 @@ def get_scheduler(
     if name == "cosine":
         return lr_scheduler.CosineAnnealingLR(optimizer, **{"T_max": epochs, **kwargs})
     if name == "linear":
-        longest = longest_warmup(epochs)
-        settings = {"start_factor": 0.1, "total_iters": min(5, longest), **kwargs}
-        if settings["total_iters"] > longest:
+        settings = {"start_factor": 0.1, "total_iters": max(1, min(5, epochs // 2)), **kwargs}
+        if "total_iters" in kwargs and kwargs["total_iters"] > longest_warmup(epochs):
             raise ValueError(
-                f"a linear warm-up of {settings['total_iters']} epochs would not end within "
-                f"half of the {epochs}-epoch run: at most {longest}"
+                f"a linear warm-up of {kwargs['total_iters']} epochs would not end before the "
+                f"last epoch of a {epochs}-epoch run: at most {longest_warmup(epochs)}"
             )
         return lr_scheduler.LinearLR(optimizer, **settings)
     if name == "onecycle":

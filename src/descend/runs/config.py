@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from descend import backend
-from descend.checks import positive_int
+from descend.checks import is_positive_int, positive_int
 from descend.data.sets import BUILTIN_DATA, TASKS
 from descend.names import closest
 from descend.optim.lookup import DEFAULT_LR, OPTIMIZERS, SCHEDULERS, longest_warmup
@@ -36,8 +36,8 @@ SCHEDULES = {
     "cosine": ("T_max", "cosine:N lr down to 0 along a half cosine over N epochs (default: all)"),
     "linear": (
         "total_iters",
-        "linear:N warm-up from lr/10 to lr over the first N epochs (default 5, at most half "
-        "the run)",
+        "linear:N warm-up from lr/10 to lr over the first N epochs, fewer than --epochs "
+        "(default 5, at most half the run)",
     ),
     "onecycle": (
         "pct_start",
@@ -173,11 +173,7 @@ class RunConfig:
                 )
         if self.lr is not None and not (self.lr > 0 and math.isfinite(self.lr)):
             raise ValueError(f"--lr must be a positive, finite number, got {self.lr}")
-        if self.batch_size != "full" and (
-            isinstance(self.batch_size, bool)
-            or not isinstance(self.batch_size, int)
-            or self.batch_size < 1
-        ):
+        if self.batch_size != "full" and not is_positive_int(self.batch_size):
             raise ValueError(
                 f"--batch-size must be a positive integer or 'full', got {self.batch_size!r}"
             )
@@ -242,9 +238,10 @@ class RunConfig:
             )
         if name == "linear" and value > longest_warmup(self.epochs):
             longest = longest_warmup(self.epochs)
+            fewer = f"give linear:{longest} or less, or " if longest else "give "
             raise ValueError(
-                f"--scheduler linear:{value}: the warm-up must end within half the run "
-                f"(--epochs {self.epochs}); give linear:{longest} or less, or more --epochs"
+                f"--scheduler linear:{value}: the warm-up must end before the last epoch "
+                f"(--epochs {self.epochs}), so that the run trains at its lr; {fewer}more --epochs"
             )
         return name, {keyword: value}
 

@@ -159,7 +159,7 @@ class Run:
             trainer.load_state_dict(state["trainer"])
             self.loader.load_state_dict(state["loader"])
             generator().bit_generator.state = state["rng"]
-        except (KeyError, ValueError, TypeError) as error:
+        except (KeyError, ValueError, TypeError, IndexError, AttributeError) as error:
             reason = f"it lacks {error}" if isinstance(error, KeyError) else str(error)
             raise ValueError(f"{path} is not a checkpoint of this run: {reason}") from None
 

@@ -105,9 +105,10 @@ class SavedRun(nn.Module):
         self.model = model
         self.scaler = None if scaler is None else Standardize(scaler)
         self.target_scaler = None if target_scaler is None else Standardize(target_scaler, True)
-        self.head = task_of(self.loss())  # 'multiclass', 'binary' or 'regression'
+        self.head = task_of(self.loss)  # 'multiclass', 'binary' or 'regression'
         self.eval()
 
+    @property
     def loss(self) -> nn.Module:
         """The loss the model was trained with."""
         return build_loss(self.config, self.task)
@@ -159,7 +160,7 @@ class SavedRun(nn.Module):
         if self.task != "classify":
             return regression_scores(y, self.predict(X))
         targets = prepare_targets(self.task, self.config.model, self.class_indices(y))
-        trainer = Trainer(self.model, self.loss(), None, metrics=metric_names(self.task), verbose=0)
+        trainer = Trainer(self.model, self.loss, None, metrics=metric_names(self.task), verbose=0)
         return trainer.evaluate((self._map(self.inputs, X), targets))
 
     def class_indices(self, names, source: str = "y") -> np.ndarray:

@@ -167,7 +167,7 @@ class Trainer:
             "first_epoch": self.epoch + 1,
             "last_epoch": last,
             "total_updates": len(loader) * epochs - done,
-            "threads": threads.for_fit(self.model, loader.batch_size, self.threads),
+            "threads": threads.for_model(self.model, loader.batch_size, self.threads),
         }
         if self.parallel.size > 1:
             plan["processes"] = self.parallel.size
@@ -394,8 +394,9 @@ class Trainer:
         was_training = self.model.training
         self.model.eval()
         outputs, targets = [], []
+        batch = getattr(loader, "batch_size", 1024)
         try:
-            with no_grad():
+            with no_grad(), threads.limited(threads.for_model(self.model, batch, self.threads)):
                 for X, y in loader:
                     outputs.append(self.model(self._on_device(X, None)[0]).data)
                     if y is not None:
