@@ -54,7 +54,7 @@ class RunPage:
     """The figures of one browser tab and the sources they draw."""
 
     def __init__(self, feed, doc):
-        self.feed = feed
+        self.feed, self.doc = feed, doc
         self.steps = ColumnDataSource({"update": [], "loss": []}, name="steps")
         self.header = Div(name="header", sizing_mode="stretch_width", height=24)
         self.notes = Div(name="notes", sizing_mode="stretch_width")
@@ -101,10 +101,23 @@ class RunPage:
             [figures["grad_norm"], figures["update_ratio"]],
         ]
         doc.add_root(layout(rows, sizing_mode="stretch_width"))
+        # The page only shows: nothing the browser changes (ranges that follow the data,
+        # sizes) comes back to the server, whose thread would decode it at the run's cost.
+        for model in doc.models:
+            model.syncable = False
         self.update()
         doc.add_periodic_callback(self.update, REFRESH_MS)
 
     def update(self) -> None:
+        # One message for the tick's changes, not one per change: the server's thread
+        # encodes each, and holds the interpreter meanwhile.
+        self.doc.hold("combine")
+        try:
+            self._update()
+        finally:
+            self.doc.unhold()
+
+    def _update(self) -> None:
         snap = self.feed.snapshot()
         history = snap["history"]
         _follow(self.steps, history.get("step_loss", []))
