@@ -37,7 +37,7 @@ class _Pace(ds.callbacks.Callback):
     """Slows training down to a pace a person could watch (and a test can sample)."""
 
     def on_batch_end(self, step, logs):
-        time.sleep(0.004)
+        time.sleep(0.01)
 
 
 def _length(driver, source, column):
