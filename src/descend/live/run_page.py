@@ -16,6 +16,8 @@ test can compare what the browser holds with ``history.json``.
 from __future__ import annotations
 
 import html
+import math
+import time
 
 import numpy as np
 from bokeh.layouts import layout
@@ -26,6 +28,7 @@ from bokeh.plotting import figure
 from descend.live.feed import describe
 
 REFRESH_MS = 250
+HEADER_S = 1.0
 NOT_METRICS = ("epoch", "updates", "time", "lr", "loss")
 NOT_RECORDS = ("step_loss", "events", "plan", "gradients")  # History.to_dict's other keys
 PANELS = {
@@ -55,6 +58,7 @@ class RunPage:
 
     def __init__(self, feed, doc):
         self.feed, self.doc = feed, doc
+        self._turn, self._header_at = None, -math.inf
         self.steps = ColumnDataSource({"update": [], "loss": []}, name="steps")
         self.header = Div(name="header", sizing_mode="stretch_width", height=24)
         self.notes = Div(name="notes", sizing_mode="stretch_width")
@@ -125,9 +129,15 @@ class RunPage:
             data = _rows(rows, name.rpartition("_")[2])
             if data != self.curves[name].data:
                 self.curves[name].data = data
-        header = f"<b>{html.escape(snap['name'])}</b>: {html.escape(describe(snap['progress']))}"
-        if self.header.text != header:
-            self.header.text = header
+        # The progress line once a second, and at once when an epoch ends: a change of text
+        # makes the browser lay the whole page out again.
+        state = snap["progress"]
+        turn = (state.get("epoch"), state.get("finished"))
+        if turn != self._turn or time.monotonic() - self._header_at >= HEADER_S:
+            header = f"<b>{html.escape(snap['name'])}</b>: {html.escape(describe(state))}"
+            if self.header.text != header:
+                self.header.text = header
+            self._turn, self._header_at = turn, time.monotonic()
         notes = _notes(history)
         if self.notes.text != notes:
             self.notes.text = notes
