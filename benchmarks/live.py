@@ -87,8 +87,13 @@ def epoch_seconds(X, y, callbacks) -> tuple[float, float]:
 
 
 def overhead(X, y, rounds: int, live: LiveView) -> None:
+    unwatched = LiveView(announce=False)
     configs = {
         "GradientMonitor": lambda: [GradientMonitor(print_warnings=False)],
+        "GradientMonitor + LiveView (no page open)": lambda: [
+            GradientMonitor(print_warnings=False),
+            unwatched,
+        ],
         "GradientMonitor + LiveView (watched)": lambda: [
             GradientMonitor(print_warnings=False),
             live,
@@ -98,7 +103,7 @@ def overhead(X, y, rounds: int, live: LiveView) -> None:
     times = {name: [] for name in configs}
     names = list(configs)
     for r in range(rounds):
-        for name in names[r % 2 :] + names[: r % 2]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             times[name].append(epoch_seconds(X, y, configs[name]()))
     print(f"1. MLP {'-'.join(map(str, SIZES))}, batch 128, {len(X)} samples, {rounds} rounds")
     base = times[names[0]]
@@ -106,7 +111,9 @@ def overhead(X, y, rounds: int, live: LiveView) -> None:
         wall = _quartiles([v[0] / b[0] for v, b in zip(values, base)])
         cpu = _quartiles([v[1] / b[1] for v, b in zip(values, base)])
         median = statistics.median(v[0] for v in values)
-        print(f"  {name:38s} median {median:6.3f} s/epoch; ratio wall {wall}, CPU {cpu}")
+        print(f"  {name:42s} median {median:6.3f} s/epoch; ratio wall {wall}, CPU {cpu}")
+
+    unwatched.stop()
 
 
 def delay(X, y, driver, live: LiveView) -> None:

@@ -16,6 +16,8 @@ test can compare what the browser holds with ``history.json``.
 from __future__ import annotations
 
 import html
+import math
+import time
 
 import numpy as np
 from bokeh.layouts import layout
@@ -26,6 +28,7 @@ from bokeh.plotting import figure
 from descend.live.feed import describe
 
 REFRESH_MS = 250
+HEADER_S = 1.0
 NOT_METRICS = ("epoch", "updates", "time", "lr", "loss")
 NOT_RECORDS = ("step_loss", "events", "plan", "gradients")  # History.to_dict's other keys
 PANELS = {
@@ -54,7 +57,8 @@ class RunPage:
     """The figures of one browser tab and the sources they draw."""
 
     def __init__(self, feed, doc):
-        self.feed = feed
+        self.feed, self.doc = feed, doc
+        self._turn, self._header_at = None, -math.inf
         self.steps = ColumnDataSource({"update": [], "loss": []}, name="steps")
         self.header = Div(name="header", sizing_mode="stretch_width", height=24)
         self.notes = Div(name="notes", sizing_mode="stretch_width")
@@ -101,10 +105,23 @@ class RunPage:
             [figures["grad_norm"], figures["update_ratio"]],
         ]
         doc.add_root(layout(rows, sizing_mode="stretch_width"))
+        # The page only shows: nothing the browser changes (ranges that follow the data,
+        # sizes) comes back to the server, whose thread would decode it at the run's cost.
+        for model in doc.models:
+            model.syncable = False
         self.update()
         doc.add_periodic_callback(self.update, REFRESH_MS)
 
     def update(self) -> None:
+        # One message for the tick's changes, not one per change: the server's thread
+        # encodes each, and holds the interpreter meanwhile.
+        self.doc.hold("combine")
+        try:
+            self._update()
+        finally:
+            self.doc.unhold()
+
+    def _update(self) -> None:
         snap = self.feed.snapshot()
         history = snap["history"]
         _follow(self.steps, history.get("step_loss", []))
@@ -112,9 +129,15 @@ class RunPage:
             data = _rows(rows, name.rpartition("_")[2])
             if data != self.curves[name].data:
                 self.curves[name].data = data
-        header = f"<b>{html.escape(snap['name'])}</b>: {html.escape(describe(snap['progress']))}"
-        if self.header.text != header:
-            self.header.text = header
+        # The progress line once a second, and at once when an epoch ends: a change of text
+        # makes the browser lay the whole page out again.
+        state = snap["progress"]
+        turn = (state.get("epoch"), state.get("finished"))
+        if turn != self._turn or time.monotonic() - self._header_at >= HEADER_S:
+            header = f"<b>{html.escape(snap['name'])}</b>: {html.escape(describe(state))}"
+            if self.header.text != header:
+                self.header.text = header
+            self._turn, self._header_at = turn, time.monotonic()
         notes = _notes(history)
         if self.notes.text != notes:
             self.notes.text = notes
