@@ -176,3 +176,16 @@ def test_dropout_on_a_gpu_draws_its_mask_there(accelerator):
     x = ds.ones(1000, device=accelerator)
     out = F.dropout(x, 0.5).cpu().numpy()
     assert set(np.unique(out)) <= {0.0, 2.0} and 350 < (out == 0).sum() < 650
+
+
+def test_a_model_on_a_device_exports_to_onnx(tmp_path, accelerator):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    model = ds.models.MLP([5, 7, 3]).to(accelerator)
+    path = ds.onnx.export(model, ds.tensor(X2, device=accelerator), tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(path))
+    got = session.run(None, {session.get_inputs()[0].name: X2})[0]
+    np.testing.assert_allclose(
+        got, model(ds.tensor(X2, device=accelerator)).cpu().numpy(), rtol=1e-5
+    )
+    assert model[0].weight.device == accelerator  # the model itself stays where it was
