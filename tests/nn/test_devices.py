@@ -189,3 +189,18 @@ def test_a_model_on_a_device_exports_to_onnx(tmp_path, accelerator):
         got, model(ds.tensor(X2, device=accelerator)).cpu().numpy(), rtol=1e-5
     )
     assert model[0].weight.device == accelerator  # the model itself stays where it was
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: nn.Linear(3, 2), lambda: nn.Conv2d(2, 3, 3), lambda: nn.BatchNorm1d(3)]
+)
+def test_initialising_on_a_device_draws_the_cpus_values(make, device):
+    ds.manual_seed(1)
+    expected = make().state_dict()
+    module = make().to(device)
+    ds.manual_seed(1)
+    module.reset_parameters()  # the initialisers write into the device's arrays
+    nn.init.zeros_(module.weight)
+    nn.init.zeros_(expected["weight"])
+    for key, value in module.state_dict().items():
+        np.testing.assert_array_equal(value, expected[key], err_msg=key)
