@@ -77,9 +77,10 @@ def test_data_parallel_training_equals_one_process(processes, reference, tmp_pat
         assert results["scaler_equal"] and results["disk_equal"]
         assert results["bn_buffers_equal"] and results["train_step_equal"]
         message, steps = results["refused"]
-        assert steps == 0 and message.startswith(
-            f"process {processes - 1} holds different training data than process 0: "
-            f"49 samples in batches of 16 (49 rows of shape (5,) float64, targets int64, "
+        assert steps == 0 and message == (
+            f"process {processes - 1} holds different training data than process 0: 48 "
+            f"samples of shape (5,) in batches of 16, against 49 samples of shape (5,) in "
+            f"batches of 16; every process must read the same training data"
         )
     # each process read its share of every batch from the file, and no row twice
     rows = [

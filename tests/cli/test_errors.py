@@ -162,7 +162,7 @@ def test_version(tmp_path):
         (("explain", "--lr", "nan"), "--lr must be a positive, finite number, got nan"),
         (("evaluate", "RUN", "--target", "y"), "--target names the target column of --data"),
         (("train", "--resume", "RUN", "--force"),
-         "only --epochs, --device and --threads can change, got --force"),
+         "only --epochs, --device, --threads and --tensorboard can change, got --force"),
     ],
 )  # fmt: skip
 def test_values_that_would_be_ignored_or_break_later_are_refused(tmp_path, digits_run, args,

@@ -214,3 +214,16 @@ def test_text_targets_name_the_file(tmp_path):
     with pytest.raises(ValueError) as error:
         ds.data.load(str(tmp_path))
     assert str(error.value) == f"{tmp_path / 'y.npy'} holds text (dtype <U1); expected real numbers"
+
+
+def test_a_nan_target_is_named_by_its_row_in_the_file(tmp_path):
+    y = np.arange(12.0)
+    y[[7, 9]] = np.nan
+    np.save(tmp_path / "X.npy", np.ones((12, 2)))
+    np.save(tmp_path / "y.npy", y)
+    with pytest.raises(ValueError) as error:
+        load_npy(tmp_path / "X.npy", tmp_path / "y.npy")
+    assert (
+        str(error.value)
+        == f"{tmp_path / 'y.npy'} has 2 NaN or infinite targets; the first in row 7"
+    )

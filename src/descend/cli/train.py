@@ -258,8 +258,8 @@ def _resume_config(args) -> runs.RunConfig:
             "--out" if args.out is not None else "--config" if args.config else "--force"
         ]
         raise UsageError(
-            f"--resume continues a run with its own settings; only --epochs, --device and "
-            f"--threads can change, got {given[0]}"
+            f"--resume continues a run with its own settings; only --epochs, --device, "
+            f"--threads and --tensorboard can change, got {given[0]}"
         )
     if not (args.resume / "checkpoint.safetensors").is_file():
         raise UsageError(f"{args.resume}: no checkpoint.safetensors to resume from")

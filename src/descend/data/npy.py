@@ -91,6 +91,7 @@ class NpyDataset(TensorDataset):
         self.y = None if y_path is None else _open(self.y_path)[0]
         if self.y is not None:
             check_same_length(self.X, self.y, (self.X_path.name, self.y_path.name))
+            _check_targets(self.y, self.y_path)
         self.dtype = np.dtype(dtype or get_default_dtype())
         self.transform = transform
         self.target_transform = target_transform
@@ -197,6 +198,18 @@ class NpyDataset(TensorDataset):
         if self.transform is None or not transform or not len(x):
             return x
         return self.transform(x)
+
+
+def _check_targets(y: np.ndarray, path: Path) -> None:
+    """Targets are read whole anyway: a NaN among them is named by the file's row."""
+    if y.dtype.kind == "f":
+        finite = np.isfinite(y).reshape(len(y), -1).all(axis=1)
+        if not finite.all():
+            rows = np.flatnonzero(~finite)
+            raise ValueError(
+                f"{path} has {len(rows)} NaN or infinite target{'s' * (len(rows) > 1)}; "
+                f"the first in row {rows[0]}"
+            )
 
 
 def read_header(handle, name) -> tuple[tuple, np.dtype, bool]:

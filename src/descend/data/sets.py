@@ -184,14 +184,6 @@ def _npy_folder(path: Path, task: str | None) -> LoadedData:
     for part in (data, tested):
         if part is not None and part.X.ndim == 3:  # (N, H, W): images of one channel
             part.X = part.X.reshape(len(part.X), 1, *part.X.shape[1:])
-        if part is not None and part.y.dtype.kind == "f":
-            finite = np.isfinite(part.y)
-            if not finite.all():
-                rows = np.flatnonzero(~finite.reshape(len(finite), -1).all(axis=1))
-                raise ValueError(
-                    f"{part.y_path} has {len(rows)} NaN or infinite "
-                    f"target{'s' * (len(rows) > 1)}; the first in row {rows[0]}"
-                )
     y = data.targets()
     if y.ndim != 1:
         raise ValueError(f"{data.y_path}: expected one target per sample, got shape {y.shape}")
