@@ -176,3 +176,31 @@ def test_dropout_on_a_gpu_draws_its_mask_there(accelerator):
     x = ds.ones(1000, device=accelerator)
     out = F.dropout(x, 0.5).cpu().numpy()
     assert set(np.unique(out)) <= {0.0, 2.0} and 350 < (out == 0).sum() < 650
+
+
+def test_a_model_on_a_device_exports_to_onnx(tmp_path, accelerator):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    model = ds.models.MLP([5, 7, 3]).to(accelerator)
+    path = ds.onnx.export(model, ds.tensor(X2, device=accelerator), tmp_path / "m.onnx")
+    session = ort.InferenceSession(str(path))
+    got = session.run(None, {session.get_inputs()[0].name: X2})[0]
+    np.testing.assert_allclose(
+        got, model(ds.tensor(X2, device=accelerator)).cpu().numpy(), rtol=1e-5
+    )
+    assert model[0].weight.device == accelerator  # the model itself stays where it was
+
+
+@pytest.mark.parametrize(
+    "make", [lambda: nn.Linear(3, 2), lambda: nn.Conv2d(2, 3, 3), lambda: nn.BatchNorm1d(3)]
+)
+def test_initialising_on_a_device_draws_the_cpus_values(make, device):
+    ds.manual_seed(1)
+    expected = make().state_dict()
+    module = make().to(device)
+    ds.manual_seed(1)
+    module.reset_parameters()  # the initialisers write into the device's arrays
+    nn.init.zeros_(module.weight)
+    nn.init.zeros_(expected["weight"])
+    for key, value in module.state_dict().items():
+        np.testing.assert_array_equal(value, expected[key], err_msg=key)

@@ -23,21 +23,30 @@ def copy_weights(ours, theirs):
     theirs.double().load_state_dict(state)
 
 
-def compare(ours, theirs, x, rtol=1e-10, atol=1e-12):
-    """Forward and backward through both with the same upstream gradient."""
+def compare(ours, theirs, x, rtol=1e-10, atol=1e-12, device="cpu"):
+    """Forward and backward through both with the same upstream gradient, ours on
+    ``device`` (PyTorch on CUDA when that is CUDA, else on the CPU)."""
     copy_weights(ours, theirs)
-    xd, xt = ds.tensor(x, requires_grad=True), to_torch(x)
+    where = "cuda" if device == "cuda" else "cpu"
+    ours.to(device)
+    theirs.to(where)
+    xd, xt = ds.tensor(x, requires_grad=True, device=device), to_torch(x).to(where)
+    xt.retain_grad()
     out_d, out_t = ours(xd), theirs(xt)
-    np.testing.assert_allclose(out_d.data, out_t.detach().numpy(), rtol=rtol, atol=atol)
+    host = ds.backend.to_host
+    np.testing.assert_allclose(host(out_d.data), out_t.detach().cpu().numpy(), rtol=rtol, atol=atol)
     g = RNG.standard_normal(out_d.shape)
     out_d.backward(g)
-    out_t.backward(torch.from_numpy(g))
-    np.testing.assert_allclose(xd.grad, xt.grad.numpy(), rtol=rtol, atol=atol)
+    out_t.backward(torch.from_numpy(g).to(where))
+    np.testing.assert_allclose(host(xd.grad), xt.grad.cpu().numpy(), rtol=rtol, atol=atol)
     torch_params = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad, torch_params[name].grad.numpy(), rtol=rtol, atol=atol)
+        expected = torch_params[name].grad.cpu().numpy()
+        np.testing.assert_allclose(host(p.grad), expected, rtol=rtol, atol=atol)
     for key, value in theirs.state_dict().items():  # running statistics too
-        np.testing.assert_allclose(ours.state_dict()[key], value.numpy(), rtol=rtol, atol=atol)
+        np.testing.assert_allclose(
+            ours.state_dict()[key], value.cpu().numpy(), rtol=rtol, atol=atol
+        )
 
 
 LAYERS = {
@@ -72,10 +81,10 @@ LAYERS = {
 
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
-def test_layers_match_pytorch(name, float64):
+def test_layers_match_pytorch(name, float64, device):
     build, shape = LAYERS[name]
     ours, theirs = build(nn), build(tnn)
-    compare(ours, theirs, RNG.standard_normal(shape))
+    compare(ours, theirs, RNG.standard_normal(shape), device=device)
 
 
 def test_max_pool_ties_route_like_pytorch(float64):

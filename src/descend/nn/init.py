@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from descend import backend
 from descend.tensor import creation
 from descend.tensor.tensor import Tensor
 
@@ -85,14 +86,15 @@ def ones_(tensor):
 def uniform_(tensor, a: float = 0.0, b: float = 1.0, generator=None):
     """Fill with samples from U(a, b)."""
     array = _array(tensor)
-    array[...] = _rng(generator).uniform(a, b, array.shape)
+    # Drawn on the host (the same values on every device), then sent where the array is.
+    array[...] = backend.asarray(_rng(generator).uniform(a, b, array.shape), array)
     return tensor
 
 
 def normal_(tensor, mean: float = 0.0, std: float = 1.0, generator=None):
     """Fill with samples from N(mean, std**2)."""
     array = _array(tensor)
-    array[...] = _rng(generator).normal(mean, std, array.shape)
+    array[...] = backend.asarray(_rng(generator).normal(mean, std, array.shape), array)
     return tensor
 
 

@@ -86,6 +86,12 @@ def to_model(model: Module, example_input, opset=None, metadata=None):
     newest = onnx_opset_version()
     if not isinstance(opset, int) or not MIN_OPSET <= opset <= newest:
         raise ValueError(f"opset must be an int from {MIN_OPSET} to {newest}, got {opset!r}")
+    if getattr(model, "device", "cpu") != "cpu":  # a GPU model: traced as its host copy
+        import copy
+
+        model = copy.deepcopy(model).to("cpu")
+    if hasattr(example_input, "cpu"):
+        example_input = example_input.cpu()
     recorded = trace(model, example_input)
     graph = Graph(recorded, opset)
     for step in recorded.needed():

@@ -63,9 +63,16 @@ def cross_entropy(
         losses = -log_probs[rows, t]
 
         def backward(g):
+            scale = _per_row(upstream(g, reduction, n))
+            if type(exp) is not np.ndarray:  # on a GPU: one fused kernel, not five
+                kernel = backend.kernel(exp, "cross_entropy_backward", *_BACKWARD)
+                if kernel is not None:
+                    grad = xp.empty_like(exp)
+                    kernel(exp, total, xp.arange(c, dtype=t.dtype), t[:, None], scale, grad)
+                    return (grad,)
             grad = exp / total
             grad[rows, t] -= 1
-            grad *= _per_row(upstream(g, reduction, n))
+            grad *= scale
             return (grad,)
 
         return make(reduce(losses, reduction), (z,), backward, "cross_entropy")
@@ -90,6 +97,14 @@ def cross_entropy(
         return (grad,)
 
     return make(reduce(losses, reduction, count), (z,), backward_general, "cross_entropy")
+
+
+# softmax(z) - onehot(y), scaled, in one pass: ``col`` is each column's class index.
+_BACKWARD = (
+    "T e, T total, I col, I t, T scale",
+    "T grad",
+    "grad = (e / total - (col == t)) * scale;",
+)
 
 
 def nll_loss(input, target, weight=None, reduction: str = "mean") -> Tensor:
