@@ -169,7 +169,16 @@ def test_a_run_on_a_relative_path_is_evaluated_and_resumed_from_anywhere(tmp_pat
     result = descend("evaluate", run, cwd=tmp_path / "elsewhere")
     assert result.returncode == 2
     assert result.stderr == (
-        f"descend evaluate: error: {tmp_path / 'work' / 'pets.csv'}: no such file\n"
+        f"descend evaluate: error: {run} was trained on {tmp_path / 'work' / 'pets.csv'}: no "
+        "such file or folder; pass --data\n"
+    )
+    # A run whose config.toml has the path relative to where it was trained (before).
+    toml = (run / "config.toml").read_text()
+    (run / "config.toml").write_text(toml.replace(str(tmp_path / "work" / "pets.csv"), "pets.csv"))
+    result = descend("evaluate", run, cwd=tmp_path / "elsewhere")
+    assert result.stderr == (
+        f"descend evaluate: error: {run} was trained on pets.csv, a path relative to where it "
+        f"was trained: not in {tmp_path / 'elsewhere'}; pass --data\n"
     )
 
 

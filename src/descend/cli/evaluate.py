@@ -18,6 +18,7 @@ from descend.cli.common import (
     warn_if_diverged,
     warnings_as_lines,
 )
+from descend.data.sets import BUILTIN_DATA
 
 DESCRIPTION = (
     "Compute the loss and metrics of a trained run. Without --data it uses the run's own "
@@ -91,6 +92,13 @@ def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
         raise UsageError("--target names the target column of --data; pass --data too")
     if args.data is None:
         config = saved.config
+        if config.data not in BUILTIN_DATA and not Path(config.data).exists():
+            where = (  # a run trained before config.toml kept the path absolute
+                ": no such file or folder"
+                if Path(config.data).is_absolute()
+                else f", a path relative to where it was trained: not in {Path.cwd()}"
+            )
+            raise UsageError(f"{saved.folder} was trained on {config.data}{where}; pass --data")
         found = data.load(config.data, config.target, config.task)
         splits = data.holdout(found, config.val_fraction, config.test_fraction, config.seed)
         if splits.X_test is None:
