@@ -4,8 +4,8 @@ Convolution is im2col plus one matrix product. Strided views of the (padded) inp
 give, for every kernel cell (c, p, q) and every output position (n, i, j), the input
 value under that cell; copied out, they form the matrix ``cols`` of shape
 (C*kh*kw, N*Ho*Wo). One GEMM with the (O, C*kh*kw) weight matrix gives every output
-value at once. The backward is two GEMMs (weight gradient and patch gradient) and
-col2im: each kernel offset's rows of the patch gradient are added back onto the input
+value at once. The backward is the weight gradient's GEMM and, for the input, col2im:
+each kernel offset's rows of the patch gradient W.T @ g are added back onto the input
 through a strided view. Python loops here run over kernel offsets only, never over
 samples or pixels. A signal (N, C, L) is computed as an image of height 1: the same
 kernels, no copy.
@@ -132,9 +132,7 @@ def _conv(name: str, d: int, x, weight, bias, stride, padding) -> Tensor:
             gw = grads[:k].T.reshape(weight.data.shape) if weight.requires_grad else None
             gb = grads[k] if has_bias and bias.requires_grad else None
         if x.requires_grad:
-            dcols = (w2.T @ g2).reshape(c, kh, kw, n, ho, wo)
-            hp, wp = padded_shape[2:]
-            dxp = _col2im(dcols, (n, c, hp, wp), (sh, sw))
+            dxp = _input_grad(w2.reshape(o, c, kh, kw), g2, padded_shape, (sh, sw), (ho, wo))
             gx = dxp.transpose(1, 0, 2, 3)[:, :, ph : ph + h, pw : pw + w]
             if d == 1:
                 gx = gx.reshape(x.data.shape)
@@ -167,23 +165,37 @@ def _im2col(xp: np.ndarray, kernel, stride, out_size, cols: np.ndarray) -> None:
             lib.copyto(cols[:, p, q], shifted[:, :, p : p + sh * (ho - 1) + 1 : sh])
 
 
-def _col2im(dcols: np.ndarray, padded_shape, stride) -> np.ndarray:
-    """The adjoint of ``_im2col``: add each kernel offset's patch gradient back where the
-    patch came from, giving (C, N, Hp, Wp). In two steps (rows, then columns) likewise."""
-    (n, c, hp, wp), (sh, sw) = padded_shape, stride
-    _, kh, kw, _, ho, wo = dcols.shape
-    lib = xp_of(dcols)
-    dxp = lib.zeros((c, n, hp, wp), dtype=dcols.dtype)
-    if not _two_steps(kh, wo):
-        for p in range(kh):
-            for q in range(kw):
-                dxp[:, :, p : p + sh * ho : sh, q : q + sw * wo : sw] += dcols[:, p, q]
-        return dxp
-    shifted = lib.empty((c, n, hp, wo), dtype=dcols.dtype)
+def _input_grad(w4, g2, padded_shape, stride, out_size):
+    """The gradient (C, N, Hp, Wp) of the padded input: the patch gradient W.T @ g, put
+    back where each patch came from (col2im), one kernel column q at a time.
+
+    Per q, one GEMM gives the patch gradient of the cells (c, p, q), a (C*kh, N*Ho*Wo)
+    slice small enough to be added back while still in cache: the whole patch gradient
+    is never made.
+    """
+    (n, c, hp, wp), (sh, sw), (ho, wo) = padded_shape, stride, out_size
+    o, _, kh, kw = w4.shape
+    lib = xp_of(g2)
+    dxp = lib.zeros((c, n, hp, wp), dtype=g2.dtype)
+    two_steps = _two_steps(kh, wo)
+    if two_steps:
+        shifted = lib.empty((c, n, hp, wo), dtype=g2.dtype)
     for q in range(kw):
-        shifted.fill(0)
-        for p in range(kh):
-            shifted[:, :, p : p + sh * (ho - 1) + 1 : sh] += dcols[:, p, q]
+        dq = (w4[:, :, :, q].reshape(o, c * kh).T @ g2).reshape(c, kh, n, ho, wo)
+        if not two_steps:
+            for p in range(kh):
+                dxp[:, :, p : p + sh * ho : sh, q : q + sw * wo : sw] += dq[:, p]
+            continue
+        # Rows first, into the q-shifted buffer, then that buffer onto its columns: most
+        # adds then move whole (Ho, Wo) planes instead of rows of Wo values.
+        if sh == 1:  # the first offset covers rows :Ho, so copy it instead of adding
+            shifted[:, :, :ho] = dq[:, 0]
+            shifted[:, :, ho:] = 0
+        else:
+            shifted.fill(0)
+            shifted[:, :, : sh * (ho - 1) + 1 : sh] = dq[:, 0]
+        for p in range(1, kh):
+            shifted[:, :, p : p + sh * (ho - 1) + 1 : sh] += dq[:, p]
         dxp[:, :, :, q : q + sw * (wo - 1) + 1 : sw] += shifted
     return dxp
 
