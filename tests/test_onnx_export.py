@@ -1,5 +1,6 @@
 """ONNX export of the ready-made models and of custom ones, checked in onnxruntime."""
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -196,3 +197,33 @@ def test_metadata_and_opset(tmp_path):
     with pytest.raises(ValueError, match="opset must be an int from 13"):
         ds.onnx.export(models.MLP([3, 2]), batch(2, 3), tmp_path / "x.onnx", opset=9)
     assert not (tmp_path / "x.onnx").exists()
+
+
+class InputMean(nn.Module):
+    """Scales by the batch's mean read outside the graph: a constant frozen at export."""
+
+    def forward(self, x):
+        return x * ds.tensor(x.data.mean(0))
+
+
+class InputOrder(nn.Module):
+    """Reorders the features by the first row's values: an index frozen at export."""
+
+    def forward(self, x):
+        return x[:, np.argsort(x.data[0]).tolist()]
+
+
+@pytest.mark.parametrize(
+    ("model", "op"), [(InputMean(), "mul in the forward of InputMean"), (InputOrder(), "getitem")]
+)
+def test_a_constant_computed_from_the_example_input_warns(tmp_path, model, op):
+    with pytest.warns(ds.onnx.TracerWarning, match=f"{op}.*computed from the example input"):
+        ds.onnx.export(model, batch(5, 4), tmp_path / "m.onnx")
+
+
+def test_models_without_input_constants_export_without_warning(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ds.onnx.export(models.MLP([4, 8, 3]), batch(5, 4), tmp_path / "mlp.onnx")
+        ds.onnx.export(Residual(), batch(5, 6), tmp_path / "residual.onnx")
+        ds.onnx.export(SmallCNN(), batch(2, 2, 9, 7), tmp_path / "cnn.onnx")

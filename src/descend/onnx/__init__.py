@@ -22,12 +22,12 @@ from pathlib import Path
 
 from descend.files import atomic_write
 from descend.nn.module import Module
-from descend.onnx.trace import ExportError, trace
+from descend.onnx.trace import ExportError, TracerWarning, trace, warn_input_constants
 
 DEFAULT_OPSET = 17
 MIN_OPSET = 13
 
-__all__ = ["DEFAULT_OPSET", "ExportError", "export", "to_model"]
+__all__ = ["DEFAULT_OPSET", "ExportError", "TracerWarning", "export", "to_model"]
 
 
 def export(
@@ -66,6 +66,13 @@ def export(
     ExportError (a ValueError)
         An op without an ONNX mapping, naming the op and the module it ran in.
 
+    Warns
+    -----
+    TracerWarning
+        A constant or op setting that changes when the example input does (traced
+        again on a perturbed copy; see ``descend.onnx.trace.warn_input_constants``),
+        e.g. ``x * ds.tensor(x.data.mean(0))``: the file holds this example's value.
+
     Examples
     --------
     >>> ds.onnx.export(ds.models.MLP([4, 16, 3]), np.zeros((2, 4), np.float32), "mlp.onnx")
@@ -93,6 +100,7 @@ def to_model(model: Module, example_input, opset=None, metadata=None):
     if hasattr(example_input, "cpu"):
         example_input = example_input.cpu()
     recorded = trace(model, example_input)
+    warn_input_constants(model, recorded)
     graph = Graph(recorded, opset)
     for step in recorded.needed():
         graph.scope = step.module

@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from descend.onnx.trace import ExportError, Step, Trace
+from descend.onnx.trace import ExportError, Step, Trace, where
 from descend.tensor.tensor import Tensor
 
 
@@ -155,13 +155,6 @@ def check_constant(data: np.ndarray, batch: int, step: Step | None) -> None:
             f"the example batch: a value computed outside the graph (a comparison, an "
             f"integer cast, .data) cannot follow other inputs; compute it with tensor ops"
         )
-
-
-def where(step: Step) -> str:
-    """``module 'features.0' (Conv2d(1, 6, 5))``, or the model's own forward."""
-    if not step.module:
-        return f"the forward of {step.label}"
-    return f"module '{step.module}' ({step.label})"
 
 
 def int64(values) -> np.ndarray:

@@ -9,7 +9,10 @@ knows ONNX; ``descend.onnx.graph`` turns the steps into nodes.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
+
+import numpy as np
 
 from descend.nn.module import Module
 from descend.tensor.autograd import no_grad, tracing
@@ -18,6 +21,11 @@ from descend.tensor.tensor import Tensor
 
 class ExportError(ValueError):
     """A model that cannot be written as ONNX: an op without a mapping, a training-only op."""
+
+
+class TracerWarning(UserWarning):
+    """The exported graph may not follow other inputs: a value traced from the example
+    input was frozen into it (as PyTorch's ``torch.jit.TracerWarning``)."""
 
 
 @dataclass
@@ -108,3 +116,83 @@ def trace(model: Module, example) -> Trace:
     parameters = {param: name for name, param in model.named_parameters()}
     named = {id(array): name for name, array in model.named_buffers()}
     return Trace(x, outputs, tracer.steps, parameters, named)
+
+
+def warn_input_constants(model: Module, first: Trace) -> None:
+    """Warn (``TracerWarning``) for each constant the example input decided.
+
+    What is detected: the model is traced a second time on a perturbed copy of the
+    example (same shape and dtype; each value scaled by a random factor in [0.5, 1.5]
+    and shifted by a little noise, from a fixed seed). A step the graph needs whose
+    constant operand (a tensor no traced op made that is neither a parameter nor a
+    buffer) or setting (a clip bound, an index, a ``where`` condition) differs between
+    the two traces was computed from the input outside the traced ops, e.g.
+    ``x * ds.tensor(x.data.mean(0))``: ONNX would freeze it to this example's value.
+    If the two traces run different ops, the forward branched on the input's values.
+
+    What is not: a constant that happens to be equal on both inputs (e.g. computed
+    from the input's shape, or a statistic the perturbation leaves unchanged), and a
+    constant drawn at random in the forward, which is warned about as if it came
+    from the input. If the model fails on the perturbed copy, nothing is checked.
+    """
+    data = first.input.data
+    rng = np.random.default_rng(0)
+    noise = rng.standard_normal(data.shape) * 0.1 * max(float(np.abs(data).max()), 1.0)
+    other = (data * rng.uniform(0.5, 1.5, data.shape) + noise).astype(data.dtype)
+    try:
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            second = trace(model, other)
+    except Exception:  # a courtesy check: the first trace is the one exported
+        return
+    if [step.op for step in first.steps] != [step.op for step in second.steps]:
+        message = (
+            f"{model.label()} ran other ops on a perturbed copy of the example input: its "
+            f"forward branches on the input's values, and ONNX keeps this example's branch"
+        )
+        warnings.warn(message, TracerWarning, stacklevel=3)
+        return
+    needed = {id(step) for step in first.needed()}
+    pairs = zip(first.steps, _constants(first), _constants(second))
+    for step, read, read_again in pairs:
+        if id(step) in needed and not _same(read, read_again):
+            message = (
+                f"{step.op} in {where(step)} reads a constant computed from the example "
+                f"input (it changes when the input does): ONNX freezes it to this "
+                f"example's value; compute it with tensor ops"
+            )
+            warnings.warn(message, TracerWarning, stacklevel=3)
+
+
+def _constants(recorded: Trace) -> list:
+    """For each step: its settings and the data of the constant tensors it reads."""
+    made = {recorded.input}
+    found = []
+    for step in recorded.steps:
+        constant = [
+            t.data
+            for t in step.inputs
+            if t not in made and t not in recorded.parameters and id(t.data) not in recorded.arrays
+        ]
+        found.append((step.attrs, constant))
+        made.add(step.output)
+    return found
+
+
+def _same(a, b) -> bool:
+    """Equal settings or constants, arrays compared by value (NaN equal to NaN)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+    if isinstance(a, tuple | list) and isinstance(b, tuple | list):
+        return len(a) == len(b) and all(_same(u, v) for u, v in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True  # both NaN
+    return type(a) is type(b) and bool(a == b)
+
+
+def where(step: Step) -> str:
+    """``module 'features.0' (Conv2d(1, 6, 5))``, or the model's own forward."""
+    if not step.module:
+        return f"the forward of {step.label}"
+    return f"module '{step.module}' ({step.label})"
