@@ -5,19 +5,19 @@ import shlex
 import subprocess
 import sys
 from importlib import metadata
-from pathlib import Path
 
 import pytest
 
 from descend import extras
 from descend.extras import install_command
 
-CLONE = Path(extras.__file__).resolve().parents[2]
 
-
-def test_from_a_clone_the_hint_installs_the_clone_with_the_extra():
-    assert install_command("onnx") == f"pip install -e '{CLONE}[onnx]'"
-    assert install_command("mpi", "onnx") == f"pip install -e '{CLONE}[mpi,onnx]'"
+def test_from_a_clone_the_hint_installs_the_clone_with_the_extra(tmp_path, monkeypatch):
+    # descend imported from the src folder of a clone (CI imports an installed copy instead)
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "descend"\n')
+    monkeypatch.setattr(extras, "__file__", str(tmp_path / "src" / "descend" / "extras.py"))
+    assert install_command("onnx") == f"pip install -e '{tmp_path}[onnx]'"
+    assert install_command("mpi", "onnx") == f"pip install -e '{tmp_path}[mpi,onnx]'"
 
 
 class _Installed:

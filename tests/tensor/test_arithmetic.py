@@ -59,6 +59,26 @@ def test_pow_gradient_at_zero_base_is_zero_for_exponent():
     np.testing.assert_allclose(b.grad, [0.0, 8.0 * np.log(2.0)], rtol=1e-6)
 
 
+def test_the_gradient_of_a_power_zero_is_zero_also_at_zero():
+    # d(x**0)/dx = 0 everywhere; 0 * 0**-1 would give NaN at x = 0 (PyTorch gives 0).
+    x = ds.tensor([0.0, 0.0, 2.0], requires_grad=True)
+    with np.errstate(all="raise"):  # and no warning on the way
+        (x**0).sum().backward()
+        np.testing.assert_array_equal(x.grad, [0.0, 0.0, 0.0])
+        x.grad = None
+        (x ** ds.tensor([0.0, 1.0, 0.0])).sum().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 1.0, 0.0])
+
+
+def test_the_gradient_of_a_power_zero_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    base, exponent = [0.0, 0.0, 2.0, -1.5], [0.0, 1.0, 0.0, 2.0]
+    x, tx = ds.tensor(base, requires_grad=True), torch.tensor(base, requires_grad=True)
+    (x ** ds.tensor(exponent)).sum().backward()
+    (tx ** torch.tensor(exponent)).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-6)
+
+
 @pytest.mark.parametrize(
     ("sa", "sb"),
     [

@@ -86,6 +86,8 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the name of the operator
         out = a.data**b
 
         def backward_const(g):
+            if b == 0:  # d(a**0)/da = 0 everywhere, also at a = 0 (as PyTorch)
+                return (xp_of(a.data).zeros_like(a.data),)
             return (g * b * a.data ** (b - 1),)
 
         return make(out, (a,), backward_const, "pow", (b,))
@@ -95,8 +97,11 @@ def pow(a, b) -> Tensor:  # noqa: A001 - the name of the operator
 
     def backward(g):
         ga = gb = None
-        if a.requires_grad:
-            ga = unbroadcast(g * b.data * a.data ** (b.data - 1), a.data.shape)
+        if a.requires_grad:  # 0 where b == 0, also at a = 0 (as PyTorch)
+            xp = xp_of(a.data)
+            with backend.errstate(a.data, divide="ignore", invalid="ignore"):
+                ga = xp.where(b.data == 0, 0, g * b.data * a.data ** (b.data - 1))
+            ga = unbroadcast(ga.astype(out.dtype, copy=False), a.data.shape)
         if b.requires_grad:
             # d(a**b)/db = a**b * log(a); where a == 0 the limit is 0 (as PyTorch).
             xp = xp_of(a.data)
