@@ -141,6 +141,25 @@ def test_errors_for_training_only_and_frozen_values(tmp_path):
         ds.onnx.export(Lambda(cases["dropout in training mode"]), batch(3, 5), tmp_path / "m")
 
 
+@pytest.mark.filterwarnings("ignore::descend.onnx.TracerWarning")  # the masks come from x
+def test_boolean_masks_that_set_the_output_length_are_refused_in_one_line(tmp_path):
+    masked = {(3, 5): lambda m, x: x[x > 0], (3,): lambda m, x: x[x.data[:, 0] > 0]}
+    for shape, fn in masked.items():
+        with pytest.raises(ds.onnx.ExportError) as error:
+            ds.onnx.export(Lambda(fn), batch(3, 5), tmp_path / "m.onnx")
+        assert str(error.value) == (
+            f"cannot export getitem with a boolean mask of shape {shape} in the forward of "
+            f"Lambda(): boolean-mask indexing has no static-shape ONNX mapping (the output's "
+            f"length depends on the mask's values)"
+        )
+
+
+def test_array_keys_and_a_constant_mask_over_features(tmp_path):
+    keep = np.array([True, False, True, True, False])
+    model = Lambda(lambda m, x: x[:, keep] + x[..., np.array([4, 0, 2])])
+    assert roundtrip(model, batch(3, 5), tmp_path / "m.onnx") < 1e-5
+
+
 def test_bad_arguments(tmp_path):
     with pytest.raises(TypeError, match="expected a descend Module"):
         ds.onnx.export(lambda x: x, batch(2, 3), tmp_path / "m.onnx")

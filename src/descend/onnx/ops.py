@@ -138,10 +138,11 @@ def _getitem(g: Graph, step: Step, x) -> str:
     key = step.attrs[0]
     parts = list(key) if isinstance(key, tuple) else [key]
     ndim = step.inputs[0].ndim
-    if sum(p is Ellipsis for p in parts) > 1:
-        raise ExportError(f"cannot export getitem {key!r} in {where(step)}: two ellipses")
-    if Ellipsis in parts:
-        at = parts.index(Ellipsis)
+    ellipses = [i for i, p in enumerate(parts) if p is Ellipsis]  # `is`: arrays compare
+    if len(ellipses) > 1:
+        raise ExportError(f"cannot export getitem {_show(key)} in {where(step)}: two ellipses")
+    if ellipses:
+        at = ellipses[0]
         used = sum(p is not None for p in parts) - 1
         parts[at : at + 1] = [slice(None)] * (ndim - used)
     starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
@@ -167,11 +168,12 @@ def _getitem(g: Graph, step: Step, x) -> str:
             out_axis += 1
         else:
             indices = np.asarray(part)
-            if indices.dtype == bool and indices.ndim == 1:
+            if indices.dtype == bool:
+                _check_mask(indices, axis == 0 and x in g.batched, step)
                 indices = np.flatnonzero(indices)
             if gather is not None or indices.dtype.kind not in "iu":
                 raise ExportError(
-                    f"cannot export getitem {key!r} in {where(step)}: only one integer "
+                    f"cannot export getitem {_show(key)} in {where(step)}: only one integer "
                     f"array (or 1-d boolean mask) among slices is supported"
                 )
             gather = (axis, indices)
@@ -179,7 +181,7 @@ def _getitem(g: Graph, step: Step, x) -> str:
         axis += 1
     if gather is not None and (squeeze or unsqueeze):
         raise ExportError(
-            f"cannot export getitem {key!r} in {where(step)}: an index array together with "
+            f"cannot export getitem {_show(key)} in {where(step)}: an index array together with "
             f"integers or None"
         )
     out = x
@@ -201,6 +203,29 @@ def _getitem(g: Graph, step: Step, x) -> str:
 
 
 _SLICE = ("starts", "ends", "axes", "steps")
+
+
+def _check_mask(mask: np.ndarray, on_batch: bool, step: Step) -> None:
+    """A boolean mask is exported as the constant indices it selects: refuse one whose
+    output length depends on the values it masks (more than one axis, or the batch)."""
+    if mask.ndim != 1 or on_batch:
+        raise ExportError(
+            f"cannot export getitem with a boolean mask of shape {mask.shape} in "
+            f"{where(step)}: boolean-mask indexing has no static-shape ONNX mapping "
+            f"(the output's length depends on the mask's values)"
+        )
+
+
+def _show(key) -> str:
+    """An index key on one line, arrays by dtype and shape."""
+    parts = key if isinstance(key, tuple) else (key,)
+    shown = [
+        f"<{np.asarray(p).dtype} array of shape {np.shape(p)}>"
+        if isinstance(p, np.ndarray)
+        else repr(p)
+        for p in parts
+    ]
+    return f"[{', '.join(shown)}]"
 
 
 # -- reductions -----------------------------------------------------------------------
