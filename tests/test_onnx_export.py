@@ -217,8 +217,9 @@ class InputOrder(nn.Module):
     ("model", "op"), [(InputMean(), "mul in the forward of InputMean"), (InputOrder(), "getitem")]
 )
 def test_a_constant_computed_from_the_example_input_warns(tmp_path, model, op):
-    with pytest.warns(ds.onnx.TracerWarning, match=f"{op}.*computed from the example input"):
+    with pytest.warns(ds.onnx.TracerWarning, match=f"{op}.*computed from the example input") as w:
         ds.onnx.export(model, batch(5, 4), tmp_path / "m.onnx")
+    assert [record.filename for record in w] == [__file__]  # one warning, at the user's call
 
 
 def test_models_without_input_constants_export_without_warning(tmp_path):

@@ -9,8 +9,10 @@ knows ONNX; ``descend.onnx.graph`` turns the steps into nodes.
 
 from __future__ import annotations
 
+import sys
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -150,7 +152,7 @@ def warn_input_constants(model: Module, first: Trace) -> None:
             f"{model.label()} ran other ops on a perturbed copy of the example input: its "
             f"forward branches on the input's values, and ONNX keeps this example's branch"
         )
-        warnings.warn(message, TracerWarning, stacklevel=3)
+        warnings.warn(message, TracerWarning, stacklevel=_outside_descend())
         return
     needed = {id(step) for step in first.needed()}
     pairs = zip(first.steps, _constants(first), _constants(second))
@@ -161,7 +163,17 @@ def warn_input_constants(model: Module, first: Trace) -> None:
                 f"input (it changes when the input does): ONNX freezes it to this "
                 f"example's value; compute it with tensor ops"
             )
-            warnings.warn(message, TracerWarning, stacklevel=3)
+            warnings.warn(message, TracerWarning, stacklevel=_outside_descend())
+
+
+def _outside_descend() -> int:
+    """The ``stacklevel`` of the first caller outside descend: the warning names the
+    user's line, whether they called ``export``, ``to_model`` or a run's export."""
+    package = str(Path(__file__).parent.parent)
+    frame, level = sys._getframe(2), 2  # 1 is the function that warns
+    while frame is not None and frame.f_code.co_filename.startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _constants(recorded: Trace) -> list:
