@@ -7,6 +7,8 @@ shapes it saw) and the names of the step's inputs, in the engine's order.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from descend.onnx.graph import ExportError, Graph, check_constant, elem_type, int64, where
@@ -135,69 +137,111 @@ def _where(g: Graph, step: Step, a, b) -> str:
 def _getitem(g: Graph, step: Step, x) -> str:
     """Basic indexing (ints, slices, None, ...) as Slice, Squeeze and Unsqueeze; one
     integer array as Gather."""
+    parts = _index_parts(step, on_batch=x in g.batched)
+    return _index_nodes(g, x, _index_plan(parts, step))
+
+
+@dataclass
+class _IndexPlan:
+    """What a key does, in node order: one Slice over ``axes``, Squeeze, Gather, Unsqueeze."""
+
+    starts: list = field(default_factory=list)
+    ends: list = field(default_factory=list)
+    axes: list = field(default_factory=list)
+    steps: list = field(default_factory=list)
+    squeeze: list = field(default_factory=list)  # input axes an integer removes
+    unsqueeze: list = field(default_factory=list)  # output axes None inserts
+    gather: tuple | None = None  # (axis, integer indices)
+
+
+def _index_parts(step: Step, on_batch: bool) -> list:
+    """The key as a list of None, ints, slices and integer arrays: the ellipsis expanded
+    into full slices, a boolean mask into the indices it selects."""
     key = step.attrs[0]
     parts = list(key) if isinstance(key, tuple) else [key]
-    ndim = step.inputs[0].ndim
     ellipses = [i for i, p in enumerate(parts) if p is Ellipsis]  # `is`: arrays compare
     if len(ellipses) > 1:
         raise ExportError(f"cannot export getitem {_show(key)} in {where(step)}: two ellipses")
     if ellipses:
         at = ellipses[0]
         used = sum(p is not None for p in parts) - 1
-        parts[at : at + 1] = [slice(None)] * (ndim - used)
-    starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
-    gather = None
+        parts[at : at + 1] = [slice(None)] * (step.inputs[0].ndim - used)
+    axis = 0
+    for i, part in enumerate(parts):
+        if part is None:
+            continue
+        if not isinstance(part, int | np.integer | slice) and np.asarray(part).dtype == bool:
+            _check_mask(np.asarray(part), axis == 0 and on_batch, step)
+            parts[i] = np.flatnonzero(part)
+        axis += 1
+    return parts
+
+
+def _index_plan(parts: list, step: Step) -> _IndexPlan:
+    """The Slice settings and the axes to squeeze, gather and unsqueeze for ``parts``."""
+    key = step.attrs[0]
+    plan = _IndexPlan()
     axis = out_axis = 0
     for part in parts:
         if part is None:
-            unsqueeze.append(out_axis)
+            plan.unsqueeze.append(out_axis)
             out_axis += 1
             continue
         if isinstance(part, int | np.integer):
             stop = int(part) + 1 if int(part) != -1 else _INT64_MAX
-            starts, ends = starts + [int(part)], ends + [stop]
-            axes, steps = axes + [axis], steps + [1]
-            squeeze.append(axis)
+            plan.starts.append(int(part))
+            plan.ends.append(stop)
+            plan.axes.append(axis)
+            plan.steps.append(1)
+            plan.squeeze.append(axis)
         elif isinstance(part, slice):
             if part != slice(None):
                 step_ = 1 if part.step is None else int(part.step)
                 default = (0, _INT64_MAX) if step_ > 0 else (_INT64_MAX, _INT64_MIN)
-                starts.append(default[0] if part.start is None else int(part.start))
-                ends.append(default[1] if part.stop is None else int(part.stop))
-                axes, steps = axes + [axis], steps + [step_]
+                plan.starts.append(default[0] if part.start is None else int(part.start))
+                plan.ends.append(default[1] if part.stop is None else int(part.stop))
+                plan.axes.append(axis)
+                plan.steps.append(step_)
             out_axis += 1
         else:
             indices = np.asarray(part)
-            if indices.dtype == bool:
-                _check_mask(indices, axis == 0 and x in g.batched, step)
-                indices = np.flatnonzero(indices)
-            if gather is not None or indices.dtype.kind not in "iu":
+            if plan.gather is not None or indices.dtype.kind not in "iu":
                 raise ExportError(
                     f"cannot export getitem {_show(key)} in {where(step)}: only one integer "
                     f"array (or 1-d boolean mask) among slices is supported"
                 )
-            gather = (axis, indices)
+            plan.gather = (axis, indices)
             out_axis += indices.ndim
         axis += 1
-    if gather is not None and (squeeze or unsqueeze):
+    if plan.gather is not None and (plan.squeeze or plan.unsqueeze):
         raise ExportError(
             f"cannot export getitem {_show(key)} in {where(step)}: an index array together with "
             f"integers or None"
         )
+    return plan
+
+
+def _index_nodes(g: Graph, x: str, plan: _IndexPlan) -> str:
+    """The nodes of ``plan`` applied to ``x`` (an Identity when it keeps everything)."""
     out = x
-    if axes:
-        arrays = [g.initializer(int64(v), n) for v, n in zip((starts, ends, axes, steps), _SLICE)]
+    if plan.axes:
+        settings = (plan.starts, plan.ends, plan.axes, plan.steps)
+        arrays = [g.initializer(int64(v), n) for v, n in zip(settings, _SLICE)]
         out = g.node("Slice", [out, *arrays])
-    if squeeze:
-        out = g.node("Squeeze", [out, g.initializer(int64(squeeze), "axes")])
-    if gather is not None:
-        axis, indices = gather
+    if plan.squeeze:
+        out = g.node("Squeeze", [out, g.initializer(int64(plan.squeeze), "axes")])
+    if plan.gather is not None:
+        axis, indices = plan.gather
         out = g.node("Gather", [out, g.initializer(int64(indices), "indices")], axis=axis)
-    if unsqueeze:
-        out = g.node("Unsqueeze", [out, g.initializer(int64(unsqueeze), "axes")])
+    if plan.unsqueeze:
+        out = g.node("Unsqueeze", [out, g.initializer(int64(plan.unsqueeze), "axes")])
     if out == x:
         out = g.node("Identity", [x])
-    if 0 in squeeze or (gather is not None and gather[0] == 0) or 0 in unsqueeze:
+    if (
+        0 in plan.squeeze
+        or (plan.gather is not None and plan.gather[0] == 0)
+        or 0 in plan.unsqueeze
+    ):
         g.batched.discard(out)
     return out
 
