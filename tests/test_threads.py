@@ -38,16 +38,8 @@ def test_without_mpi_a_process_has_every_core(monkeypatch):
     assert threads.share() == 8
 
 
-def test_idle_cores_are_the_cores_others_leave(monkeypatch):
-    monkeypatch.setattr(threads.os, "cpu_count", lambda: 8)
-    for load, idle in ((0.2, 8), (1.0, 8), (3.0, 6), (8.6, 1), (40.0, 1)):
-        monkeypatch.setattr(threads.os, "getloadavg", lambda load=load: (load, load, load))
-        assert threads.idle_cores() == idle
-
-
 def test_small_models_get_one_thread_larger_ones_the_share(monkeypatch):
     monkeypatch.setattr(threads, "share", lambda: 4)
-    monkeypatch.setattr(threads, "idle_cores", lambda: 8)
     monkeypatch.setattr(threads, "get_num_threads", lambda: 8)
     small = ds.nn.Linear(40, 100)  # 4,000 weights x 100 rows: far below SMALL_STEP
     large = ds.nn.Linear(1024, 1024)
@@ -58,13 +50,17 @@ def test_small_models_get_one_thread_larger_ones_the_share(monkeypatch):
     assert threads.for_model(small, 100) == 2 and threads.for_model(large, 128) == 2
 
 
-def test_a_fit_takes_no_more_threads_than_others_leave_or_it_had(monkeypatch):
-    large = ds.nn.Linear(1024, 1024)
+def test_a_model_with_convolutions_is_never_small(monkeypatch):
+    # LeNet-5's largest tensor (400 x 120) is small, but its kernels run at every pixel.
     monkeypatch.setattr(threads, "share", lambda: 4)
     monkeypatch.setattr(threads, "get_num_threads", lambda: 8)
-    monkeypatch.setattr(threads, "idle_cores", lambda: 1)  # the others keep the cores busy
-    assert threads.for_model(large, 128) == 1
-    monkeypatch.setattr(threads, "idle_cores", lambda: 8)
+    assert threads.for_model(ds.models.LeNet5(), 128) == 4
+    assert threads.for_model(ds.models.MLP([400, 120, 10]), 128) == 1
+
+
+def test_a_fit_takes_no_more_threads_than_it_had(monkeypatch):
+    large = ds.nn.Linear(1024, 1024)
+    monkeypatch.setattr(threads, "share", lambda: 4)
     monkeypatch.setattr(threads, "get_num_threads", lambda: 2)  # OPENBLAS_NUM_THREADS=2
     assert threads.for_model(large, 128) == 2
 

@@ -7,12 +7,14 @@ By default a Trainer's fits and predictions use the threads that suit its model 
   as many threads as there are cores;
 - one thread for a small model, whose matrix products are too small to share out: the
   threads would cost more in waking and waiting than they save. ``benchmarks/threads.py``
-  measures the crossover, :data:`SMALL_STEP`;
-- no more threads than the cores other programs leave idle (the machine's cores less its
-  load average): OpenBLAS threads that wait for a busy core spin, and an epoch took 15
-  times as long with two threads as with one on a 2-core machine kept busy by others;
+  measures the crossover, :data:`SMALL_STEP`. A model with convolutions is never small:
+  its kernels are applied at every output position, so their size says little of its work;
 - never more than the process had before the fit (``OPENBLAS_NUM_THREADS=1``, an
   enclosing ``threadpoolctl.threadpool_limits`` still hold).
+
+The load of the machine is not read: a load average counts this process's own earlier
+work (the previous fit of ``descend compare``, the other side of an A/B) as someone
+else's. On a machine that others keep busy, ``--threads 1`` or ``set_num_threads(1)``.
 
 ``set_num_threads(n)`` overrides both for every fit that follows, as ``--threads N``
 does for one run. The threads are set through threadpoolctl, the library scikit-learn
@@ -87,29 +89,21 @@ def share() -> int:
     return max(1, cores() // local_processes())
 
 
-def idle_cores() -> int:
-    """The machine's cores less those other programs keep busy (its 1-minute load
-    average, this process counted out); at least 1."""
-    try:
-        others = max(0.0, os.getloadavg()[0] - 1)
-    except (AttributeError, OSError):  # Windows: no load average
-        return cores()
-    return max(1, round((os.cpu_count() or 1) - others))
-
-
 def for_model(model, batch_size: int, threads: int | None = None) -> int:
     """The threads a Trainer's fit (or prediction) of ``model`` with batches of
     ``batch_size`` uses: ``threads`` if given, else the count :func:`set_num_threads`
-    set, else one for a small model and, for a larger one, its :func:`share`,
-    :func:`idle_cores` and the threads it has now, whichever is fewest."""
+    set, else one for a small model and, for a larger one, its :func:`share` or the
+    threads it has now, whichever is fewer."""
     if threads is not None:
         return threads
     if _set_by_user is not None:
         return _set_by_user
-    largest = max((p.data.size for p in model.parameters()), default=0)
-    if batch_size * largest < SMALL_STEP:
+    parameters = list(model.parameters())
+    largest = max((p.data.size for p in parameters), default=0)
+    convolutions = any(p.data.ndim > 2 for p in parameters)
+    if batch_size * largest < SMALL_STEP and not convolutions:
         return 1
-    return max(1, min(share(), idle_cores(), get_num_threads()))
+    return max(1, min(share(), get_num_threads()))
 
 
 @contextmanager
