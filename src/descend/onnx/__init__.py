@@ -9,7 +9,9 @@ Export runs the model in eval mode on an example input while the engine hands ev
 op to a tracer (``descend.tensor.autograd.tracing``). Each op becomes one ONNX node
 or a few (``descend.onnx.ops``); parameters and buffers become initializers under
 their ``state_dict`` names; the first axis of the input and output is the batch,
-of any size. The file passes ``onnx.checker`` and runs in onnxruntime.
+of any size. The file passes ``onnx.checker`` and runs in onnxruntime. A second trace
+on a perturbed copy of the example finds the constants computed from the input outside
+the traced ops, which the file would freeze: each gets a ``TracerWarning``.
 
 Needs the ``onnx`` package (the extra ``descend[onnx]``). Importing this module
 does not import it; exporting does.

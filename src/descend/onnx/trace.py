@@ -1,10 +1,11 @@
-"""Recording what a model computes: run it once and keep every op the engine made.
+"""Recording what a model computes: run it and keep every op the engine made.
 
 While a ``Tracer`` is installed (``autograd.tracing``), every op hands it its name,
 its settings, its inputs and its output (``tensor.make``), and every Module call
 tells it which module is running. The result is the model's computation as a list of
 steps in the order they ran, each knowing the module it came from. Nothing here
-knows ONNX; ``descend.onnx.graph`` turns the steps into nodes.
+knows ONNX; ``descend.onnx.graph`` turns the steps into nodes. Tracing again on
+another input (``warn_input_constants``) shows which constants the input decided.
 """
 
 from __future__ import annotations
