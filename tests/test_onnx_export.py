@@ -222,6 +222,18 @@ def test_a_constant_computed_from_the_example_input_warns(tmp_path, model, op):
     assert [record.filename for record in w] == [__file__]  # one warning, at the user's call
 
 
+class ZeroCheck(nn.Module):
+    """Branches in Python on the input's values: ONNX keeps only the example's branch."""
+
+    def forward(self, x):
+        return x + 1 if not x.data.any() else x.exp()
+
+
+def test_a_forward_that_branches_on_the_input_warns(tmp_path):
+    with pytest.warns(ds.onnx.TracerWarning, match="ZeroCheck.*branches on the input's values"):
+        ds.onnx.export(ZeroCheck(), np.zeros((5, 4), np.float32), tmp_path / "m.onnx")
+
+
 def test_models_without_input_constants_export_without_warning(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
