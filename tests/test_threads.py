@@ -41,11 +41,14 @@ def test_without_mpi_a_process_has_every_core(monkeypatch):
 def test_small_models_get_one_thread_larger_ones_the_share(monkeypatch):
     monkeypatch.setattr(threads, "share", lambda: 4)
     monkeypatch.setattr(threads, "get_num_threads", lambda: 8)
-    small = ds.nn.Linear(40, 100)  # 4,000 weights x 100 rows: far below SMALL_STEP
+    small = ds.nn.Linear(40, 100)  # 4,000 weights: far below SMALL_WEIGHTS
     large = ds.nn.Linear(1024, 1024)
     assert threads.for_model(small, 100) == 1
     assert threads.for_model(large, 128) == 4
     assert threads.for_model(large, 128, threads=3) == 3  # Trainer(threads=...), --threads
+    assert threads.for_model(large, 1) == 1  # a step of one row: a product too small to share
+    mnist_mlp = ds.models.MLP([784, 256, 128, 10])  # 200,704 weights in its first layer
+    assert threads.for_model(mnist_mlp, 32) == 4
     ds.set_num_threads(2)
     assert threads.for_model(small, 100) == 2 and threads.for_model(large, 128) == 2
 

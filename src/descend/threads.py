@@ -6,8 +6,11 @@ By default a Trainer's fits and predictions use the threads that suit its model 
   the cores divided by the P processes there, so that P processes never start P times
   as many threads as there are cores;
 - one thread for a small model, whose matrix products are too small to share out: the
-  threads would cost more in waking and waiting than they save. ``benchmarks/threads.py``
-  measures the crossover, :data:`SMALL_STEP`. A model with convolutions is never small:
+  threads would cost more in waking and waiting than they save. OpenBLAS shares a
+  product out by blocks of its result, and the largest result of a dense step is its
+  largest weight's gradient: a model is small when that tensor is (:data:`SMALL_WEIGHTS`)
+  or the step is (:data:`SMALL_STEP`); ``benchmarks/threads.py`` measures the
+  crossover. A model with convolutions is never small:
   its kernels are applied at every output position, so their size says little of its work;
 - never more than the process had before the fit (``OPENBLAS_NUM_THREADS=1``, an
   enclosing ``threadpoolctl.threadpool_limits`` still hold).
@@ -35,9 +38,12 @@ from threadpoolctl import ThreadpoolController
 
 from descend.checks import positive_int
 
-# Multiply-adds of one training step's largest matrix product (batch rows x weights of
-# the largest layer) below which one thread is fastest: measured by benchmarks/threads.py.
-SMALL_STEP = 8_000_000
+# Below these one thread was fastest (benchmarks/threads.py, 2 cores, load 1.7): the
+# weights of the largest layer (MLPs of width 384, 147k weights: even; 512, 262k: 2
+# threads 4% faster; 784-256-128-10 at batch 32, 200k: 8% faster), and the multiply-adds
+# of its product with the batch (a batch of a few rows gains nothing from threads).
+SMALL_WEIGHTS = 150_000
+SMALL_STEP = 2_000_000
 # How MPI launchers tell a process how many processes share its machine.
 _LOCAL_SIZE = ("MPI_LOCALNRANKS", "OMPI_COMM_WORLD_LOCAL_SIZE", "MV2_COMM_WORLD_LOCAL_SIZE")
 _controller = None
@@ -101,7 +107,8 @@ def for_model(model, batch_size: int, threads: int | None = None) -> int:
     parameters = list(model.parameters())
     largest = max((p.data.size for p in parameters), default=0)
     convolutions = any(p.data.ndim > 2 for p in parameters)
-    if batch_size * largest < SMALL_STEP and not convolutions:
+    small = largest < SMALL_WEIGHTS or batch_size * largest < SMALL_STEP
+    if small and not convolutions:
         return 1
     return max(1, min(share(), get_num_threads()))
 
