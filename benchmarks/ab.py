@@ -98,7 +98,10 @@ def main() -> None:
     parser.add_argument("b", help="the src folder of tree B")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--optimizer", choices=("adam", "momentum"), default="adam")
+    parser.add_argument("--batch", type=int, default=128, help="batch size (default 128)")
     args = parser.parse_args()
+    global BATCH
+    BATCH = args.batch
 
     rng = np.random.default_rng(0)
     X_mlp = rng.standard_normal((15360, 784), dtype=np.float32)
