@@ -1,4 +1,5 @@
-"""``descend predict``: a trained run's predictions for the rows of a CSV file."""
+"""``descend predict``: a trained run's predictions for the rows of a CSV file (or the
+samples of an ``.npy`` file)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ DESCRIPTION = (
     "by position (with a warning): the file must then hold the features alone, in "
     "training order. "
     "Inputs are standardised with the scaler saved in the run. Classifiers also give each "
-    "class's probability."
+    "class's probability. An .npy file holds samples as the run was trained on them "
+    "(rows of features, or images)."
 )
 EXAMPLES = """\
 examples:
@@ -36,7 +38,7 @@ examples:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run_dir", type=Path, metavar="RUN_DIR")
-    parser.add_argument("input", type=Path, metavar="INPUT.csv")
+    parser.add_argument("input", type=Path, metavar="INPUT.csv|X.npy")
     parser.add_argument(
         "-o",
         "--output",
