@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 import descend as ds
+from descend.extras import install_command
 from tests import strict
 
 
@@ -26,7 +27,7 @@ def float64():
 # implicit conversion to NumPy as CuPy does. CUDA runs where CuPy and a GPU exist.
 strict.register()
 DEVICES = ["cpu", "strict", "cuda"]
-NO_CUDA = "CUDA: no GPU with CuPy on this machine (pip install 'descend[cuda12]' on one)"
+NO_CUDA = f"CUDA: no GPU with CuPy on this machine ({install_command('cuda12')} on one)"
 
 
 @pytest.fixture(params=DEVICES)
