@@ -9,6 +9,7 @@ the entry; adding a model is one entry here.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -59,10 +60,7 @@ def _mlp(config, input_shape: tuple, n_outputs: int) -> nn.Module:
 
 
 def _features(input_shape: tuple) -> int:
-    n = 1
-    for size in input_shape:
-        n *= int(size)
-    return n
+    return math.prod(int(size) for size in input_shape)
 
 
 KINDS: dict[str, ModelKind] = {
