@@ -23,14 +23,11 @@ import tempfile
 import time
 
 import numpy as np
+from monitor import SIZES, epoch_seconds, quartiles  # benchmarks/monitor.py, beside this file
 
 import descend as ds
-from descend import nn, optim
-from descend.data import DataLoader, TensorDataset
-from descend.models import MLP
 from descend.train import GradientMonitor, LiveView
 
-SIZES = [784, 256, 128, 10]
 FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -70,22 +67,6 @@ class _Stamps(ds.callbacks.Callback):
         self.times.append(time.time())
 
 
-def epoch_seconds(X, y, callbacks) -> tuple[float, float]:
-    ds.manual_seed(0)
-    model = MLP(SIZES)
-    trainer = ds.Trainer(
-        model,
-        nn.CrossEntropyLoss(),
-        optim.Adam(model.parameters(), lr=1e-3),
-        callbacks=callbacks,
-        verbose=0,
-    )
-    loader = DataLoader(TensorDataset(X, y), batch_size=128, shuffle=True, seed=0)
-    start, cpu = time.perf_counter(), time.process_time()
-    trainer.fit(loader, epochs=1)
-    return time.perf_counter() - start, time.process_time() - cpu
-
-
 def overhead(X, y, rounds: int, live: LiveView) -> None:
     unwatched = LiveView(announce=False)
     configs = {
@@ -108,8 +89,8 @@ def overhead(X, y, rounds: int, live: LiveView) -> None:
     print(f"1. MLP {'-'.join(map(str, SIZES))}, batch 128, {len(X)} samples, {rounds} rounds")
     base = times[names[0]]
     for name, values in times.items():
-        wall = _quartiles([v[0] / b[0] for v, b in zip(values, base)])
-        cpu = _quartiles([v[1] / b[1] for v, b in zip(values, base)])
+        wall = quartiles([v[0] / b[0] for v, b in zip(values, base)])
+        cpu = quartiles([v[1] / b[1] for v, b in zip(values, base)])
         median = statistics.median(v[0] for v in values)
         print(f"  {name:42s} median {median:6.3f} s/epoch; ratio wall {wall}, CPU {cpu}")
 
@@ -155,11 +136,6 @@ def playground() -> None:
             path(settings)
             times.append(time.perf_counter() - start)
         print(f"  {problem:14s} {optimizer:9s} {statistics.median(times) * 1e3:6.1f} ms")
-
-
-def _quartiles(ratios: list) -> str:
-    q1, q2, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-    return f"{q2:.3f} [{q1:.3f}, {q3:.3f}]"
 
 
 def main() -> None:

@@ -70,8 +70,8 @@ def main() -> None:
     for name, values in times.items():
         # Each round's ratio compares epochs run one after the other: slow changes in the
         # load of a shared machine cancel; the median and quartiles of the rounds remain.
-        wall = _quartiles([v[0] / b[0] for v, b in zip(values, base)])
-        cpu = _quartiles([v[1] / b[1] for v, b in zip(values, base)])
+        wall = quartiles([v[0] / b[0] for v, b in zip(values, base)])
+        cpu = quartiles([v[1] / b[1] for v, b in zip(values, base)])
         print(
             f"  {name:26s} median {statistics.median(v[0] for v in values):6.3f} s/epoch;"
             f" ratio wall {wall}, CPU {cpu}"
@@ -85,7 +85,7 @@ def main() -> None:
     )
 
 
-def _quartiles(ratios: list) -> str:
+def quartiles(ratios: list) -> str:
     """``median [25%, 75%]`` of per-round ratios."""
     q1, q2, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
     return f"{q2:.3f} [{q1:.3f}, {q3:.3f}]"
