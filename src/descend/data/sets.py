@@ -256,12 +256,8 @@ def _check_classes(found: LoadedData, source, inferred: bool) -> LoadedData:
     """Classes inferred from the target need two at least (a file to evaluate on may
     hold one class of a given task); regression targets a finite spread (their variance
     is what standardising them divides by)."""
-    if inferred and found.task == "classify" and found.n_classes < 2:
-        only = found.class_names[0] if found.class_names else "none"
-        raise ValueError(
-            f"{source}: only one class ({only}) in the target; a classifier needs at least "
-            f"two (--task regress to fit the values)"
-        )
+    if inferred:
+        require_two_classes(found, source)
     if found.task == "regress":
         with np.errstate(over="ignore", invalid="ignore"):
             spread = np.var(found.y, dtype=np.float64)
@@ -272,6 +268,17 @@ def _check_classes(found: LoadedData, source, inferred: bool) -> LoadedData:
                 f"standardise (its square overflows); rescale the target, e.g. to other units"
             )
     return found
+
+
+def require_two_classes(found: LoadedData, source) -> None:
+    """A ValueError when ``found`` is a classification set of fewer than two classes:
+    nothing a classifier could learn."""
+    if found.task == "classify" and found.n_classes < 2:
+        only = found.class_names[0] if found.class_names else "none"
+        raise ValueError(
+            f"{source}: only one class ({only}) in the target; a classifier needs at least "
+            f"two (--task regress to fit the values)"
+        )
 
 
 def _as_task(found: LoadedData, task: str) -> LoadedData:
