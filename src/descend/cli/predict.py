@@ -17,7 +17,7 @@ from descend.cli.common import (
     warn_if_diverged,
     warnings_as_lines,
 )
-from descend.data.sets import load_features
+from descend.data.features import load_features
 from descend.files import write_text
 
 DESCRIPTION = (
