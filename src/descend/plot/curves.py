@@ -172,7 +172,7 @@ def _finish_axis(ax, values, ylabel: str, title: str, xlabel: str = "epoch") -> 
     if wide_range(values):
         ax.set_yscale("log")
         plain_log_labels(ax)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.get_major_locator().set_params(integer=True, min_n_ticks=1)  # 1 epoch too
     ax.legend(fontsize="small", framealpha=0.9)
 
 
