@@ -1,13 +1,15 @@
 """`descend train` as a whole process, against the same run written with PyTorch.
 
-    python benchmarks/startup.py [--rounds 5] [--epochs 1]
+    python benchmarks/startup.py [--rounds 5] [--epochs 1] [--before OTHER/src]
 
 Each round runs, one after the other, in fresh subprocesses writing to fresh folders:
 
 - ``descend train --epochs E --out TMP`` (the defaults: an MLP on the built-in digits);
 - ``benchmarks/startup_torch.py`` (the same run as a plain PyTorch script: same data file,
   split, scaling, model, optimizer, batch, evaluation, files and pictures);
-- the same script with ``--no-pictures`` (no matplotlib at all), the fairest floor.
+- the same script with ``--no-pictures`` (no matplotlib at all), the fairest floor;
+- with ``--before``: ``descend train`` imported from another source tree (PYTHONPATH),
+  e.g. a ``git worktree`` of an older commit, for a before/after in the same rounds.
 
 Every process is timed from its start to its exit, and split by when its lines arrive
 (the children run unbuffered): start-up until the plan line (stdout), training until the
@@ -48,9 +50,9 @@ def torch_command(out: Path, epochs: int, pictures: bool = True) -> list[str]:
     return script if pictures else [*script, "--no-pictures"]
 
 
-def timed(command: list[str]) -> dict:
+def timed(command: list[str], src: str | None = None) -> dict:
     """Run ``command``; its whole time, its start-up, training and saving parts, and its
-    CPU time (seconds)."""
+    CPU time (seconds); descend imported from ``src`` when given."""
     lines = []  # (seconds since start, stream, text)
 
     def read(stream, name):
@@ -58,6 +60,8 @@ def timed(command: list[str]) -> dict:
             lines.append((time.perf_counter() - start, name, line))
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    if src is not None:
+        env["PYTHONPATH"] = src
     start = time.perf_counter()
     process = subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
@@ -92,17 +96,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--before", help="a source tree to time descend train from too")
     args = parser.parse_args()
-    runners = {
-        "descend train": lambda out: descend_command(out, args.epochs),
-        "PyTorch script": lambda out: torch_command(out, args.epochs),
-        "PyTorch, no pictures": lambda out: torch_command(out, args.epochs, pictures=False),
+    runners = {  # name: (command for an output folder, source tree)
+        "descend train": (lambda out: descend_command(out, args.epochs), None),
+        "PyTorch script": (lambda out: torch_command(out, args.epochs), None),
+        "PyTorch, no pictures": (lambda out: torch_command(out, args.epochs, False), None),
     }
+    if args.before:
+        runners["descend train, before"] = runners["descend train"][0], args.before
     times = {name: {part: [] for part in PARTS} for name in runners}
     with tempfile.TemporaryDirectory() as folder:
         for round_ in range(args.rounds):
-            for i, (name, command) in enumerate(runners.items()):
-                split = timed(command(Path(folder) / f"{round_}-{i}"))
+            for i, (name, (command, src)) in enumerate(runners.items()):
+                split = timed(command(Path(folder) / f"{round_}-{i}"), src)
                 for part, seconds in split.items():
                     times[name][part].append(seconds)
     median = {

@@ -5,38 +5,16 @@ import pytest
 
 import descend as ds
 from descend import nn, optim, plot
-from descend.models import LinearRegression, LogisticRegression
+from descend.models import LinearRegression
 from descend.plot.curves import (
-    compare_curves_figure,
     learning_curves_figure,
     main_metric,
     step_positions,
 )
 from descend.plot.gradients import gradients_figure
-from descend.train import Convergence, DivergenceGuard, EarlyStopping, History, Trainer
+from descend.train import Convergence, DivergenceGuard, History, Trainer
+from tests.plot import histories
 from tests.plot.png import assert_picture
-
-
-def blobs(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 2))
-    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(0, 0.7, n) > 0).astype(np.float32)
-    return X.astype(np.float32), y
-
-
-@pytest.fixture(scope="module")
-def classifier_history() -> History:
-    X, y = blobs()
-    model = LogisticRegression(2)
-    trainer = Trainer(
-        model,
-        nn.BCEWithLogitsLoss(),
-        optim.SGD(model.parameters(), lr=0.5),
-        metrics=["accuracy"],
-        callbacks=[EarlyStopping(patience=3)],
-        verbose=0,
-    )
-    return trainer.fit((X[:90], y[:90]), epochs=25, val=(X[90:], y[90:]), batch_size=10, seed=0)
 
 
 def regression_history(**fit) -> History:
@@ -155,37 +133,6 @@ def test_only_png_paths_are_written(tmp_path, classifier_history):
     assert not list(tmp_path.iterdir())
 
 
-def test_compare_curves_overlays_every_run(tmp_path, classifier_history):
-    other = History.from_dict(classifier_history.to_dict())
-    other.records["loss"] = [v * 2 for v in other.records["loss"]]
-    other.events = {"converged_epoch": other.epochs[-1]}
-    runs = {"sgd": classifier_history, "slower": other}
-    figure = compare_curves_figure(runs)
-    loss_ax, metric_ax = figure.axes
-    by_label = {line.get_label(): line for line in loss_ax.lines}
-    np.testing.assert_array_equal(by_label["sgd"].get_ydata(), classifier_history["loss"])
-    np.testing.assert_array_equal(by_label["slower"].get_ydata(), other["loss"])
-    assert "converged" in by_label  # the legend explains the marker
-    assert [line.get_label() for line in metric_ax.lines] == ["sgd", "slower"]
-    assert metric_ax.get_title() == "Accuracy (validation)"
-    assert_picture(plot.compare_curves(runs, tmp_path / "compare.png"))
-    with pytest.raises(ValueError, match="at least one run"):
-        compare_curves_figure({})
-
-
-def test_compare_keeps_a_diverged_run_from_flattening_the_others():
-    calm = History.from_dict({"epoch": [1, 2, 3], "loss": [3.0, 2.0, 1.5]})
-    wild = History.from_dict(
-        {"epoch": [1], "loss": [3e11], "events": {"diverged_epoch": 1, "diverged_step": 2}}
-    )
-    ax = compare_curves_figure({"lr=0.1": calm, "lr=1000": wild}).axes[0]
-    low, high = ax.get_ylim()
-    assert low < 1.5 and 3.0 < high < 10  # the scale of the run that did not diverge
-    marker = next(line for line in ax.lines if line.get_marker() == "X" and len(line.get_xdata()))
-    assert marker.get_ydata()[0] == high  # pinned to the top edge ...
-    assert [t.get_text() for t in ax.texts] == ["loss 3e+11"]  # ... and labelled
-
-
 def test_a_run_that_ended_inside_its_first_epoch_counts_updates_on_the_x_axis():
     """Diverged at step 3 of 34: the axis was a fraction of epoch 1 (0.3 to 1.0)."""
     history = History.from_dict(
@@ -217,17 +164,9 @@ def test_a_run_that_ended_inside_its_first_epoch_counts_updates_on_the_x_axis():
 
 
 def test_a_one_epoch_run_is_drawn_on_whole_epochs():
-    X, y = blobs()
-    model = LogisticRegression(2)
-    trainer = Trainer(
-        model,
-        nn.BCEWithLogitsLoss(),
-        optim.SGD(model.parameters(), lr=0.5),
-        metrics=["accuracy"],
-        callbacks=[ds.GradientMonitor(print_warnings=False)],
-        verbose=0,
+    history = histories.classifier_history(
+        epochs=1, callbacks=[ds.GradientMonitor(print_warnings=False)]
     )
-    history = trainer.fit((X[:90], y[:90]), epochs=1, val=(X[90:], y[90:]), batch_size=10)
     for figure in (learning_curves_figure(history), gradients_figure(history)):
         for ax in figure.axes:
             if ax.get_legend_handles_labels()[0] or ax.get_title():  # a panel, not a legend

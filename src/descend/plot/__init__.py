@@ -24,7 +24,8 @@ PosixPath('curves.png')
 
 from descend.landscape import Landscape, compute_landscape, make_data
 from descend.plot.classifier import confusion_matrix, decision_regions
-from descend.plot.curves import compare_curves, learning_curves
+from descend.plot.compare import compare_curves
+from descend.plot.curves import learning_curves
 from descend.plot.gradients import gradients
 from descend.plot.landscape import loss_landscape
 from descend.plot.lr_range import lr_find
