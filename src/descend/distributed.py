@@ -39,7 +39,7 @@ seconds (600 by default) with one line naming it (see ``descend.collectives``).
 On one machine each process needs a core of its own. Every step waits for all the
 processes, and on cores shared with other work a process that is not running holds the
 others up until its next turn, a few milliseconds per wait whether they spin (as
-MPICH's do) or sleep: with two busy cores, ``mpiexec -n 2`` trained a small MLP 2.5
+MPICH's do) or sleep: with two busy cores, ``mpiexec -n 2`` trained a small MLP 3
 times slower than one process (``benchmarks/distributed.py --part load``). On a busy
 machine, train in one process.
 """
