@@ -12,13 +12,19 @@ Parts (all by default):
   at batches 8 to 512 per process, and when each parameter's gradient is delivered
   during backward (what overlapping a bucketed Allreduce with backward could hide);
   the numbers behind docs/scaling.md.
+- ``load``: the run of ``descend train --hidden 256,256 --batch-size 128 --epochs 30``
+  (the built-in digits, Adam, accuracy, a validation set), in 1 process and in 2, on
+  idle cores and beside ``--busy`` processes that keep every core busy (each in a
+  session of its own, as another user's jobs: Linux schedules sessions as groups).
+  Training seconds (the epochs' times), and for 2 processes the milliseconds each
+  process waits per step in the gradient Allreduce and the stop-flag agreement.
 - ``bigdata``: a 4 GB ``X.npy`` (1.28 M rows of 784 float32) written to disk, then one
   epoch of the MLP at batch 512 from it in 1 and 2 processes, with the streaming
   scaler pass first: time and peak resident memory of every process. The files are
   deleted afterwards.
 
     flock /tmp/descend-bench.lock python benchmarks/distributed.py [--part steps]
-        [--dir /work/bench-data] [--steps 60]
+        [--dir /work/bench-data] [--steps 60] [--busy 8]
 """
 
 from __future__ import annotations
@@ -41,10 +47,13 @@ ROWS_4GB = 1_280_000  # x 784 float32 = 4.01 GB
 
 
 # -- the driver: launches workers under mpiexec and prints tables ----------------------
-def launch(processes: int, threads: int, *args) -> list[dict]:
-    """Run this script's worker in ``processes`` MPI processes; their JSON results."""
+def launch(processes: int, threads: int | None, *args) -> list[dict]:
+    """Run this script's worker in ``processes`` MPI processes; their JSON results (with
+    ``threads`` None, each process uses the threads descend picks)."""
     mpiexec = Path(sys.executable).parent / "mpiexec"
-    env = {**os.environ, "OPENBLAS_NUM_THREADS": str(threads), "OMP_NUM_THREADS": str(threads)}
+    env = dict(os.environ)
+    if threads is not None:
+        env.update(OPENBLAS_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
     with tempfile.TemporaryDirectory() as out:
         command = [str(mpiexec), "-n", str(processes), sys.executable, __file__, "--worker"]
         subprocess.run([*command, *map(str, args), "--out", out], check=True, env=env)
@@ -191,6 +200,42 @@ def projection_table(r: dict) -> None:
                     for e, b in at.items()
                 )
                 print(f"   {net}, P={processes}: {comm * 1e3:.3f} ms per step; {said}")
+
+
+def load_table(busy: int, rounds: int) -> None:
+    print(
+        "digits MLP 64-256-256-10, Adam, batch 128, 30 epochs (360 steps): "
+        f"training s, median of {rounds} runs; for 2 processes the wait per step (ms) in "
+        "the gradient Allreduce and the stop agreement, the slower process"
+    )
+    print(f"{'busy':>4} {'procs':>5} {'train s':>8} {'allreduce':>9} {'agree':>6}  load")
+    for hogs in (0, busy):
+        spinning = [
+            subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True)
+            for _ in range(hogs)
+        ]
+        try:
+            runs = {1: [], 2: []}
+            for round_ in range(rounds):
+                for processes in (1, 2) if round_ % 2 == 0 else (2, 1):
+                    ranks = launch(processes, None, "load")
+                    runs[processes].append(max(ranks, key=lambda r: r["train"]))
+            load = os.getloadavg()[0]
+        finally:
+            for process in spinning:
+                process.kill()
+                process.wait()
+        for processes, found in runs.items():
+            train = statistics.median(r["train"] for r in found)
+            waits = (
+                ""
+                if processes == 1
+                else "".join(
+                    f" {statistics.median(r[k] for r in found) * 1e3:>{w}.2f}"
+                    for k, w in (("allreduce", 9), ("agree", 6))
+                )
+            )
+            print(f"{hogs:>4} {processes:>5} {train:>8.2f}{waits or ' ' * 17}  {load:.1f}")
 
 
 def bigdata_table(folder: Path) -> None:
@@ -422,6 +467,45 @@ def stamped(backward, leaves: list, computed: dict):
     return timed
 
 
+def worker_load() -> dict:
+    """The CLI's digits run, with the wait inside each collective of descend summed by
+    what it waits for (benchmark instrumentation: the watched wait is wrapped)."""
+    from contextlib import contextmanager
+
+    import descend as ds
+    from descend import collectives
+
+    waited: dict[str, float] = {}
+    watched = collectives._bounded
+
+    @contextmanager
+    def timed(what):
+        start = time.perf_counter()
+        with watched(what):
+            yield
+        waited[what] = waited.get(what, 0.0) + time.perf_counter() - start
+
+    collectives._bounded = timed
+    ds.distributed.init()
+    X, y = ds.data.load_digits()
+    X_train, X_val, y_train, y_val = ds.data.train_test_split(X, y, random_state=0)
+    scaler = ds.data.StandardScaler().fit(X_train)
+    X_train, X_val = scaler.transform(X_train), scaler.transform(X_val)
+    ds.manual_seed(0)
+    model = ds.models.MLP([64, 256, 256, 10])
+    optimizer = ds.optim.Adam(model.parameters(), lr=1e-3)
+    trainer = ds.Trainer(
+        model, ds.nn.CrossEntropyLoss(), optimizer, metrics=["accuracy"], verbose=0,
+        parallel=ds.distributed.strategy(),
+    )  # fmt: skip
+    history = trainer.fit(X_train, y_train, epochs=30, batch_size=128, val=(X_val, y_val))
+    return {
+        "train": sum(history["time"]),
+        "allreduce": waited.get("sum the gradients of a batch", 0.0) / trainer.step,
+        "agree": waited.get("agree on stopping", 0.0) / trainer.step,
+    }
+
+
 def worker_bigdata(folder: Path) -> dict:
     import descend as ds
     from descend.runs.parallel import fit_scaler
@@ -460,6 +544,8 @@ def worker(args) -> None:
         result = worker_latency()
     elif args.worker == "compute":
         result = worker_compute()
+    elif args.worker == "load":
+        result = worker_load()
     else:
         result = worker_bigdata(Path(args.dir))
     rank = ds.distributed.rank()
@@ -468,7 +554,8 @@ def worker(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["steps", "compute", "bigdata"], action="append")
+    parser.add_argument("--part", choices=["steps", "compute", "load", "bigdata"], action="append")
+    parser.add_argument("--busy", type=int, default=8, help="busy processes for --part load")
     parser.add_argument("--dir", type=Path, default=Path("/work/bench-data"))
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
@@ -482,11 +569,13 @@ def main() -> None:
     if args.worker:
         worker(args)
         return
-    parts = args.part or ["steps", "compute", "bigdata"]
+    parts = args.part or ["steps", "compute", "load", "bigdata"]
     if "steps" in parts:
         steps_table(args.steps, args.rounds)
     if "compute" in parts:
         compute_table(args.rounds, args.compute_json)
+    if "load" in parts:
+        load_table(args.busy, args.rounds)
     if "bigdata" in parts:
         args.dir.mkdir(parents=True, exist_ok=True)
         bigdata_table(args.dir)

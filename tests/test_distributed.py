@@ -174,3 +174,13 @@ def test_the_plan_gives_the_true_shares_of_a_batch_larger_than_the_set():
     )
     plan = {"n_samples": 180, "batch_size": 32, "updates_per_epoch": 6, "epochs": 2}
     assert "global batch 32 (16 per process)" in describe_plan({**plan, "processes": 2})
+
+
+def test_descend_distributed_offers_the_collectives_it_is_built_on():
+    from descend import collectives, distributed
+
+    for name in distributed.__all__:
+        assert hasattr(distributed, name), name
+    for name in ("init", "rank", "world_size", "is_main", "launched", "abort", "allreduce",
+                 "broadcast", "allgather", "agree", "check_same", "together"):  # fmt: skip
+        assert getattr(distributed, name) is getattr(collectives, name), name
