@@ -127,3 +127,27 @@ def test_data_replaced_from_outside_is_taken_in():
     opt.gradient_buffers()
     opt.step()
     np.testing.assert_allclose(params[0].data, 1 - 0.1 * 3)
+
+
+@pytest.mark.parametrize(("cls", "kwargs"), OPTIMIZERS, ids=IDS)
+def test_state_and_gradients_keep_a_column_major_weight_s_layout(cls, kwargs):
+    # nn.Linear's weights are column-major; a pass mixing layouts strides (20x slower).
+    layer = ds.nn.Linear(5, 3)
+    opt = cls(layer.parameters(), **kwargs)
+    for gather in (False, True, False):
+        opt.zero_grad()
+        layer(ds.randn(4, 5)).sum().backward()
+        if gather:
+            opt.gradient_buffers()
+        opt.step()
+        weight = layer.weight
+        arrays = [weight.data, weight.grad, *opt._work(weight.data)]
+        arrays += [v for v in opt.state.get(weight, {}).values() if hasattr(v, "shape")]
+        assert all(a.flags.f_contiguous and not a.flags.c_contiguous for a in arrays)
+    snapshot = opt.state_dict()
+    opt.load_state_dict(snapshot)  # saved row-major, restored in the weight's layout
+    assert all(
+        v.flags.f_contiguous
+        for v in opt.state.get(layer.weight, {}).values()
+        if hasattr(v, "shape")
+    )

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from descend import backend
-from descend.optim.flat import FLAT, REBUILD, Flat, flats
+from descend.optim.flat import FLAT, REBUILD, Flat, column_major, flats, in_layout
 from descend.tensor.tensor import Tensor
 
 
@@ -163,7 +163,8 @@ class Optimizer:
         if buffer is None or buffer.size < 2 * n:
             buffer = backend.xp_of(like).empty(2 * n, dtype=like.dtype)
             self._scratch[key] = buffer
-        return buffer[:n].reshape(like.shape), buffer[n : 2 * n].reshape(like.shape)
+        shape, column = like.shape, column_major(like)
+        return in_layout(buffer[:n], shape, column), in_layout(buffer[n : 2 * n], shape, column)
 
     # -- groups ---------------------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
@@ -298,8 +299,10 @@ def _restore(value, p: Tensor, name: str, key):
             f"state '{name}' of parameter {key} has shape {array.shape}, the "
             f"parameter has shape {p.shape}"
         )
-    array = array.astype(p.dtype, copy=True)
-    return backend.to_device(array, backend.device_of(p.data))
+    array = backend.to_device(array.astype(p.dtype, copy=True), backend.device_of(p.data))
+    restored = backend.xp_of(p.data).empty_like(p.data)  # in the parameter's layout
+    restored[...] = array
+    return restored
 
 
 def _restore_hyper(value, current):
