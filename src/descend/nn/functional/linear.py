@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from descend.tensor.tensor import Tensor, make, operands
+from descend.tensor.operands import operands
+from descend.tensor.tensor import Tensor, make
 
 
 def linear(x, weight, bias=None) -> Tensor:
