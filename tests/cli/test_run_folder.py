@@ -86,13 +86,33 @@ def test_a_full_disk_at_the_checkpoint_leaves_no_config_alone(tmp_path, monkeypa
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_checkpoint_is_written_once_per_epoch(tmp_path, monkeypatch):
+    # The last epoch's when training ends (with the diagnosis): not also at that epoch's
+    # end, nor again by Run.save; a resume with the epochs it has rewrites none.
+    from descend.runs import Run
+
+    written, save_checkpoint = [], Run.save_checkpoint
+
+    def counted(self, trainer, folder):
+        written.append(trainer.epoch)
+        save_checkpoint(self, trainer, folder)
+
+    monkeypatch.setattr(Run, "save_checkpoint", counted)
+    descend("train", *IRIS, "--epochs", "3", "--out", "r", cwd=tmp_path, check=True)
+    assert written == [1, 2, 3]
+    history = io.load(tmp_path / "r" / "checkpoint.safetensors")["trainer"]["history"]
+    assert "diagnosis" in history["events"]
+    descend("train", "--resume", "r", "--epochs", "3", "--quiet", cwd=tmp_path, check=True)
+    assert written == [1, 2, 3]
+
+
 def test_resume_with_the_same_epochs_completes_a_save_cut_short(tmp_path, monkeypatch):
     from descend.runs import Run
 
     descend("train", *IRIS, "--epochs", "4", "--out", "straight", cwd=tmp_path, check=True)
     save = Run.save
 
-    def cut(self, folder, trainer, scores=None):  # Ctrl-C twice, or a full disk
+    def cut(self, folder, trainer, scores=None, checkpoint=True):  # Ctrl-C twice, a full disk
         raise KeyboardInterrupt
 
     monkeypatch.setattr(Run, "save", cut)

@@ -121,6 +121,14 @@ def test_step_losses_and_an_existing_monitors_records(tmp_path):
     assert [s for s, _ in train["grad_norm/0.weight"]] == [1, 4, 7]
 
 
+def test_two_runs_into_one_folder_in_the_same_second_keep_both_logs(tmp_path, monkeypatch):
+    # Event files are named by the second: the second run must not replace the first's.
+    monkeypatch.setattr("time.time", lambda: 1_800_000_000.0)
+    _train([ds.callbacks.TensorBoard(tmp_path)], epochs=1)
+    _train([ds.callbacks.TensorBoard(tmp_path)], epochs=2)
+    assert [s for s, _ in read_scalars(tmp_path / "train")["epoch_loss"]] == [1, 1, 2]
+
+
 def test_without_tensorboardx_one_line_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "tensorboardX", None)
     with pytest.raises(ImportError) as error:

@@ -88,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
             if trainer.interrupted and trainer.epoch < run_.config.epochs:
                 return _report_interrupted(prepared, say)
             ctrl_c.saving = True
-            scores = run_.save(folder, trainer) if distributed.is_main() else None
+            # The checkpoint holds the finished state already: RunCheckpoint wrote it as
+            # training ended, or a resume with the epochs it has restored it from there.
+            scores = run_.save(folder, trainer, checkpoint=False) if distributed.is_main() else None
         status = _report(prepared, scores, quiet)
         return 130 if ctrl_c.pressed else status
 

@@ -10,7 +10,15 @@ from pathlib import Path
 import numpy as np
 from matplotlib.figure import Figure
 
-from descend.plot._figure import colour, new_figure, save, wide_range
+from descend.plot._figure import (
+    colour,
+    new_figure,
+    place_panels,
+    plain_log_labels,
+    save,
+    set_title,
+    wide_range,
+)
 from descend.train.history import History
 
 # The metric drawn beside the loss when none is named: the first of these recorded.
@@ -159,11 +167,12 @@ def _draw_pair(ax, history: History, key: str, label: str, color: str, x=None) -
 def _finish_axis(ax, values, ylabel: str, title: str, xlabel: str = "epoch") -> None:
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    ax.set_title(title)
+    set_title(ax, title)
     ax.grid(alpha=0.3)
     if wide_range(values):
         ax.set_yscale("log")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+        plain_log_labels(ax)
+    ax.xaxis.get_major_locator().set_params(integer=True, min_n_ticks=1)  # 1 epoch too
     ax.legend(fontsize="small", framealpha=0.9)
 
 
@@ -229,7 +238,7 @@ def learning_curves_figure(
     if not history.epochs or "loss" not in history.records:
         raise ValueError("the history is empty: train for at least one epoch before plotting it")
     name = main_metric(history, metric)
-    figure = new_figure(12 if name else 7, 4.8)
+    figure = new_figure(12 if name else 7, 4.8, constrained=False)
     axes = figure.subplots(1, 2 if name else 1, squeeze=False)[0]
 
     ax = axes[0]
@@ -293,11 +302,11 @@ def learning_curves_figure(
             ax.set_xlim(axes[0].get_xlim())
 
     figure.suptitle(title or _default_title(history), fontsize="large")
+    lines = []
     if "diagnosis" in history.events:
         lines = textwrap.wrap(history.events["diagnosis"], 150 if name else 90)
         figure.text(0.01, 0.01, "\n".join(lines), fontsize="small", va="bottom")
-        bottom = 0.035 * len(lines) + 0.01
-        figure.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
+    place_panels(figure, note_lines=len(lines))
     return figure
 
 
@@ -359,7 +368,7 @@ def compare_curves_figure(
         raise ValueError("compare_curves needs at least one run")
     histories = {label: as_history(h) for label, h in runs.items()}
     name = metric or main_metric(next(iter(histories.values())))
-    figure = new_figure(12 if name else 7, 4.8)
+    figure = new_figure(12 if name else 7, 4.8, constrained=False)
     axes = figure.subplots(1, 2 if name else 1, squeeze=False)[0]
     loss_values, metric_values = [], []
     metric_key, seen = name, set()
@@ -399,6 +408,7 @@ def compare_curves_figure(
         _finish_axis(axes[1], metric_values, name, title_)
         _set_limits(axes[1], metric_values)
     figure.suptitle(title or f"Comparing {len(histories)} runs", fontsize="large")
+    place_panels(figure)
     return figure
 
 

@@ -10,7 +10,14 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 
-from descend.plot._figure import new_figure, save
+from descend.plot._figure import (
+    DPI,
+    new_figure,
+    place_panels,
+    plain_log_labels,
+    save,
+    set_title,
+)
 from descend.plot.curves import as_history
 
 _PANELS = (
@@ -66,7 +73,7 @@ def gradients_figure(history, title: str | None = None) -> Figure:
     colours = _depth_colours(names)
     warnings = records.warnings
 
-    figure = new_figure(16, 5.2 + 0.22 * min(len(warnings), 6))
+    figure = new_figure(16, 5.2 + 0.22 * min(len(warnings), 6), constrained=False)
     axes = figure.subplots(1, 3)
     for ax, (quantity, ylabel, panel_title) in zip(axes, _PANELS):
         missing = []  # (x, colour, NaN or not) of the points a log axis cannot show
@@ -90,33 +97,37 @@ def gradients_figure(history, title: str | None = None) -> Figure:
         if quantity == "update_ratio":
             ax.axhspan(1e-4, 1e-2, color="#999999", alpha=0.15, lw=0, label="usual 1e-4 to 1e-2")
         ax.set_yscale("log")
+        plain_log_labels(ax)
         if missing:
             _mark_missing(ax, missing, _MISSING[quantity])
         pad = max(0.05 * (x.max() - x.min()), 0.5)  # the same span in every panel
         ax.set_xlim(x.min() - pad, x.max() + pad)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.set_title(panel_title)
+        set_title(ax, panel_title)
         ax.grid(alpha=0.3, which="both")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.get_major_locator().set_params(integer=True, min_n_ticks=1)  # 1 epoch too
     handles, labels = axes[1].get_legend_handles_labels()
     keep = [i for i, label in enumerate(labels) if not label.startswith("_")]
-    figure.legend(
+    legend = figure.legend(
         [handles[i] for i in keep],
         [labels[i] for i in keep],
-        loc="outside right center",
+        loc="center right",
+        bbox_to_anchor=(1, 0.5),
         fontsize="small",
         title="layer (tensor), first dark",
         title_fontsize="small",
     )
+    shown = []
     if warnings:
         # What was found and its numbers; the advice after ';' is in the printed warning.
         shown = [textwrap.shorten(w.split(";")[0], 240, placeholder=" ...") for w in warnings[:6]]
         if len(warnings) > 6:
             shown.append(f"... and {len(warnings) - 6} more warnings")
         figure.text(0.01, 0.01, "\n".join(shown), fontsize="small", color="#CC0000", va="bottom")
-        bottom = 0.04 * len(shown) + 0.01
-        figure.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
+    # The panels end where the legend (its width measured, a few labels) begins.
+    legend_width = legend.get_window_extent(figure.canvas.get_renderer()).width / DPI
+    place_panels(figure, right=legend_width + 0.2, note_lines=len(shown))
     figure.suptitle(title or "Gradients per layer", fontsize="large")
     return figure
 

@@ -99,12 +99,16 @@ class Run:
             if part is not None
         }
 
-    def save(self, folder: Path, trainer: Trainer, scores: dict | None = None) -> dict:
+    def save(
+        self, folder: Path, trainer: Trainer, scores: dict | None = None, checkpoint: bool = True
+    ) -> dict:
         """Write the finished run into ``folder``: weights with what ``load_run`` needs,
         scalers, config, history, metrics (with the diagnosis, and the divergence message of
-        a run that diverged), learning curves and gradients, and the checkpoint that
-        ``descend train --resume`` continues from. Returns the scores."""
-        from descend import plot
+        a run that diverged), learning curves and gradients, and (with ``checkpoint``) the
+        checkpoint that ``descend train --resume`` continues from; ``checkpoint=False``
+        when a :class:`RunCheckpoint` wrote the finished state already. Returns the scores."""
+        from descend.plot.curves import learning_curves
+        from descend.plot.gradients import gradients
 
         folder = Path(folder)
         scores = self.scores(trainer) if scores is None else scores
@@ -130,10 +134,11 @@ class Run:
         kept = {**scores, **{k: events[k] for k in ("diagnosis", "diverged") if k in events}}
         write_text(folder / "metrics.json", json.dumps(kept, indent=2) + "\n")
         title = f"{self.config.model} on {found.name}"
-        plot.learning_curves(trainer.history, folder / "learning_curves.png", title=title)
+        learning_curves(trainer.history, folder / "learning_curves.png", title=title)
         if trainer.history.gradients:
-            plot.gradients(trainer.history, folder / "gradients.png", title=f"Gradients: {title}")
-        self.save_checkpoint(trainer, folder)
+            gradients(trainer.history, folder / "gradients.png", title=f"Gradients: {title}")
+        if checkpoint:
+            self.save_checkpoint(trainer, folder)
         return scores
 
     def save_checkpoint(self, trainer: Trainer, folder: Path) -> None:
@@ -166,7 +171,9 @@ class Run:
 
 class RunCheckpoint(Callback):
     """Write the run's checkpoint and config.toml after every epoch and when training
-    ends, so that it can always be resumed.
+    ends, so that it can always be resumed: once per epoch, the last epoch's when
+    training ends (with what the other callbacks did then: the diagnosis, the best
+    weights restored).
 
     Nothing is written before the first epoch ends (or :meth:`write` is called on an
     interruption): a run that fails earlier leaves no folder behind. Then the folder is
@@ -196,8 +203,12 @@ class RunCheckpoint(Callback):
             raise
         self.written = True
 
+    def on_train_begin(self, logs):
+        self.last_epoch = logs["last_epoch"]
+
     def on_epoch_end(self, epoch, logs):
-        self.write()
+        if epoch < self.last_epoch and not self.trainer.stop_training:
+            self.write()  # else training ends now, and on_train_end writes
 
     def on_train_end(self, logs):
         # The finished state (diagnosis, best weights restored): a resume with the same

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from pathlib import Path
 
 from descend.train.callback import Callback
 from descend.train.monitor import QUANTITIES, GradientMonitor
+
+# Event files are named by the second they were opened in: a run resumed within the
+# same second would replace the first one's file, but for a suffix of their own.
+_WRITERS = itertools.count()
 
 
 def summary_writer_class():
@@ -112,7 +117,8 @@ class TensorBoard(Callback):
     # -- writing ---------------------------------------------------------------
     def _writer(self, run: str):
         if run not in self._writers:
-            self._writers[run] = self._writer_class(str(self.logdir / run))
+            suffix = f".{os.getpid()}.{next(_WRITERS)}"
+            self._writers[run] = self._writer_class(str(self.logdir / run), filename_suffix=suffix)
         return self._writers[run]
 
     def _scalar(self, run: str, tag: str, value: float, step: int) -> None:
