@@ -12,7 +12,7 @@ and the median over rounds of the Trainer's epoch over the loop's in the same ro
 (both at the same threads: the Trainer chooses its own by ``descend.threads``, so the
 loop runs at the same count).
 
-    python benchmarks/mlp.py [--rounds 3] [--samples 60000]
+    python benchmarks/mlp.py [--rounds 3] [--samples 60000] [--quick] [--threads N]
 """
 
 from __future__ import annotations
@@ -183,7 +183,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--quick", action="store_true", help="batch 128 with Adam only")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="threads for every runner (default: what a Trainer picks); on a machine that "
+        "others keep busy, 1 keeps BLAS threads from waiting on each other",
+    )
     args = parser.parse_args()
+    if args.threads:
+        ds.set_num_threads(args.threads)  # the Trainer, and same_threads() for the others
     keep_freed_memory()  # as a Trainer does when training starts: descend/allocator.py
 
     rng = np.random.default_rng(0)
