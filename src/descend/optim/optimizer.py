@@ -4,7 +4,10 @@ A subclass writes one method, ``_update(param, grad, state, group)``: the in-pla
 update of one parameter array. The base class finds the parameters that have a
 gradient, hands each one its state dict (empty on the first step, so the subclass
 creates what it needs lazily) and its group's hyperparameters, and lends scratch
-arrays so that a step in steady state allocates nothing of parameter size.
+arrays so that a step in steady state allocates nothing of parameter size. Where the
+gradients have been gathered into one buffer per group, dtype and device
+(:meth:`Optimizer.gradient_buffers`, before an all-reduce), ``_update`` runs once on
+the whole buffer instead of once per parameter (:mod:`descend.optim.flat`).
 
 One update, two spellings, one per kind of device: NumPy ufuncs writing in place (the
 CPU, and any device without kernels), and one fused elementwise kernel per parameter
