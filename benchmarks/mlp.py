@@ -1,14 +1,18 @@
 """One epoch of an MLP 784-256-128-10 on 60,000 MNIST-shaped samples: descend vs peers.
 
 descend runs through ``Trainer.fit`` with a shuffled DataLoader and as a plain loop;
-PyTorch eager (same layers, same default init, 2 threads) as a plain loop; and
+PyTorch eager (same layers, same default init) as a plain loop; and
 scikit-learn's MLPClassifier (same layers, adam, same batch) for one epoch. "numpy by
 hand" is the floor descend can reach on this machine: the same forward, backward and
 in-place update written out in NumPy, with no graph and no modules. Each
-configuration runs alternately with the others in one process; the script prints
-the median seconds per epoch and the ratios.
+configuration runs alternately with the others in one process, after one warm-up
+epoch of each on a slice of the data (first touches of memory, BLAS buffers, lazy
+state); the script prints the median seconds per epoch, the ratios of the medians,
+and the median over rounds of the Trainer's epoch over the loop's in the same round
+(both at the same threads: the Trainer chooses its own by ``descend.threads``, so the
+loop runs at the same count).
 
-    python benchmarks/mlp.py [--rounds 3] [--samples 60000]
+    python benchmarks/mlp.py [--rounds 3] [--samples 60000] [--quick] [--threads N]
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import warnings
 import numpy as np
 
 import descend as ds
-from descend import nn, optim
+from descend import nn, optim, threads
 from descend.allocator import keep_freed_memory
 from descend.data import DataLoader, TensorDataset
 from descend.models import MLP
@@ -33,6 +37,11 @@ def descend_optimizer(kind, params):
     if kind == "adam":
         return optim.Adam(params, lr=1e-3)
     return optim.SGD(params, lr=0.01, momentum=0.9)
+
+
+def same_threads(batch: int) -> int:
+    """The threads a Trainer picks for this MLP and batch: every runner uses as many."""
+    return threads.for_model(MLP(SIZES), batch)
 
 
 def descend_trainer(X, y, batch, kind):
@@ -51,13 +60,14 @@ def descend_loop(X, y, batch, kind):
     loss_fn = nn.CrossEntropyLoss()
     opt = descend_optimizer(kind, model.parameters())
     loader = DataLoader(TensorDataset(X, y), batch_size=batch, shuffle=True, seed=0)
-    start = time.perf_counter()
-    for xb, yb in loader:
-        loss = loss_fn(model(xb), yb)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-    return time.perf_counter() - start
+    with threads.limited(same_threads(batch)):
+        start = time.perf_counter()
+        for xb, yb in loader:
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return time.perf_counter() - start
 
 
 def numpy_by_hand(X, y, batch, kind):
@@ -66,12 +76,17 @@ def numpy_by_hand(X, y, batch, kind):
     weights = [p.data for name, p in model.named_parameters() if name.endswith("weight")]
     biases = [p.data for name, p in model.named_parameters() if name.endswith("bias")]
     params = weights + biases
+    rng = np.random.default_rng(0)
+    with threads.limited(same_threads(batch)):
+        return _by_hand(X, y, batch, kind, params, weights, biases, rng)
+
+
+def _by_hand(X, y, batch, kind, params, weights, biases, rng):
     first = [np.zeros_like(p) for p in params]  # Adam's m, or the momentum buffer
     second = [np.zeros_like(p) for p in params]  # Adam's v
     work = [np.empty_like(p) for p in params]
     beta1, beta2, eps = 0.9, 0.999, 1e-8
     lr = 1e-3 if kind == "adam" else 0.01
-    rng = np.random.default_rng(0)
     start = time.perf_counter()
     order = rng.permutation(len(X))
     for step, i in enumerate(range(0, len(X), batch), 1):
@@ -126,6 +141,7 @@ def torch_loop(X, y, batch, kind):
     else:
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = torch.nn.CrossEntropyLoss()
+    torch.set_num_threads(same_threads(batch))
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
@@ -167,7 +183,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--samples", type=int, default=60000)
     parser.add_argument("--quick", action="store_true", help="batch 128 with Adam only")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="threads for every runner (default: what a Trainer picks); on a machine that "
+        "others keep busy, 1 keeps BLAS threads from waiting on each other",
+    )
     args = parser.parse_args()
+    if args.threads:
+        ds.set_num_threads(args.threads)  # the Trainer, and same_threads() for the others
     keep_freed_memory()  # as a Trainer does when training starts: descend/allocator.py
 
     rng = np.random.default_rng(0)
@@ -179,9 +203,8 @@ def main() -> None:
         "numpy by hand": numpy_by_hand,
     }
     try:
-        import torch
+        import torch  # noqa: F401 - is it installed?
 
-        torch.set_num_threads(2)
         runners["pytorch loop"] = torch_loop
     except ImportError:
         print("PyTorch not installed: no PyTorch column")
@@ -192,6 +215,9 @@ def main() -> None:
         else [(128, "adam"), (32, "adam"), (512, "adam"), (128, "momentum")]
     )
 
+    for name, run in runners.items():  # warm-up
+        if name != "sklearn":
+            run(X[:2048], y[:2048], *settings[0])
     times = {(s, name): [] for s in settings for name in runners}
     names = list(runners)
     for r in range(args.rounds):
@@ -213,6 +239,9 @@ def main() -> None:
             if peer in medians:
                 for ours in ("descend loop", "descend Trainer", "numpy by hand"):
                     print(f"  {ours} / {peer}: {medians[ours] / medians[peer]:.2f}x")
+        trainer, loop = times[(setting, "descend Trainer")], times[(setting, "descend loop")]
+        per_round = statistics.median(t / s for t, s in zip(trainer, loop))
+        print(f"  descend Trainer / descend loop, median per round: {per_round:.2f}x")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,10 @@ the usual meaning), and on arrays as large as the step's own (the MLP's 0.9 MB
 tensors fit in the caches, which are faster). The script prints, per optimizer, the
 median microseconds per step, both floors and the ratios; for Adam also PyTorch's
 default and fused steps, run alternately in the same process (float32, random
-gradients, standard-normal weights: no denormals).
+gradients, standard-normal weights: no denormals). Each descend optimizer runs twice:
+tensor by tensor, as after a backward pass that made new gradient arrays, and
+"flat", on gradients gathered into one buffer (``Optimizer.gradient_buffers``, what a
+data-parallel step does before its all-reduce; see descend/optim/flat.py).
 
     python benchmarks/optim.py [--rounds 15] [--steps 50]
 """
@@ -64,10 +67,14 @@ def main() -> None:
     size = sum(w.size for w in weights)
     runners = {}
     for name, (make, _, _) in OPTIMIZERS.items():
-        params = [ds.tensor(w, requires_grad=True) for w in weights]
-        for p, g in zip(params, grads):
-            p.grad = g.copy()
-        runners[name] = make(params).step
+        for flat in (False, True):
+            params = [ds.tensor(w, requires_grad=True) for w in weights]
+            for p, g in zip(params, grads):
+                p.grad = g.copy()
+            opt = make(params)
+            if flat:
+                opt.gradient_buffers()
+            runners[name + " flat" * flat] = opt.step
     try:
         import torch
 
@@ -99,11 +106,12 @@ def main() -> None:
         moved = (reads + writes) * 4 * size
         cached = bandwidth(moved // 2)  # arrays as large as the step's working set
         floor, floor_cached = moved / memory * 1e6, moved / cached * 1e6
-        t = medians[name]
-        print(
-            f"  {name:18s} {t:8.1f} {moved / 1e6:7.2f}MB {floor:7.1f}us {t / floor:4.2f}x "
-            f"{floor_cached:7.1f}us {t / floor_cached:4.2f}x ({cached / 1e9:.0f} GB/s)"
-        )
+        for row in (name, name + " flat"):
+            t = medians[row]
+            print(
+                f"  {row:18s} {t:8.1f} {moved / 1e6:7.2f}MB {floor:7.1f}us {t / floor:4.2f}x "
+                f"{floor_cached:7.1f}us {t / floor_cached:4.2f}x ({cached / 1e9:.0f} GB/s)"
+            )
     for name in ("torch Adam", "torch Adam fused"):
         if name in medians:
             print(

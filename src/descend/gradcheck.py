@@ -106,14 +106,14 @@ def _output(fn, args) -> Tensor:
 def _numeric_gradient(objective, values: np.ndarray, eps: float) -> np.ndarray:
     """Central differences, perturbing ``values`` in place one element at a time."""
     grad = np.zeros(values.shape)
-    flat_values = values.reshape(-1)  # a view: writing it perturbs the leaf (on its device)
-    flat_grad = grad.reshape(-1)
-    for k in range(flat_values.size):
-        original = flat_values[k].item()
-        flat_values[k] = original + eps
+    # Indexed element by element, in whatever memory order the leaf has (nn.Linear's
+    # weights are column-major: a reshape(-1) of them would be a copy, not the leaf).
+    for index in np.ndindex(values.shape):
+        original = values[index].item()
+        values[index] = original + eps
         up = objective()
-        flat_values[k] = original - eps
+        values[index] = original - eps
         down = objective()
-        flat_values[k] = original
-        flat_grad[k] = (up - down) / (2 * eps)
+        values[index] = original
+        grad[index] = (up - down) / (2 * eps)
     return grad

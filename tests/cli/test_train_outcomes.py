@@ -68,7 +68,9 @@ def test_a_batch_of_one_that_diverges_is_told_to_grow_too(tmp_path):
 
 
 def test_a_loss_that_rises_to_guessing_and_stays_gets_a_warning(tmp_path):
-    result = descend("train", "--optimizer", "sgd", "--lr", "2", "--epochs", "8", "--out", "r",
+    # lr 1.8 rises back with either memory order of nn.Linear's weights; at lr 2 the
+    # last bits of the matrix products decided whether the loss ended above guessing.
+    result = descend("train", "--optimizer", "sgd", "--lr", "1.8", "--epochs", "8", "--out", "r",
                      cwd=tmp_path)  # fmt: skip
     assert result.returncode == 0
     warning = result.stderr.strip().splitlines()[-1]
@@ -76,7 +78,7 @@ def test_a_loss_that_rises_to_guessing_and_stays_gets_a_warning(tmp_path):
         r"warning: the training loss ended at (\S+), no lower than guessing from the class "
         r"frequencies gives \((\S+)\): the model has learned nothing\. It was down to (\S+) in "
         r"epoch \d+ and rose back: the steps are too large to settle; try a smaller --lr "
-        r"\(now 2\)$",
+        r"\(now 1.8\)$",
         warning,
     )
     assert match, warning

@@ -62,3 +62,14 @@ def test_linear_feature_count_error_names_the_layer():
 def test_linear_rejects_bad_sizes(args):
     with pytest.raises(ValueError, match="must be a positive int"):
         nn.Linear(*args)
+
+
+def test_the_weight_is_column_major_and_its_gradient_too():
+    # x @ weight.T is then BLAS's untransposed product; values and files are unchanged.
+    layer = nn.Linear(4, 3)
+    assert layer.weight.shape == (3, 4) and layer.weight.data.flags.f_contiguous
+    layer(ds.randn(2, 4)).sum().backward()
+    assert layer.weight.grad.flags.f_contiguous
+    saved = layer.state_dict()["weight"]
+    np.testing.assert_array_equal(saved, layer.weight.data)
+    assert saved.flags.c_contiguous  # what files hold

@@ -4,7 +4,10 @@ A subclass writes one method, ``_update(param, grad, state, group)``: the in-pla
 update of one parameter array. The base class finds the parameters that have a
 gradient, hands each one its state dict (empty on the first step, so the subclass
 creates what it needs lazily) and its group's hyperparameters, and lends scratch
-arrays so that a step in steady state allocates nothing of parameter size.
+arrays so that a step in steady state allocates nothing of parameter size. Where the
+gradients have been gathered into one buffer per group, dtype and device
+(:meth:`Optimizer.gradient_buffers`, before an all-reduce), ``_update`` runs once on
+the whole buffer instead of once per parameter (:mod:`descend.optim.flat`).
 
 One update, two spellings, one per kind of device: NumPy ufuncs writing in place (the
 CPU, and any device without kernels), and one fused elementwise kernel per parameter
@@ -16,11 +19,13 @@ instead of about twelve. State lives on its parameter's device.
 from __future__ import annotations
 
 import numbers
+import operator
 from collections.abc import Callable, Iterable
 
 import numpy as np
 
 from descend import backend
+from descend.optim.flat import FLAT, REBUILD, Flat, column_major, flats, in_layout
 from descend.tensor.tensor import Tensor
 
 
@@ -51,6 +56,7 @@ class Optimizer:
         self.param_groups: list[dict] = []
         self.state: dict[Tensor, dict] = {}
         self._scratch: dict[tuple, np.ndarray] = {}
+        self._flat_groups: list[tuple[list, list[Flat]]] = []  # per group: see flat.py
         # Counted so that schedulers can warn when they step before the optimizer does.
         self._step_count = 0
         if isinstance(params, Tensor | dict):
@@ -84,23 +90,62 @@ class Optimizer:
             it is called before the update and its result is returned.
         """
         loss = closure() if closure is not None else None
-        state = self.state
-        for group in self.param_groups:
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                if grad.shape != p.data.shape:
-                    raise ValueError(
-                        f"{type(self).__name__}: a parameter of shape {p.data.shape} has a "
-                        f"gradient of shape {grad.shape}"
-                    )
-                param_state = state.get(p)
-                if param_state is None:
-                    param_state = state[p] = {}
-                self._update(p.data, grad, param_state, group)
+        for i, group in enumerate(self.param_groups):
+            group_flats = self._flats_of(i)
+            ways = [flat.prepare(self.state) for flat in group_flats]
+            if REBUILD in ways:  # a parameter got a new shape, dtype or device
+                group_flats = self._flats_of(i, rebuild=True)
+                ways = [flat.prepare(self.state) for flat in group_flats]
+            for flat, way in zip(group_flats, ways):
+                if way == FLAT:
+                    self._update(flat.data, flat.grad, flat.state, group)
+                    flat.share()
+                else:  # tensor by tensor; the buffers take the state in again later
+                    flat.state = None
+                    for p in flat.params:
+                        self._update_one(p, group)
         self._step_count += 1
         return loss
+
+    def _update_one(self, p: Tensor, group: dict) -> None:
+        grad = p.grad
+        if grad is None:
+            return
+        if grad.shape != p.data.shape:
+            raise ValueError(
+                f"{type(self).__name__}: a parameter of shape {p.data.shape} has a "
+                f"gradient of shape {grad.shape}"
+            )
+        param_state = self.state.get(p)
+        if param_state is None:
+            param_state = self.state[p] = {}
+        self._update(p.data, grad, param_state, group)
+
+    def _flats_of(self, i: int, rebuild: bool = False) -> list[Flat]:
+        """Group ``i``'s buffers (see :mod:`descend.optim.flat`), made anew when its
+        parameters changed or ``rebuild`` asks."""
+        params = self.param_groups[i]["params"]
+        while len(self._flat_groups) <= i:
+            self._flat_groups.append(([], []))
+        kept, group_flats = self._flat_groups[i]
+        same = len(kept) == len(params) and all(map(operator.is_, kept, params))
+        if rebuild or not same:
+            group_flats = flats(params)
+            self._flat_groups[i] = (list(params), group_flats)
+        return group_flats
+
+    def gradient_buffers(self) -> list:
+        """This step's gradients, gathered into one flat array per group, dtype and
+        device, for an all-reduce to sum in place before :meth:`step`.
+
+        Each parameter's ``.grad`` becomes a view of its buffer, so the step that
+        follows reads the reduced values without a copy. Buffers whose parameters do
+        not all have a gradient are left out (their step goes tensor by tensor).
+        """
+        buffers = []
+        for i in range(len(self.param_groups)):
+            buffers += [flat.grad for flat in self._flats_of(i) if flat.gather()]
+        return buffers
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: set ``.grad`` to None (default) or fill it with zeros."""
@@ -121,7 +166,8 @@ class Optimizer:
         if buffer is None or buffer.size < 2 * n:
             buffer = backend.xp_of(like).empty(2 * n, dtype=like.dtype)
             self._scratch[key] = buffer
-        return buffer[:n].reshape(like.shape), buffer[n : 2 * n].reshape(like.shape)
+        shape, column = like.shape, column_major(like)
+        return in_layout(buffer[:n], shape, column), in_layout(buffer[n : 2 * n], shape, column)
 
     # -- groups ---------------------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
@@ -256,8 +302,10 @@ def _restore(value, p: Tensor, name: str, key):
             f"state '{name}' of parameter {key} has shape {array.shape}, the "
             f"parameter has shape {p.shape}"
         )
-    array = array.astype(p.dtype, copy=True)
-    return backend.to_device(array, backend.device_of(p.data))
+    array = backend.to_device(array.astype(p.dtype, copy=True), backend.device_of(p.data))
+    restored = backend.xp_of(p.data).empty_like(p.data)  # in the parameter's layout
+    restored[...] = array
+    return restored
 
 
 def _restore_hyper(value, current):

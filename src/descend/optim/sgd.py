@@ -98,7 +98,8 @@ class SGD(Optimizer):
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
-                buf = state["momentum_buffer"] = grad.copy()
+                buf = state["momentum_buffer"] = xp.empty_like(param)  # param's layout
+                buf[...] = grad
             else:
                 xp.multiply(buf, momentum, out=buf)
                 if group["dampening"] == 0:

@@ -13,7 +13,8 @@ import numpy as np
 from descend import backend
 from descend.backend import xp_of
 from descend.tensor.autograd import unbroadcast
-from descend.tensor.tensor import Tensor, make, operands
+from descend.tensor.operands import operands
+from descend.tensor.tensor import Tensor, make
 
 
 def _broadcast(op, a: Tensor, b: Tensor, name: str) -> np.ndarray:

@@ -6,7 +6,8 @@ import numpy as np
 
 from descend import backend
 from descend.tensor import autograd
-from descend.tensor.tensor import Tensor, check_same_device
+from descend.tensor.operands import check_same_device
+from descend.tensor.tensor import Tensor
 
 
 def apply(x: Tensor, other, name: str, symbol: str):

@@ -10,7 +10,8 @@ import numpy as np
 from descend import backend
 from descend.backend import xp_of
 from descend.tensor.autograd import unbroadcast
-from descend.tensor.tensor import Tensor, as_array, make, operands
+from descend.tensor.operands import operands
+from descend.tensor.tensor import Tensor, as_array, make
 
 
 def reshape(x: Tensor, *shape) -> Tensor:

@@ -119,3 +119,17 @@ class Monitor:
             self.best = value
             return True
         return False
+
+
+def keyed(callbacks) -> dict:
+    """Callbacks by class name (``EarlyStopping``, ``EarlyStopping#2``, ...): the keys of
+    their states in a checkpoint."""
+    by_key = {}
+    for callback in callbacks:
+        name = type(callback).__name__
+        key, n = name, 1
+        while key in by_key:
+            n += 1
+            key = f"{name}#{n}"
+        by_key[key] = callback
+    return by_key

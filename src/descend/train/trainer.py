@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-import functools
 import time
 
 import numpy as np
 
 from descend import backend, threads
-from descend import metrics as metric_functions
 from descend.allocator import keep_freed_memory
 from descend.checks import positive_int
 from descend.data.loader import DataLoader, as_loader
 from descend.distributed import SingleProcess
 from descend.nn.loss import predict, predict_proba, task_of
 from descend.tensor import Tensor, no_grad
-from descend.train.callback import Callback, with_required
+from descend.train.callback import Callback, keyed, with_required
 from descend.train.divergence import DivergenceGuard
 from descend.train.epoch import EpochProgress, RunningScores
 from descend.train.history import History
 from descend.train.progress import ProgressBar
+from descend.train.scoring import metric_functions, outputs
 
 
 class Trainer:
@@ -110,7 +109,7 @@ class Trainer:
         self.optimizer = optimizer
         self.scheduler = scheduler
         self.threads = threads
-        self.metrics = {_metric_name(m): _metric_function(m, self.task) for m in metrics}
+        self.metrics = metric_functions(metrics, self.task)
         self.parallel = SingleProcess() if parallel is None else parallel
         self.verbose = verbose if self.parallel.is_main else 0
         self.history = History()
@@ -325,7 +324,7 @@ class Trainer:
             "history": self.history.to_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
-            "callbacks": {key: c.state_dict() for key, c in self._keyed_callbacks().items()},
+            "callbacks": {key: c.state_dict() for key, c in keyed(self.callbacks).items()},
             "progress": None if self._progress is None else self._progress.state_dict(),
         }
 
@@ -337,7 +336,7 @@ class Trainer:
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
         saved = state.get("callbacks") or {}
-        for key, callback in self._keyed_callbacks().items():
+        for key, callback in keyed(self.callbacks).items():
             if key in saved:
                 callback.load_state_dict(saved[key])
         progress = state.get("progress")
@@ -391,59 +390,13 @@ class Trainer:
         return self._outputs(X)[0]
 
     def _outputs(self, loader) -> tuple[np.ndarray, np.ndarray | None]:
-        was_training = self.model.training
-        self.model.eval()
-        outputs, targets = [], []
-        batch = getattr(loader, "batch_size", 1024)
-        try:
-            with no_grad(), threads.limited(threads.for_model(self.model, batch, self.threads)):
-                for X, y in loader:
-                    outputs.append(self.model(self._on_device(X, None)[0]).data)
-                    if y is not None:
-                        targets.append(backend.to_host(y.data))
-        finally:
-            self.model.train(was_training)
-        if not outputs:  # a process's part of a validation set smaller than the job
-            return None, None
-        outputs = backend.to_host(backend.xp_of(outputs[0]).concatenate(outputs))
-        return outputs, (np.concatenate(targets) if targets else None)
+        count = threads.for_model(self.model, getattr(loader, "batch_size", 1024), self.threads)
+        return outputs(self.model, loader, count, lambda X: self._on_device(X, None)[0])
 
     # -- helpers ---------------------------------------------------------------
-    def _keyed_callbacks(self) -> dict:
-        """Callbacks by class name (``EarlyStopping``, ``EarlyStopping#2``, ...)."""
-        keyed = {}
-        for callback in self.callbacks:
-            name = type(callback).__name__
-            key, n = name, 1
-            while key in keyed:
-                n += 1
-                key = f"{name}#{n}"
-            keyed[key] = callback
-        return keyed
-
     def _lr(self) -> float:
         return float(self.optimizer.param_groups[0]["lr"])
 
     def _call(self, hook: str, *args) -> None:
         for callback in self.callbacks:
             getattr(callback, hook)(*args)
-
-
-def _metric_name(metric) -> str:
-    return metric if isinstance(metric, str) else getattr(metric, "__name__", repr(metric))
-
-
-# Metrics that score labels or values with one number (log_loss needs probabilities).
-_NAMED_METRICS = ("accuracy", "precision", "recall", "f1", "r2", "mse", "mae")
-
-
-def _metric_function(metric, task: str):
-    if callable(metric):
-        return metric
-    if metric not in _NAMED_METRICS:
-        known = ", ".join(_NAMED_METRICS)
-        raise ValueError(f"unknown metric {metric!r}; known: {known}")
-    function = getattr(metric_functions, metric)
-    if task == "multiclass" and metric in ("precision", "recall", "f1"):
-        return functools.partial(function, average="macro")
-    return function

@@ -25,7 +25,8 @@ from numpy.lib.stride_tricks import as_strided
 
 from descend.backend import is_host, xp_of
 from descend.nn.functional.geometry import batch_shape, geometry, ntuple, pad
-from descend.tensor.tensor import Tensor, make, operands
+from descend.tensor.operands import operands
+from descend.tensor.tensor import Tensor, make
 
 
 def conv1d(x, weight, bias=None, stride=1, padding=0) -> Tensor:

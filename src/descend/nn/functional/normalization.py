@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from descend import backend
-from descend.tensor.tensor import Tensor, make, operands
+from descend.tensor.operands import operands
+from descend.tensor.tensor import Tensor, make
 
 
 def batch_norm(

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from descend import backend
-from descend.tensor.tensor import Tensor, operands
+from descend.tensor.operands import operands
+from descend.tensor.tensor import Tensor
 
 REDUCTIONS = ("mean", "sum", "none")
 
