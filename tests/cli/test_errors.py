@@ -121,6 +121,14 @@ def test_model_that_does_not_fit_the_data(tmp_path):
     _fails(descend("train", "--model", "linear", cwd=tmp_path), "is for regression")
 
 
+def test_one_class_is_refused_also_when_the_task_is_given(tmp_path):
+    write_csv(tmp_path / "one.csv", "a,b,label\n1,2,3\n4,5,3\n6,7,3\n8,9,3\n")
+    for task in ([], ["--task", "classify"]):
+        result = descend("train", "--data", "one.csv", *task, "--epochs", "1", cwd=tmp_path)
+        _fails(result, "one.csv: only one class (3) in the target; a classifier needs at least two")
+    assert not (tmp_path / "runs").exists()
+
+
 def test_compare_refuses_an_empty_value_in_a_list(tmp_path):
     _fails(
         descend("compare", "--optimizer", "sgd,,adam", cwd=tmp_path),

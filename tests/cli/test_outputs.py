@@ -58,6 +58,18 @@ def test_predict_output_is_checked_first_and_makes_no_folders(tmp_path, digits_r
     assert not (tmp_path / "missing").exists()
 
 
+def test_predict_replaces_an_existing_output_only_with_force(tmp_path, digits_run):
+    write_csv(tmp_path / "new.csv", "a,b,c\n1,2,3\n")  # wrong features: never read
+    (tmp_path / "out.csv").write_text("mine")
+    result = descend("predict", digits_run, "new.csv", "-o", "out.csv", cwd=tmp_path)
+    _plain(result)
+    assert "-o out.csv exists; pass --force to replace it" in result.stderr
+    assert (tmp_path / "out.csv").read_text() == "mine"
+    result = descend("predict", digits_run, "new.csv", "-o", "out.csv", "--force", cwd=tmp_path)
+    assert "out.csv" not in result.stderr  # got past the output check, to the features
+    assert (tmp_path / "out.csv").read_text() == "mine"
+
+
 def test_compare_checks_its_output_before_training(tmp_path):
     result = descend("compare", *QUICK, "--optimizer", "sgd,adam", "--out", "/sys/c.png",
                      cwd=tmp_path)  # fmt: skip

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from descend import data
+from descend.data.features import load_features
 from descend.data.sets import unscale_targets
 
 
@@ -117,12 +118,12 @@ def test_folders_that_are_not_one_mnist_set_are_named(tmp_path):
 def test_load_features_by_name_skips_other_columns(tmp_path):
     path = tmp_path / "new.csv"
     path.write_text("label,b,a\ncat,2,1\n,4,3\n")  # a text target, even an empty cell
-    np.testing.assert_array_equal(data.sets.load_features(path, ["a", "b"]), [[1, 2], [3, 4]])
+    np.testing.assert_array_equal(load_features(path, ["a", "b"]), [[1, 2], [3, 4]])
     path.write_text("x,y\n1,2\n")
     with pytest.warns(UserWarning, match=r"columns \(x, y\) are read by position as a, b"):
-        np.testing.assert_array_equal(data.sets.load_features(path, ["a", "b"]), [[1, 2]])
+        np.testing.assert_array_equal(load_features(path, ["a", "b"]), [[1, 2]])
     with pytest.raises(ValueError, match=r"expected 3 features \(as in training: a, b, c\), got 2"):
-        data.sets.load_features(path, ["a", "b", "c"])
+        load_features(path, ["a", "b", "c"])
     path.write_text("a,b,x\n1,2,3\n")  # a feature missing: never read by position
     with pytest.raises(ValueError, match=r"new.csv has no column 'c', a feature of the run"):
-        data.sets.load_features(path, ["a", "b", "c"])
+        load_features(path, ["a", "b", "c"])

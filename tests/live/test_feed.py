@@ -70,6 +70,8 @@ def test_the_pages_curves_are_the_history_json_numbers(tmp_path):
     saved = json.loads((tmp_path / "history.json").read_text())
     shown = curves(History.from_json(json.dumps(saved)).to_dict())
     assert shown_by_label(shown) == expected_curves(saved)
+    # The tensors are named as gradients.png names them.
+    assert ("grad_norm_solid", "Linear 1 (0.weight)") in shown_by_label(shown)
 
 
 def shown_by_label(shown: dict) -> dict:
@@ -92,7 +94,8 @@ def expected_curves(saved: dict) -> dict:
     for quantity in ("grad_norm", "update_ratio"):
         for tensor, values in records[quantity].items():
             style = "dashed" if tensor.endswith("bias") else "solid"
-            expected[(f"{quantity}_{style}", tensor)] = (records["step"], values)
+            label = f"{records['layers'][tensor.rpartition('.')[0]]} ({tensor})"
+            expected[(f"{quantity}_{style}", label)] = (records["step"], values)
     return expected
 
 

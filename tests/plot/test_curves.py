@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+import descend as ds
 from descend import nn, optim, plot
 from descend.models import LinearRegression, LogisticRegression
 from descend.plot.curves import (
@@ -11,6 +12,7 @@ from descend.plot.curves import (
     main_metric,
     step_positions,
 )
+from descend.plot.gradients import gradients_figure
 from descend.train import Convergence, DivergenceGuard, EarlyStopping, History, Trainer
 from tests.plot.png import assert_picture
 
@@ -212,3 +214,23 @@ def test_a_run_that_ended_inside_its_first_epoch_counts_updates_on_the_x_axis():
     # A whole epoch or more: epochs, as before.
     history.plan["updates_per_epoch"] = 3
     assert learning_curves_figure(history).axes[0].get_xlabel() == "epoch"
+
+
+def test_a_one_epoch_run_is_drawn_on_whole_epochs():
+    X, y = blobs()
+    model = LogisticRegression(2)
+    trainer = Trainer(
+        model,
+        nn.BCEWithLogitsLoss(),
+        optim.SGD(model.parameters(), lr=0.5),
+        metrics=["accuracy"],
+        callbacks=[ds.GradientMonitor(print_warnings=False)],
+        verbose=0,
+    )
+    history = trainer.fit((X[:90], y[:90]), epochs=1, val=(X[90:], y[90:]), batch_size=10)
+    for figure in (learning_curves_figure(history), gradients_figure(history)):
+        for ax in figure.axes:
+            if ax.get_legend_handles_labels()[0] or ax.get_title():  # a panel, not a legend
+                low, high = ax.get_xlim()
+                ticks = [t for t in ax.get_xticks() if low <= t <= high]
+                assert ticks and all(float(t).is_integer() for t in ticks), (ax.get_title(), ticks)

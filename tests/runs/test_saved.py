@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import descend as ds
+from descend.data.features import load_features
 from tests.cli.conftest import descend, write_csv
 
 
@@ -29,7 +30,7 @@ def test_descend_predict_load_run_and_onnx_give_the_same_classes_by_name(tmp_pat
 
     saved = ds.load_run(iris_run)
     assert saved.task == "classify" and saved.class_names == ["setosa", "versicolor", "virginica"]
-    X_csv = ds.data.sets.load_features(tmp_path / "new.csv", saved.feature_names)
+    X_csv = load_features(tmp_path / "new.csv", saved.feature_names)
     names, proba = saved.predict(X_csv), saved.predict_proba(X_csv)
     assert names.tolist() == printed  # names out, as descend predict prints them
     probabilities = np.array([[float(r[f"p_{c}"]) for c in saved.class_names] for r in rows])

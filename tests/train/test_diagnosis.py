@@ -138,6 +138,16 @@ def test_the_diagnosis_is_kept_in_the_history_json_and_not_made_for_an_empty_run
     assert History.from_json(history.to_json()).events == history.events
 
 
+def test_under_fitting_that_still_falls_fast_is_told_to_train_longer():
+    data = {"epoch": [1, 2], "loss": [2.0, 1.7], "step_loss": [2.3]}
+    diagnosis = diagnose(History.from_dict(data))
+    assert diagnosis.kind == "under-fitting", diagnosis.line
+    assert diagnosis.line.endswith("; it is still falling fast: train longer, or try a larger "
+                                   "learning rate")  # fmt: skip
+    data["loss"] = [2.0, 1.98]  # barely moving: the model or the rate is at fault
+    assert diagnose(History.from_dict(data)).line.endswith("and look at its gradients")
+
+
 @pytest.mark.parametrize(
     ("loss", "val", "kind"),
     [

@@ -18,6 +18,7 @@ from descend.cli.common import (
     warn_if_diverged,
     warnings_as_lines,
 )
+from descend.data.features import match_features
 from descend.data.sets import BUILTIN_DATA
 
 DESCRIPTION = (
@@ -114,7 +115,7 @@ def _data(saved: runs.SavedRun, args) -> tuple[np.ndarray, np.ndarray, str]:
     saved.features(X[:1])  # the feature count, before any work
     if X.ndim == 2:  # columns by name, as descend predict reads them
         with warnings_as_lines():
-            columns = data.sets.match_features(found.feature_names, saved.feature_names, args.data)
+            columns = match_features(found.feature_names, saved.feature_names, args.data)
         if columns != list(range(X.shape[1])):  # (a memory-mapped X is left on disk)
             X = X[:, columns]
     y = _named(y, found)

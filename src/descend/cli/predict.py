@@ -10,13 +10,14 @@ import sys
 from pathlib import Path
 
 from descend.cli.common import (
+    UsageError,
     add_device_option,
     check_output_file,
     open_saved_run,
     warn_if_diverged,
     warnings_as_lines,
 )
-from descend.data.sets import load_features
+from descend.data.features import load_features
 from descend.files import write_text
 
 DESCRIPTION = (
@@ -33,6 +34,7 @@ EXAMPLES = """\
 examples:
   descend predict runs/iris-softmax new_flowers.csv            to the terminal
   descend predict runs/iris-softmax new_flowers.csv -o out.csv  to a file
+  descend predict runs/iris-softmax new_flowers.csv -o out.csv --force  replacing it
 """
 
 
@@ -46,12 +48,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="OUT.csv",
         help="write the predictions here (default: print them); its folder must exist",
     )
+    parser.add_argument("--force", action="store_true", help="replace OUT.csv if it exists")
     add_device_option(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.output is not None:
         check_output_file(args.output, "-o")
+        if args.output.exists() and not args.force:
+            raise UsageError(
+                f"-o {args.output} exists; pass --force to replace it, or choose another name"
+            )
     saved = open_saved_run(args)
     warn_if_diverged(saved)
     with warnings_as_lines():

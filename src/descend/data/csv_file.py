@@ -242,3 +242,12 @@ def _is_number(cell: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def csv_header(path: Path) -> list[str]:
+    """The first row of a CSV file (empty when it cannot be read; loading then says why)."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as file:
+            return [cell.strip() for cell in next(csv.reader(file), [])]
+    except (UnicodeDecodeError, csv.Error):
+        return []

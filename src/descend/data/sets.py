@@ -20,11 +20,8 @@ need them (``descend.runs`` splits and scales such data without loading it).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import difflib
-import math
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from descend.data import builtin
-from descend.data.csv_file import load_csv, load_csv_features
+from descend.data.csv_file import csv_header, load_csv
 from descend.data.mnist import load_mnist, mnist_kinds
 from descend.data.preprocessing import StandardScaler
 from descend.data.split import train_test_split
@@ -226,7 +223,7 @@ def _npy_folder(path: Path, task: str | None) -> LoadedData:
 
 def _check_column(path: Path, target) -> None:
     """A ValueError with the nearest column name when the target column is not there."""
-    header = _header(path)
+    header = csv_header(path)
     if isinstance(target, str) and header and target not in header:
         near = difflib.get_close_matches(target, header, n=1, cutoff=0.5)
         hint = f"; did you mean {near[0]!r}?" if near else ""
@@ -256,12 +253,8 @@ def _check_classes(found: LoadedData, source, inferred: bool) -> LoadedData:
     """Classes inferred from the target need two at least (a file to evaluate on may
     hold one class of a given task); regression targets a finite spread (their variance
     is what standardising them divides by)."""
-    if inferred and found.task == "classify" and found.n_classes < 2:
-        only = found.class_names[0] if found.class_names else "none"
-        raise ValueError(
-            f"{source}: only one class ({only}) in the target; a classifier needs at least "
-            f"two (--task regress to fit the values)"
-        )
+    if inferred:
+        require_two_classes(found, source)
     if found.task == "regress":
         with np.errstate(over="ignore", invalid="ignore"):
             spread = np.var(found.y, dtype=np.float64)
@@ -272,6 +265,17 @@ def _check_classes(found: LoadedData, source, inferred: bool) -> LoadedData:
                 f"standardise (its square overflows); rescale the target, e.g. to other units"
             )
     return found
+
+
+def require_two_classes(found: LoadedData, source) -> None:
+    """A ValueError when ``found`` is a classification set of fewer than two classes:
+    nothing a classifier could learn."""
+    if found.task == "classify" and found.n_classes < 2:
+        only = found.class_names[0] if found.class_names else "none"
+        raise ValueError(
+            f"{source}: only one class ({only}) in the target; a classifier needs at least "
+            f"two (--task regress to fit the values)"
+        )
 
 
 def _as_task(found: LoadedData, task: str) -> LoadedData:
@@ -374,88 +378,3 @@ def unscale_targets(values: np.ndarray, target_scaler: StandardScaler | None) ->
     if target_scaler is None:
         return values
     return target_scaler.inverse_transform(values.reshape(-1, 1))[:, 0]
-
-
-def load_features(path: str | Path, feature_names: list[str]) -> np.ndarray:
-    """The features of the rows of a CSV file, for a model trained on ``feature_names``:
-    its columns matched as :func:`match_features` says (other columns, such as the
-    target's, text or numbers, are not read); or the samples of an ``.npy`` file, one
-    per row or image, read in order.
-
-    Raises
-    ------
-    ValueError
-        As :func:`match_features`, or a bad cell, named by line and column.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    if path.suffix.lower() == ".npy":  # samples of an .npy folder: rows or images
-        from descend.data.npy import NpyDataset
-
-        samples = NpyDataset(path, dtype=np.float64)
-        try:
-            size = math.prod(samples.X.shape[1:])
-            if samples.X.ndim < 2 or size != len(feature_names):
-                raise ValueError(
-                    f"{path} holds samples of shape {samples.X.shape[1:]} ({size} values), "
-                    f"expected {len(feature_names)} features as in training"
-                )
-            return samples.stored(slice(None)).reshape(len(samples), -1)
-        finally:
-            samples.close()
-    header = _header(path)
-    if not header:
-        load_csv_features(path)  # it says why the file has no header
-    columns = match_features(header, feature_names, path)
-    return load_csv_features(path, columns=[header[i] for i in columns])[0]
-
-
-def match_features(names: list[str], feature_names: list[str], source) -> list[int]:
-    """Where each of a model's ``feature_names`` is among ``names``, the columns of
-    ``source``.
-
-    By name when every one of them is there (in any order, beside other columns). A
-    source that names some of them but not all is refused, naming the first missing. One
-    that names none of them is read by position when it has as many columns, with a
-    UserWarning that says so.
-
-    Raises
-    ------
-    ValueError
-        ``new.csv has no column 'c', a feature of the run (its features: a, b, c)``, or
-        ``expected 4 features (as in training: a, b, c, d), got 3 columns (a, b, x)``.
-    """
-    names = [str(name) for name in names]
-    missing = [name for name in feature_names if name not in names]
-    if not missing:
-        return [names.index(name) for name in feature_names]
-    if len(missing) < len(feature_names):
-        raise ValueError(
-            f"{source} has no column {missing[0]!r}, a feature of the run "
-            f"(its features: {_short(feature_names)})"
-        )
-    if len(names) != len(feature_names):
-        raise ValueError(
-            f"expected {len(feature_names)} features (as in training: "
-            f"{_short(feature_names)}), got {len(names)} columns ({_short(names)})"
-        )
-    warnings.warn(
-        f"{source}: no column has a training feature's name; its {len(names)} columns "
-        f"({_short(names)}) are read by position as {_short(feature_names)}",
-        stacklevel=2,
-    )
-    return list(range(len(names)))
-
-
-def _header(path: Path) -> list[str]:
-    """The first row of a CSV file (empty when it cannot be read; loading then says why)."""
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as file:
-            return [cell.strip() for cell in next(csv.reader(file), [])]
-    except (UnicodeDecodeError, csv.Error):
-        return []
-
-
-def _short(names: list[str]) -> str:
-    return ", ".join(names[:4]) + (f", ... ({len(names)} in all)" if len(names) > 4 else "")

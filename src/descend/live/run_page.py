@@ -26,6 +26,7 @@ from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
 
 from descend.live.feed import describe
+from descend.train.monitor import GradientRecords
 
 REFRESH_MS = 250
 HEADER_S = 1.0
@@ -163,6 +164,8 @@ def curves(history: dict) -> dict[str, list[dict]]:
             out[f"metrics_{style}"].append(_curve(label, colour, epochs["epoch"], values))
     records = history.get("gradients", {})
     steps = records.get("step", [])
+    names = GradientRecords()  # labels 'Linear 1 (0.weight)', as gradients.png gives them
+    names.layers = dict(records.get("layers", {}))
     for quantity in ("grad_norm", "update_ratio"):
         columns = records.get(quantity, {})
         colours = _depth_colours(list(columns))
@@ -170,7 +173,7 @@ def curves(history: dict) -> dict[str, list[dict]]:
             style = "dashed" if tensor.endswith("bias") else "solid"
             rows = min(len(steps), len(values))
             out[f"{quantity}_{style}"].append(
-                _curve(tensor, colours[tensor], steps[:rows], values[:rows])
+                _curve(names.label(tensor), colours[tensor], steps[:rows], values[:rows])
             )
     return out
 

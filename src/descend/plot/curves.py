@@ -163,7 +163,7 @@ def _finish_axis(ax, values, ylabel: str, title: str, xlabel: str = "epoch") -> 
     ax.grid(alpha=0.3)
     if wide_range(values):
         ax.set_yscale("log")
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.get_major_locator().set_params(integer=True, min_n_ticks=1)  # 1 epoch too
     ax.legend(fontsize="small", framealpha=0.9)
 
 

@@ -98,7 +98,7 @@ def gradients_figure(history, title: str | None = None) -> Figure:
         ax.set_ylabel(ylabel)
         ax.set_title(panel_title)
         ax.grid(alpha=0.3, which="both")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.get_major_locator().set_params(integer=True, min_n_ticks=1)  # 1 epoch too
     handles, labels = axes[1].get_legend_handles_labels()
     keep = [i for i, label in enumerate(labels) if not label.startswith("_")]
     figure.legend(

@@ -10,7 +10,7 @@ import numpy as np
 
 from descend import metrics, nn, optim
 from descend.data import DataLoader
-from descend.data.sets import LoadedData, unscale_targets
+from descend.data.sets import LoadedData, require_two_classes, unscale_targets
 from descend.runs.config import RunConfig
 from descend.runs.kinds import KINDS, ModelKind
 from descend.tensor import get_default_dtype, manual_seed
@@ -20,6 +20,7 @@ _TASK_WORDS = {"classify": "classification", "regress": "regression"}
 
 def check_model_fits(config: RunConfig, found: LoadedData) -> None:
     """A ValueError saying which model to use when ``config.model`` cannot learn ``found``."""
+    require_two_classes(found, config.data)  # also when the task was given, not inferred
     kind = KINDS[config.model]
     if found.task not in kind.tasks:
         what = "is a classification set" if found.task == "classify" else "has a regression target"

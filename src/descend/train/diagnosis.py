@@ -11,7 +11,8 @@ to Diagnose Machine Learning Model Performance"), made with explicit thresholds:
   (10) times the training loss or more, while the training loss kept falling; the
   epoch named is the one with the lowest validation loss;
 - under-fitting: the training loss is still above ``HIGH`` (half) of its value at the
-  start, the loss of the untrained model, falling or not;
+  start, the loss of the untrained model, falling or not (when it still falls by more
+  than ``RECENT`` of its value per epoch, the advice is to train longer);
 - not converged yet: it is lower, but still falling: the last fifth of the epochs
   brought more than ``RECENT`` (5%) of its whole fall, and more than ``STILL`` (1%) of
   its value per epoch;
@@ -205,11 +206,17 @@ def _under_fitting(at: _Level, val) -> Diagnosis | None:
         return None
     n = len(at.loss)
     val_said = f"; validation loss {val[-1][1]:.4g}" if val else ""
+    if at.per_epoch > RECENT:  # high, but coming down fast: it has not had the time
+        advice = "it is still falling fast: train longer, or try a larger learning rate"
+    else:
+        advice = (
+            "the model learns too little: try a larger learning rate or a bigger model, "
+            "and look at its gradients"
+        )
     line = (
         f"diagnosis: under-fitting: after {n} epoch{'s' * (n != 1)} the training loss "
         f"{at.end:.4g} is still {_percent(at.level)} of its starting {at.start:.4g} "
-        f"({at.trend}){val_said}; the model learns too little: try a larger learning rate "
-        f"or a bigger model, and look at its gradients"
+        f"({at.trend}){val_said}; {advice}"
     )
     settled = _settled_epoch(at.epochs, at.loss, at.start) if at.per_epoch <= STILL else None
     return Diagnosis("under-fitting", line, settled)

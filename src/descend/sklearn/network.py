@@ -1,22 +1,5 @@
-"""scikit-learn estimators around descend: ``NeuralNetClassifier`` and ``NeuralNetRegressor``.
-
-They follow scikit-learn's contract (``check_estimator`` passes): ``__init__`` only
-stores its arguments, ``fit`` validates the data, builds a fresh network and trains it
-with descend's Trainer, and learns the attributes that end in ``_``. So they work in
-``Pipeline``, ``GridSearchCV`` and ``cross_val_score``, and survive ``clone``.
-
->>> from sklearn.datasets import load_iris
->>> from sklearn.pipeline import make_pipeline
->>> from sklearn.preprocessing import StandardScaler
->>> from descend.sklearn import NeuralNetClassifier
->>> X, y = load_iris(return_X_y=True)
->>> net = NeuralNetClassifier(hidden=(16,), epochs=50, lr=0.01, random_state=0)
->>> make_pipeline(StandardScaler(), net).fit(X, y).score(X, y) > 0.9
-True
-
-Anchors: scikit-learn's ``MLPClassifier`` (parameter names, ``partial_fit``,
-``loss_curve_``) and skorch (a network module given by the user).
-"""
+"""What both estimators share: parameters, building a network, training it with the
+Trainer, saving and loading."""
 
 from __future__ import annotations
 
@@ -26,25 +9,16 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-
-try:
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-except ImportError:  # scikit-learn is an extra: descend itself does not need it
-    from descend.extras import install_command
-
-    message = f"descend.sklearn needs scikit-learn: {install_command('sklearn')}"
-    raise ImportError(message) from None
+from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from descend import io, models, nn, optim
 from descend.backend import choose
 from descend.checks import is_positive_int, positive_int
 from descend.data import DataLoader, TensorDataset
-from descend.nn import functional as F
 from descend.tensor import Tensor, get_default_dtype, manual_seed, no_grad
 from descend.train import EarlyStopping, History, Trainer
 
@@ -200,7 +174,7 @@ class _NeuralNet(BaseEstimator):
                 f"validation_fraction={self.validation_fraction} of {len(X)} samples "
                 f"leaves {n_val} for validation"
             )
-        stratify = y if isinstance(self, ClassifierMixin) else None
+        stratify = y if is_classifier(self) else None
         if stratify is not None and np.bincount(y).min() < 2:
             stratify = None  # a class with one sample cannot be split both ways
         return train_test_split(X, y, test_size=n_val, random_state=self._seed, stratify=stratify)
@@ -300,156 +274,3 @@ class _NeuralNet(BaseEstimator):
 
     def _load_fitted_metadata(self, meta: dict) -> None:
         raise NotImplementedError
-
-
-class NeuralNetClassifier(ClassifierMixin, _NeuralNet):
-    """A neural-network classifier trained by descend, with scikit-learn's interface.
-
-    Cross-entropy on one logit per class; ``predict_proba`` is their softmax.
-
-    Parameters
-    ----------
-    module : callable, optional
-        ``module(n_features, n_classes) -> Module`` giving logits (N, n_classes); by
-        default an ``MLP`` with the ``hidden`` layer widths and ``activation``.
-    hidden : tuple of int
-        Widths of the default MLP's hidden layers.
-    activation : {'relu', 'tanh', 'sigmoid', 'leaky_relu'}
-    optimizer : str or callable
-        A name for ``descend.optim.get`` (``'adam'``, ``'sgd'``, ``'momentum'``, ...) or
-        a callable ``(params, lr=...) -> Optimizer``.
-    lr : float
-    batch_size : int or 'auto'
-        'auto': ``min(200, n_samples)``, as scikit-learn's MLP.
-    epochs : int
-        Passes over the data per ``fit``.
-    early_stopping : bool
-        Hold out ``validation_fraction`` of the data; stop when its loss has not
-        improved for 10 epochs and keep the best weights.
-    validation_fraction : float
-    random_state : int, RandomState or None
-        Seeds the initial weights and the shuffling; an int makes ``fit`` repeatable.
-    verbose : int
-        0: silent; 1: a progress bar.
-    device : str
-        Where ``fit`` trains: 'cpu' (default), 'cuda', 'cuda:N' or 'auto' (a GPU if
-        there is one). Predictions are computed on the CPU, in float64.
-
-    Attributes
-    ----------
-    classes_ : ndarray
-    n_features_in_ : int
-    feature_names_in_ : ndarray of str
-        When ``X`` had column names.
-    module_ : Module
-    optimizer_ : Optimizer
-    history_ : History
-        Per-epoch losses (and validation losses with early stopping).
-    n_iter_ : int
-        Epochs trained.
-    loss_curve_ : list of float
-        The training loss of each epoch.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import load_iris
-    >>> X, y = load_iris(return_X_y=True)
-    >>> clf = NeuralNetClassifier(hidden=(16,), epochs=50, lr=0.01, random_state=0).fit(X, y)
-    >>> clf.predict_proba(X[:2]).sum(axis=1)
-    array([1., 1.])
-    >>> clf.save("iris-net.safetensors")
-    PosixPath('iris-net.safetensors')
-    >>> NeuralNetClassifier.load("iris-net.safetensors").score(X, y) == clf.score(X, y)
-    True
-    """
-
-    def _loss(self) -> nn.Module:
-        return nn.CrossEntropyLoss()
-
-    def _targets(self, y, first: bool, classes=None) -> np.ndarray:
-        check_classification_targets(y)
-        if first:
-            self.classes_ = unique_labels(y) if classes is None else unique_labels(classes)
-            self.n_outputs_ = len(self.classes_)
-        unknown = np.setdiff1d(y, self.classes_)
-        if unknown.size:
-            raise ValueError(f"y has labels {unknown.tolist()} not among classes_ {self.classes_}")
-        return np.searchsorted(self.classes_, y).astype(np.int64)
-
-    def predict_proba(self, X) -> np.ndarray:
-        """Probability of each class in ``classes_`` order, shape (n_samples, n_classes)."""
-        return F.softmax(Tensor(self._outputs(X)), dim=1).data
-
-    def predict(self, X) -> np.ndarray:
-        """The most probable class of each sample."""
-        labels = np.argmax(self._outputs(X), axis=1)
-        return self.classes_[labels]
-
-    def partial_fit(self, X, y, classes=None):
-        """One epoch on ``(X, y)``; ``classes`` lists every label on the first call
-        (default: the labels of this first ``y``)."""
-        return super().partial_fit(X, y, classes=classes)
-
-    def _fitted_metadata(self) -> dict:
-        return {"classes_": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
-
-    def _load_fitted_metadata(self, meta: dict) -> None:
-        self.classes_ = np.asarray(meta["classes_"], dtype=np.dtype(meta["classes_dtype"]))
-
-
-class NeuralNetRegressor(RegressorMixin, _NeuralNet):
-    """A neural-network regressor trained by descend, with scikit-learn's interface.
-
-    Mean squared error on standardised targets: ``fit`` learns each target's mean and
-    standard deviation, the network predicts in those units, and ``predict`` turns
-    them back. One output per target; ``y`` may be (n_samples,) or (n_samples, k).
-
-    Parameters and attributes are those of :class:`NeuralNetClassifier` (without
-    ``classes_``; ``module`` is ``module(n_features, n_targets)``), plus
-
-    Attributes
-    ----------
-    n_outputs_ : int
-        Number of targets.
-    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
-        The targets' mean and standard deviation, learned by ``fit``.
-    """
-
-    _multi_output = True
-
-    def _loss(self) -> nn.Module:
-        return nn.MSELoss()
-
-    def _targets(self, y, first: bool) -> np.ndarray:
-        y = np.asarray(y, dtype=np.float64)
-        if first:
-            self._single = y.ndim == 1
-            self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
-            self.y_mean_ = y.reshape(len(y), -1).mean(axis=0)
-            scale = y.reshape(len(y), -1).std(axis=0)
-            self.y_scale_ = np.where(scale > 0, scale, 1.0)
-        columns = y.reshape(len(y), -1)
-        if columns.shape[1] != self.n_outputs_:
-            raise ValueError(f"expected {self.n_outputs_} targets, got {columns.shape[1]}")
-        return ((columns - self.y_mean_) / self.y_scale_).astype(get_default_dtype())
-
-    def predict(self, X) -> np.ndarray:
-        """Predicted targets, shape (n_samples,) for one target, else (n_samples, k)."""
-        values = self._outputs(X) * self.y_scale_ + self.y_mean_
-        return values[:, 0] if self._single else values
-
-    def _fitted_metadata(self) -> dict:
-        return {
-            "y_mean_": self.y_mean_.tolist(),
-            "y_scale_": self.y_scale_.tolist(),
-            "single": self._single,
-        }
-
-    def _load_fitted_metadata(self, meta: dict) -> None:
-        self.y_mean_, self.y_scale_ = np.asarray(meta["y_mean_"]), np.asarray(meta["y_scale_"])
-        self._single = meta["single"]
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        return tags
