@@ -188,40 +188,40 @@ class _Chunks:
         if rows > self.k:
             self.cols[self.k] = 1  # the bias row
         self.held = None  # the first sample of the chunk whose patches cols holds
-        two_steps = _two_steps(kh, wo)
-        self.buffer = lib.empty((c, self.step, hp, wo), dtype=xp.dtype) if two_steps else None
+        self.scratch = None
+        if _two_steps(kh, wo):
+            shifted = lib.empty((c, self.step, hp, wo), dtype=xp.dtype)
+            rows = _windows(shifted.transpose(1, 0, 2, 3), (kh, 1), (geo.stride[0], 1), geo.out)
+            self.scratch = shifted, rows
 
     def im2col(self, s: int):
         """The (rows, m) patch matrix of samples ``s`` .. ``s + step`` (a view of the buffer)."""
         geo, n = self.geo, self.xp.shape[0]
         (kh, kw), (ho, wo) = geo.kernel, geo.out
-        cols = self.cols[:, : (min(s + self.step, n) - s) * ho * wo]
+        b = min(self.step, n - s)
+        cols = self.cols[:, : b * ho * wo]
         if self.held != s:
-            xs = self.xp[s : s + self.step]
-            target = cols[: self.k].reshape(xs.shape[1], kh, kw, xs.shape[0], ho, wo)
-            _im2col(xs, geo, target, self.shifted(s))
+            xs = self.xp[s : s + b]
+            target = cols[: self.k].reshape(xs.shape[1], kh, kw, b, ho, wo)
+            if self.scratch is None:
+                xp_of(xs).copyto(target, _windows(xs, geo.kernel, geo.stride, geo.out))
+            else:
+                shifted, rows = self.scratch
+                _im2col_two_steps(xs, geo, target, shifted[:, :b], rows[:, :, :, :b])
             self.held = s
         return cols
 
-    def shifted(self, s: int):
-        """Scratch (C, samples, Hp, Wo) for the chunk at ``s``, or None (see ``_two_steps``)."""
-        if self.buffer is None:
-            return None
-        return self.buffer[:, : min(self.step, self.xp.shape[0] - s)]
 
-
-def _im2col(xp, geo: Geometry, cols, shifted) -> None:
+def _im2col_two_steps(xp, geo: Geometry, cols, shifted, rows) -> None:
     """Fill ``cols`` (C, kh, kw, N, Ho, Wo) with the input under kernel cell (c, p, q) at
-    output position (n, i, j); ``shifted`` (C, N, Hp, Wo) is scratch, or None to copy
-    row by row."""
-    (kh, kw), (sh, sw), (ho, wo) = geo.kernel, geo.stride, geo.out
+    output position (n, i, j), through ``shifted`` (C, N, Hp, Wo) and its view ``rows``
+    (C, kh, 1, N, Ho, Wo).
+
+    First the input shifted by q columns, then its rows for every p in one copy: the
+    copies then move whole (Ho, Wo) planes instead of rows of Wo values.
+    """
+    kw, sw, wo = geo.kernel[1], geo.stride[1], geo.out[1]
     lib = xp_of(cols)
-    if shifted is None:
-        lib.copyto(cols, _windows(xp, geo.kernel, geo.stride, geo.out))
-        return
-    # First the input shifted by q columns, then its rows for every p in one copy: the
-    # copies then move whole (Ho, Wo) planes instead of rows of Wo values.
-    rows = _windows(shifted.transpose(1, 0, 2, 3), (kh, 1), (sh, 1), (ho, wo))
     planes = xp.transpose(1, 0, 2, 3)
     for q in range(kw):
         lib.copyto(shifted, planes[:, :, :, q : q + sw * (wo - 1) + 1 : sw])
