@@ -128,6 +128,41 @@ def test_conv2d_output_is_a_channel_major_view_with_usual_values(float64):
     np.testing.assert_allclose(np.ascontiguousarray(out.data), reference_conv(x, w, None, 1, 0))
 
 
+@pytest.mark.parametrize("padding", [0, 2])
+def test_conv2d_in_chunks_equals_one_sample_at_a_time(float64, padding):
+    # A batch this size spans several chunks of patches (the last one partial), and the
+    # weight gradient makes each chunk's patches again: values and gradients must still be
+    # those of each sample alone, also for a second backward through the same graph.
+    from descend.nn.functional import conv as conv_module
+
+    n, c, o = 60, 1, 6
+    x = RNG.standard_normal((n, c, 16, 16))
+    w, b = RNG.standard_normal((o, c, 3, 3)), RNG.standard_normal(o)
+    rows_bytes = (c * 9 + 1) * 16 * 16 * 8
+    assert 1 < conv_module.CHUNK_BYTES // rows_bytes < n and n % (
+        conv_module.CHUNK_BYTES // rows_bytes
+    )
+    xt, wt, bt = (ds.tensor(a, requires_grad=True) for a in (x, w, b))
+    out = conv2d(xt, wt, bt, padding=padding)
+    np.testing.assert_allclose(out.data, reference_conv(x, w, b, 1, padding), atol=1e-12)
+    g = RNG.standard_normal(out.shape)
+    (out * ds.tensor(g)).sum().backward(retain_graph=True)
+    grads = [t.grad.copy() for t in (xt, wt, bt)]
+    (out * ds.tensor(g)).sum().backward()
+    expected = [np.zeros_like(x), np.zeros_like(w), np.zeros_like(b)]
+    for i in range(n):
+        xi, wi, bi = (ds.tensor(a, requires_grad=True) for a in (x[i : i + 1], w, b))
+        (conv2d(xi, wi, bi, padding=padding) * ds.tensor(g[i : i + 1])).sum().backward()
+        expected[0][i], expected[1], expected[2] = (
+            xi.grad[0],
+            expected[1] + wi.grad,
+            expected[2] + bi.grad,
+        )
+    for got, twice, want in zip(grads, (xt.grad, wt.grad, bt.grad), expected):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(twice, 2 * want, rtol=1e-10, atol=1e-10)
+
+
 def test_conv2d_no_graph_without_grad():
     w = ds.randn(2, 1, 3, 3, requires_grad=True)
     with ds.no_grad():
